@@ -1,0 +1,68 @@
+// Package tokenizer is grao's byte-level tokenizer: ids 0–255 are the bytes
+// of the UTF-8 text, followed by three special tokens BOS, EOS and PAD.
+// Any text round-trips exactly; no merges, no unknown token. The description
+// (Spec) is saved beside every checkpoint.
+package tokenizer
+
+import (
+	"fmt"
+)
+
+// Special token ids. The vocabulary size is 259.
+const (
+	BOS       = 256
+	EOS       = 257
+	PAD       = 258
+	VocabSize = 259
+)
+
+// Spec is the tokenizer description stored with a checkpoint
+// (tokenizer.json beside config.json, and in the safetensors metadata).
+type Spec struct {
+	Type      string `json:"type"` // "byte"
+	VocabSize int    `json:"vocab_size"`
+	BOS       int    `json:"bos_token_id"`
+	EOS       int    `json:"eos_token_id"`
+	PAD       int    `json:"pad_token_id"`
+}
+
+// Byte is the byte-level tokenizer.
+type Byte struct{}
+
+// Spec describes the tokenizer.
+func (Byte) Spec() Spec {
+	return Spec{Type: "byte", VocabSize: VocabSize, BOS: BOS, EOS: EOS, PAD: PAD}
+}
+
+// Encode returns the bytes of s as ids (no special tokens added).
+func (Byte) Encode(s string) []int {
+	ids := make([]int, len(s))
+	for i := 0; i < len(s); i++ {
+		ids[i] = int(s[i])
+	}
+	return ids
+}
+
+// Decode turns ids back into text, stopping at the first EOS and skipping
+// BOS and PAD.
+func (Byte) Decode(ids []int) string {
+	b := make([]byte, 0, len(ids))
+	for _, id := range ids {
+		switch {
+		case id == EOS:
+			return string(b)
+		case id >= 0 && id < 256:
+			b = append(b, byte(id))
+		}
+	}
+	return string(b)
+}
+
+// Check validates a spec loaded from a checkpoint.
+func (s Spec) Check() error {
+	want := Byte{}.Spec()
+	if s != want {
+		return fmt.Errorf("tokenizer: unsupported spec %+v (want %+v)", s, want)
+	}
+	return nil
+}
