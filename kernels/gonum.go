@@ -8,8 +8,8 @@ import (
 // Gonum is the pure-Go fallback backend (gonum's native BLAS).
 type Gonum struct{ impl gonum.Implementation }
 
-func (Gonum) Name() string { return "gonum" }
-func (Gonum) Info() string { return "gonum pure-Go BLAS" }
+func (Gonum) Name() string   { return "gonum" }
+func (Gonum) Info() string   { return "gonum pure-Go BLAS" }
 func (Gonum) SetThreads(int) {}
 
 func tr(t bool) blas.Transpose {
