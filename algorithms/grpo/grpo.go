@@ -1,0 +1,330 @@
+package grpo
+
+import (
+	"fmt"
+	"math"
+)
+
+// Params are GRPO's hyper-parameters; JSON names are the test-vector keys.
+type Params struct {
+	// G is the number of completions per prompt (group size).
+	G int `json:"g"`
+	// Std names the std estimator of the group rewards: "bessel" or "population".
+	Std string `json:"std"`
+	// AdvEps is added to σ before dividing.
+	AdvEps float64 `json:"adv_eps"`
+	// Scale is "group", "batch" or "none" (Dr. GRPO: no division by σ).
+	Scale string `json:"scale"`
+	// ClipLow and ClipHigh are ε_low and ε_high of clip(ρ, 1−ε_low, 1+ε_high).
+	ClipLow  float64 `json:"clip_low"`
+	ClipHigh float64 `json:"clip_high"`
+	// KLBeta weighs the k3 penalty against the reference policy.
+	KLBeta float64 `json:"kl_beta"`
+	// Aggregation is "seq_mean", "token_mean" or "constant".
+	Aggregation string `json:"aggregation"`
+	// MaxLen is the denominator length for "constant" aggregation.
+	MaxLen int `json:"max_len"`
+	// Iterations (μ) is the number of updates per rollout batch; read by
+	// the trainer, not by Loss.
+	Iterations int `json:"iterations"`
+}
+
+// DefaultParams returns the defaults of ALGORITHMS.md (G = 8, ε = 0.2,
+// β_KL = 0.04, μ = 1) with TRL's advantage normalisation (Bessel, ε = 1e-4).
+func DefaultParams() Params {
+	return Params{
+		G: 8, Std: "bessel", AdvEps: 1e-4, Scale: "group",
+		ClipLow: 0.2, ClipHigh: 0.2, KLBeta: 0.04,
+		Aggregation: "seq_mean", Iterations: 1,
+	}
+}
+
+// Input is one rollout batch. All per-token slices are indexed [sequence][token]
+// and must have identical shapes.
+type Input struct {
+	// LogP are the current policy's log-probs ℓ_θ (differentiated).
+	LogP [][]float64 `json:"logp"`
+	// OldLogP are the behaviour policy's log-probs; nil means "equal to LogP".
+	OldLogP [][]float64 `json:"old_logp"`
+	// RefLogP are the reference policy's log-probs; may be nil when KLBeta = 0.
+	RefLogP [][]float64 `json:"ref_logp"`
+	// Rewards has one scalar per sequence; consecutive blocks of G form a group.
+	Rewards []float64 `json:"rewards"`
+}
+
+// Grad holds dL/dℓ_θ, shaped like Input.LogP.
+type Grad struct {
+	LogP [][]float64 `json:"logp"`
+}
+
+// Result is the loss, its gradient and what to log.
+type Result struct {
+	Loss       float64            `json:"loss"`
+	Grad       Grad               `json:"grad"`
+	Advantages []float64          `json:"advantages"`
+	Components map[string]float64 `json:"components"`
+}
+
+// Validate checks the parameters and names the first bad key.
+func (p Params) Validate() error {
+	switch {
+	case p.G < 1:
+		return fmt.Errorf("grpo: g = %d, want ≥ 1", p.G)
+	case p.Std != "bessel" && p.Std != "population":
+		return fmt.Errorf("grpo: std = %q, want \"bessel\" or \"population\"", p.Std)
+	case p.Scale != "group" && p.Scale != "batch" && p.Scale != "none":
+		return fmt.Errorf("grpo: scale = %q, want \"group\", \"batch\" or \"none\"", p.Scale)
+	case p.AdvEps < 0 || math.IsNaN(p.AdvEps):
+		return fmt.Errorf("grpo: adv_eps = %v, want ≥ 0", p.AdvEps)
+	case p.ClipLow < 0 || p.ClipLow >= 1 || math.IsNaN(p.ClipLow):
+		return fmt.Errorf("grpo: clip_low = %v, want in [0, 1)", p.ClipLow)
+	case p.ClipHigh < 0 || math.IsNaN(p.ClipHigh):
+		return fmt.Errorf("grpo: clip_high = %v, want ≥ 0", p.ClipHigh)
+	case p.KLBeta < 0 || math.IsNaN(p.KLBeta):
+		return fmt.Errorf("grpo: kl_beta = %v, want ≥ 0", p.KLBeta)
+	case p.Aggregation != "seq_mean" && p.Aggregation != "token_mean" && p.Aggregation != "constant":
+		return fmt.Errorf("grpo: aggregation = %q, want \"seq_mean\", \"token_mean\" or \"constant\"", p.Aggregation)
+	case p.Aggregation == "constant" && p.MaxLen < 1:
+		return fmt.Errorf("grpo: aggregation \"constant\" needs max_len ≥ 1 (got %d)", p.MaxLen)
+	}
+	return nil
+}
+
+// Advantages returns the group-normalised advantages of rewards, taken in
+// consecutive groups of g, and the number of groups whose rewards were all
+// identical (those get exactly 0). std is "bessel" or "population"; scale is
+// "group" (Â = (R−μ_g)/(σ_g+eps)), "batch" (σ over all rewards) or "none"
+// (Â = R−μ_g).
+func Advantages(rewards []float64, g int, std string, eps float64, scale string) ([]float64, int, error) {
+	if g < 1 || len(rewards)%g != 0 {
+		return nil, 0, fmt.Errorf("grpo: %d rewards do not split into groups of g = %d", len(rewards), g)
+	}
+	if std != "bessel" && std != "population" {
+		return nil, 0, fmt.Errorf("grpo: std = %q, want \"bessel\" or \"population\"", std)
+	}
+	// Bessel's n−1 is 0 for a single reward.
+	if std == "bessel" && scale == "group" && g < 2 {
+		return nil, 0, fmt.Errorf("grpo: std \"bessel\" needs g ≥ 2 (got %d)", g)
+	}
+	for i, r := range rewards {
+		if math.IsNaN(r) || math.IsInf(r, 0) {
+			return nil, 0, fmt.Errorf("grpo: rewards[%d] = %v is not finite", i, r)
+		}
+	}
+	batchStd := 0.0
+	if scale == "batch" {
+		if std == "bessel" && len(rewards) < 2 {
+			return nil, 0, fmt.Errorf("grpo: std \"bessel\" over the batch needs ≥ 2 rewards")
+		}
+		_, batchStd = meanStd(rewards, std)
+	}
+	adv := make([]float64, len(rewards))
+	zero := 0
+	for start := 0; start < len(rewards); start += g {
+		grp := rewards[start : start+g]
+		if allEqual(grp) {
+			zero++
+			continue // exact zeros, independent of eps
+		}
+		mu, sd := meanStd(grp, std)
+		for i, r := range grp {
+			switch scale {
+			case "group":
+				adv[start+i] = (r - mu) / (sd + eps)
+			case "batch":
+				adv[start+i] = (r - mu) / (batchStd + eps)
+			case "none":
+				adv[start+i] = r - mu
+			default:
+				return nil, 0, fmt.Errorf("grpo: scale = %q, want \"group\", \"batch\" or \"none\"", scale)
+			}
+		}
+	}
+	return adv, zero, nil
+}
+
+func allEqual(xs []float64) bool {
+	for _, x := range xs[1:] {
+		if x != xs[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// meanStd is two-pass (numerically safer than E[x²]−E[x]²).
+func meanStd(xs []float64, std string) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	n := float64(len(xs))
+	if std == "bessel" {
+		n--
+	}
+	return mean, math.Sqrt(ss / n)
+}
+
+// K1 is the per-token estimator ℓ − ℓ_ref of KL(π‖π_ref) (unbiased, can be negative).
+func K1(logp, refLogp float64) float64 { return logp - refLogp }
+
+// K2 is ½(ℓ − ℓ_ref)² (biased, low variance, ≥ 0).
+func K2(logp, refLogp float64) float64 { d := logp - refLogp; return 0.5 * d * d }
+
+// K3 is exp(ℓ_ref − ℓ) − (ℓ_ref − ℓ) − 1 (unbiased, ≥ 0), the DeepSeekMath penalty.
+func K3(logp, refLogp float64) float64 {
+	r := refLogp - logp
+	return math.Expm1(r) - r
+}
+
+// dK3 is ∂K3/∂ℓ = 1 − exp(ℓ_ref − ℓ).
+func dK3(logp, refLogp float64) float64 { return -math.Expm1(refLogp - logp) }
+
+// Loss computes the GRPO loss
+//
+//	ℓ_{i,t} = −min(ρ Â_i, clip(ρ, 1−ε_low, 1+ε_high) Â_i) + β_KL·k3_{i,t},  ρ = exp(ℓ−ℓ_old)
+//
+// aggregated as Params.Aggregation says, and its gradient w.r.t. in.LogP.
+// Components: "surrogate" and "kl" (both aggregated like the loss, so
+// loss = surrogate + kl_beta·kl), "clip_fraction" (share of tokens whose
+// clipped branch is active: ρ<1−ε_low with Â<0 or ρ>1+ε_high with Â>0),
+// "ratio_mean", "advantage_mean", "advantage_std" (population),
+// "zero_std_groups", "zero_std_fraction", "tokens", "mean_length".
+func Loss(in Input, p Params) (Result, error) {
+	if err := p.Validate(); err != nil {
+		return Result{}, err
+	}
+	if err := checkInput(in, p); err != nil {
+		return Result{}, err
+	}
+	adv, zero, err := Advantages(in.Rewards, p.G, p.Std, p.AdvEps, p.Scale)
+	if err != nil {
+		return Result{}, err
+	}
+	B := len(in.LogP)
+	tokens := 0
+	for _, s := range in.LogP {
+		tokens += len(s)
+	}
+	// weight(i) is the aggregation's factor for every token of sequence i.
+	weight := func(i int) float64 {
+		switch p.Aggregation {
+		case "seq_mean":
+			return 1 / float64(B*len(in.LogP[i]))
+		case "token_mean":
+			return 1 / float64(tokens)
+		default: // constant
+			return 1 / float64(B*p.MaxLen)
+		}
+	}
+	res := Result{Grad: Grad{LogP: make([][]float64, B)}, Advantages: adv}
+	var sur, kl, clipped, ratioSum float64
+	lo, hi := 1-p.ClipLow, 1+p.ClipHigh
+	for i, seq := range in.LogP {
+		w := weight(i)
+		a := adv[i]
+		g := make([]float64, len(seq))
+		for t, lp := range seq {
+			old := lp
+			if in.OldLogP != nil {
+				old = in.OldLogP[i][t]
+			}
+			rho := math.Exp(lp - old)
+			ratioSum += rho
+			c := math.Min(math.Max(rho, lo), hi)
+			un, cl := rho*a, c*a
+			if un <= cl {
+				// unclipped branch is the min: d(−ρÂ)/dℓ = −ρÂ
+				sur -= w * un
+				g[t] = -w * rho * a
+			} else {
+				// clipped branch is a constant in ℓ (ρ is outside the range)
+				sur -= w * cl
+				clipped++
+			}
+			if p.KLBeta != 0 {
+				ref := in.RefLogP[i][t]
+				kl += w * K3(lp, ref)
+				g[t] += w * p.KLBeta * dK3(lp, ref)
+			} else if in.RefLogP != nil {
+				kl += w * K3(lp, in.RefLogP[i][t])
+			}
+		}
+		res.Grad.LogP[i] = g
+	}
+	res.Loss = sur + p.KLBeta*kl
+	am, as := meanStd(adv, "population")
+	res.Components = map[string]float64{
+		"surrogate":         sur,
+		"kl":                kl,
+		"clip_fraction":     clipped / float64(tokens),
+		"ratio_mean":        ratioSum / float64(tokens),
+		"advantage_mean":    am,
+		"advantage_std":     as,
+		"zero_std_groups":   float64(zero),
+		"zero_std_fraction": float64(zero) / float64(B/p.G),
+		"tokens":            float64(tokens),
+		"mean_length":       float64(tokens) / float64(B),
+	}
+	return res, nil
+}
+
+func checkInput(in Input, p Params) error {
+	B := len(in.LogP)
+	if B == 0 {
+		return fmt.Errorf("grpo: logp is empty (no sequences)")
+	}
+	if len(in.Rewards) != B {
+		return fmt.Errorf("grpo: rewards has %d entries but logp has %d sequences", len(in.Rewards), B)
+	}
+	if B%p.G != 0 {
+		return fmt.Errorf("grpo: %d sequences do not split into groups of g = %d", B, p.G)
+	}
+	if p.KLBeta != 0 && in.RefLogP == nil {
+		return fmt.Errorf("grpo: kl_beta = %v needs ref_logp", p.KLBeta)
+	}
+	for i, s := range in.LogP {
+		if len(s) == 0 {
+			return fmt.Errorf("grpo: logp[%d] is empty (a completion needs ≥ 1 token)", i)
+		}
+		if p.Aggregation == "constant" && len(s) > p.MaxLen {
+			return fmt.Errorf("grpo: logp[%d] has %d tokens, more than max_len = %d", i, len(s), p.MaxLen)
+		}
+		if err := finite("logp", i, s); err != nil {
+			return err
+		}
+	}
+	for _, o := range []struct {
+		name string
+		x    [][]float64
+	}{{"old_logp", in.OldLogP}, {"ref_logp", in.RefLogP}} {
+		if o.x == nil {
+			continue
+		}
+		if len(o.x) != B {
+			return fmt.Errorf("grpo: %s has %d sequences but logp has %d", o.name, len(o.x), B)
+		}
+		for i, s := range o.x {
+			if len(s) != len(in.LogP[i]) {
+				return fmt.Errorf("grpo: %s[%d] has %d tokens but logp[%d] has %d", o.name, i, len(s), i, len(in.LogP[i]))
+			}
+			if err := finite(o.name, i, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func finite(name string, i int, s []float64) error {
+	for t, x := range s {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("grpo: %s[%d][%d] = %v is not finite", name, i, t, x)
+		}
+	}
+	return nil
+}

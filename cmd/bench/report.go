@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/grao-lab/grao/experiments/report"
+)
+
+func init() {
+	register(command{
+		name:    "report",
+		summary: "paper-style tables (mean ± 95% CI, headline, tests, ablation) from results.csv",
+		run:     runReport,
+	})
+}
+
+// listFlag accepts a repeatable flag and comma-separated lists.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	def := report.DefaultOptions()
+	flags := flag.NewFlagSet("report", flag.ContinueOnError)
+	format := flags.String("format", "md", "output format: md, tex or csv")
+	target := flags.String("target", def.Target, "algorithm whose improvement is reported")
+	var baselines, metrics listFlag
+	flags.Var(&baselines, "baseline", "baseline algorithm (repeatable or comma list; default: all others)")
+	metric := flags.String("metric", def.Metric, "metric of the headline and the significance tests")
+	ablMetric := flags.String("ablation-metric", def.AblationMetric, "metric of the ablation table (paper Table 3 uses NAG)")
+	flags.Var(&metrics, "metrics", "metrics shown as table rows (comma list; default: all)")
+	ci := flags.String("ci", "bootstrap", "95% interval over seeds: bootstrap or t")
+	resamples := flags.Int("resamples", def.Resamples, "bootstrap resamples per cell")
+	test := flags.String("test", "t", "significance test: t (paired t / Welch) or perm (sign-flip / permutation)")
+	seed := flags.Uint64("seed", def.Seed, "seed of the bootstrap and Monte-Carlo RNGs")
+	out := flags.String("out", "", "write to FILE instead of standard output")
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), "usage: bench report DIR|results.csv [flags]\n\nDIR means DIR/results.csv. Flags may come before or after the path.")
+		flags.PrintDefaults()
+	}
+
+	// Go's flag package stops at the first positional argument; accept
+	// flags on both sides of the path as the docs show them after it.
+	var pos []string
+	for {
+		if err := parseFlags(flags, args, stderr); err != nil {
+			return err
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		pos = append(pos, flags.Arg(0))
+		args = flags.Args()[1:]
+	}
+	if len(pos) != 1 {
+		flags.Usage()
+		return badInput("report: want exactly one DIR or results.csv, got %d", len(pos))
+	}
+	set := map[string]bool{}
+	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	f, err := report.ParseFormat(*format)
+	if err != nil {
+		return badInput("report: --format: %v", err)
+	}
+	opts := def
+	opts.Target, opts.Baselines, opts.Metric, opts.AblationMetric = *target, baselines, *metric, *ablMetric
+	opts.Metrics, opts.Resamples, opts.Seed = metrics, *resamples, *seed
+	switch *ci {
+	case "bootstrap":
+		opts.CI = report.CIBootstrap
+	case "t":
+		opts.CI = report.CIStudentT
+	default:
+		return badInput("report: --ci %q: want bootstrap or t", *ci)
+	}
+	switch *test {
+	case "t":
+		opts.Test = report.TestT
+	case "perm", "permutation":
+		opts.Test = report.TestPermutation
+	default:
+		return badInput("report: --test %q: want t or perm", *test)
+	}
+	if *resamples < 100 {
+		return badInput("report: --resamples %d: want at least 100", *resamples)
+	}
+
+	path := pos[0]
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "results.csv")
+	}
+	res, err := report.ReadFile(path)
+	if err != nil {
+		var pe *report.ParseError
+		if errors.As(err, &pe) {
+			return usageError{err}
+		}
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return badInput("report: %v (want a sweep directory holding results.csv, or a results.csv file)", err)
+		}
+		return err
+	}
+	// A name the user typed must exist; defaults may be absent (the report
+	// then says so in its notes).
+	if set["target"] && !containsFold(res.Algorithms(), *target) {
+		return badInput("report: --target %q: not in %s (algorithms: %s)", *target, path, strings.Join(res.Algorithms(), ", "))
+	}
+	for _, name := range []string{"metric", "ablation-metric"} {
+		if v := flags.Lookup(name).Value.String(); set[name] && !containsFold(res.Metrics(), v) {
+			return badInput("report: --%s %q: not in %s (metrics: %s)", name, v, path, strings.Join(res.Metrics(), ", "))
+		}
+	}
+	rep, err := report.Build(res, opts)
+	if err != nil {
+		return badInput("report: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := rep.Render(&buf, f); err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = stdout.Write(buf.Bytes())
+		return err
+	}
+	return writeFileAtomic(*out, buf.Bytes())
+}
+
+func containsFold(list []string, s string) bool {
+	for _, l := range list {
+		if strings.EqualFold(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFileAtomic writes via a temporary file and rename, so a reader never
+// sees half a report.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,180 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/grao-lab/grao/kernels"
+)
+
+// state is the hand-written inference path over Params (float32): the
+// KV-cache sampler and Logits share it. It is not safe for concurrent use;
+// make one per goroutine.
+type state struct {
+	p *Params
+	// KV cache: per layer, per row, [Context, d] keys and values.
+	k, v [][][]float32
+	// prefill activations, and the logits and attention-score scratch
+	act            acts
+	logits, scores []float32
+}
+
+// acts are the activations of n positions in flight through the blocks.
+type acts struct {
+	x, h, qkv, att, mlp, mlp2 []float32
+}
+
+// size makes room for n positions of width d.
+func (a *acts) size(n, d int) {
+	a.x = grow(a.x, n*d)
+	a.h = grow(a.h, n*d)
+	a.qkv = grow(a.qkv, n*3*d)
+	a.att = grow(a.att, n*d)
+	a.mlp = grow(a.mlp, n*4*d)
+	a.mlp2 = grow(a.mlp2, n*4*d)
+}
+
+func newState(p *Params, rows int) *state {
+	c := p.Config
+	s := &state{p: p}
+	s.k = make([][][]float32, c.NLayer)
+	s.v = make([][][]float32, c.NLayer)
+	for l := range s.k {
+		s.k[l] = make([][]float32, rows)
+		s.v[l] = make([][]float32, rows)
+		for r := 0; r < rows; r++ {
+			s.k[l][r] = make([]float32, c.Context*c.DModel)
+			s.v[l][r] = make([]float32, c.Context*c.DModel)
+		}
+	}
+	s.scores = make([]float32, c.Context)
+	return s
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// prefill runs n positions of one row (ids at positions pos..pos+n-1),
+// filling that row's KV cache, and leaves the final hidden states
+// (after ln_f) of all n positions in s.act.x[:n*d].
+func (s *state) prefill(row int, ids []int, pos int) error {
+	c := s.p.Config
+	n, d := len(ids), c.DModel
+	if pos+n > c.Context {
+		return fmt.Errorf("model: sequence of %d tokens exceeds the context of %d", pos+n, c.Context)
+	}
+	for _, id := range ids {
+		if id < 0 || id >= c.VocabSize {
+			return fmt.Errorf("model: token id %d outside the vocabulary [0,%d)", id, c.VocabSize)
+		}
+	}
+	a := &s.act
+	a.size(n, d)
+	for i, id := range ids {
+		s.p.embed(a.x[i*d:(i+1)*d], id, pos+i)
+	}
+	for l, b := range s.p.Blocks {
+		s.p.attnIn(a, b, n)
+		kc, vc := s.k[l][row], s.v[l][row]
+		for i := 0; i < n; i++ {
+			copy(kc[(pos+i)*d:(pos+i+1)*d], a.qkv[i*3*d+d:i*3*d+2*d])
+			copy(vc[(pos+i)*d:(pos+i+1)*d], a.qkv[i*3*d+2*d:i*3*d+3*d])
+		}
+		for i := 0; i < n; i++ {
+			kernels.AttendOne(a.att[i*d:(i+1)*d], a.qkv[i*3*d:i*3*d+d], kc, vc, s.scores, pos+i+1, c.NHead, c.HeadDim())
+		}
+		s.p.blockOut(a, b, n)
+	}
+	kernels.LayerNorm(a.x, a.x, s.p.LNFG.Data, s.p.LNFB.Data, n, d, c.LNEps, nil, nil)
+	return nil
+}
+
+// embed writes wte[id] + wpe[pos] into x.
+func (p *Params) embed(x []float32, id, pos int) {
+	d := p.Config.DModel
+	copy(x, p.WTE.Data[id*d:(id+1)*d])
+	wpe := p.WPE.Data[pos*d : (pos+1)*d]
+	for j := range x {
+		x[j] += wpe[j]
+	}
+}
+
+// attnIn computes qkv = c_attn(ln_1(x)) for n positions.
+func (p *Params) attnIn(a *acts, b Block, n int) {
+	d := p.Config.DModel
+	kernels.LayerNorm(a.h, a.x, b.LN1G.Data, b.LN1B.Data, n, d, p.Config.LNEps, nil, nil)
+	linear(a.qkv, a.h, b.AttnW.Data, b.AttnB.Data, n, d, 3*d)
+}
+
+// blockOut finishes a block for n positions of a.att (attention output
+// before c_proj): x += c_proj(att); x += mlp(ln_2(x)).
+func (p *Params) blockOut(a *acts, b Block, n int) {
+	d := p.Config.DModel
+	linearAcc(a.x, a.att, b.ProjW.Data, b.ProjB.Data, n, d, d)
+	kernels.LayerNorm(a.h, a.x, b.LN2G.Data, b.LN2B.Data, n, d, p.Config.LNEps, nil, nil)
+	linear(a.mlp, a.h, b.FCW.Data, b.FCB.Data, n, d, 4*d)
+	kernels.GELU(a.mlp2[:n*4*d], a.mlp[:n*4*d])
+	linearAcc(a.x, a.mlp2, b.FC2W.Data, b.FC2B.Data, n, 4*d, d)
+}
+
+// logitsOf writes x[:n]·wteᵀ into s.logits[:n*V].
+func (s *state) logitsOf(x []float32, n int) []float32 {
+	c := s.p.Config
+	s.logits = grow(s.logits, n*c.VocabSize)
+	kernels.Gemm(false, true, n, c.VocabSize, c.DModel, 1, x, c.DModel, s.p.WTE.Data, c.DModel, 0, s.logits, c.VocabSize)
+	return s.logits
+}
+
+// linear: y[n,out] = x[n,in]·w[in,out] + b.
+func linear(y, x, w, b []float32, n, in, out int) {
+	for i := 0; i < n; i++ {
+		copy(y[i*out:(i+1)*out], b)
+	}
+	kernels.Gemm(false, false, n, out, in, 1, x, in, w, out, 1, y, out)
+}
+
+// linearAcc: y[n,out] += x[n,in]·w[in,out] + b.
+func linearAcc(y, x, w, b []float32, n, in, out int) {
+	for i := 0; i < n; i++ {
+		yi := y[i*out : (i+1)*out]
+		for j := range yi {
+			yi[j] += b[j]
+		}
+	}
+	kernels.Gemm(false, false, n, out, in, 1, x, in, w, out, 1, y, out)
+}
+
+// Logits runs one sequence (starting at position 0) and returns its
+// logits, len(ids)×VocabSize, row-major. It is the reference inference
+// path for checkpoint parity and `bench score`.
+func (p *Params) Logits(ids []int) ([]float32, error) {
+	s := newState(p, 1)
+	if err := s.prefill(0, ids, 0); err != nil {
+		return nil, err
+	}
+	out := s.logitsOf(s.act.x, len(ids))
+	return append([]float32(nil), out...), nil
+}
+
+// TokenLogProbs returns log π(ids[i+1] | ids[:i+1]) for i < len(ids)-1 from
+// logits of the sequence ids (len(ids)×V), computed in float64.
+func TokenLogProbs(logits []float32, ids []int, V int) []float64 {
+	out := make([]float64, 0, max(len(ids)-1, 0))
+	for i := 0; i+1 < len(ids); i++ {
+		row := logits[i*V : (i+1)*V]
+		m := math.Inf(-1)
+		for _, z := range row {
+			m = math.Max(m, float64(z))
+		}
+		var s float64
+		for _, z := range row {
+			s += math.Exp(float64(z) - m)
+		}
+		out = append(out, float64(row[ids[i+1]])-m-math.Log(s))
+	}
+	return out
+}

@@ -1,0 +1,276 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/grao-lab/grao/core/tokenizer"
+	"github.com/grao-lab/grao/kernels/ops"
+)
+
+// Graph is the training graph for a fixed batch shape (Batch rows of Seq
+// positions), built once and run every step (Load → Run → Grads), which
+// keeps gorgonia's memory flat. Its weight nodes share their backing
+// arrays with Params (float32), so optimiser updates of Params are seen by
+// the next Run without copying. A Graph is not safe for concurrent use;
+// build one per goroutine (gorgonia machines must not share tensors).
+type Graph struct {
+	Params     *Params
+	Batch, Seq int
+
+	g            *G.ExprGraph
+	ids, targets *ops.Index
+	// LogP[r*Seq+i] = log π(token at position i+1 of row r | positions ≤ i),
+	// 0 where the target is not scored.
+	LogP *G.Node
+	// Value[r*Seq+i] is the value head at position i (nil without a head).
+	Value   *G.Node
+	weights []*G.Node // Params.All() order
+	values  []*tensor.Dense
+	machine G.VM
+	loss    *G.Node
+}
+
+// NewGraph builds the forward graph. dtype is G.Float32 for training
+// (weights shared with p) or G.Float64 for gradient checks (weights copied).
+func NewGraph(p *Params, batch, seq int, dtype tensor.Dtype) (*Graph, error) {
+	c := p.Config
+	if batch <= 0 || seq <= 0 || seq > c.Context {
+		return nil, fmt.Errorf("model: graph shape %d×%d invalid for context %d", batch, seq, c.Context)
+	}
+	gr := &Graph{Params: p, Batch: batch, Seq: seq, g: G.NewGraph(),
+		ids: &ops.Index{IDs: make([]int, batch*seq)}, targets: &ops.Index{IDs: make([]int, batch*seq)}}
+	for _, t := range p.All() {
+		var back *tensor.Dense
+		switch dtype {
+		case G.Float32:
+			back = tensor.New(tensor.WithShape(t.Shape...), tensor.WithBacking(t.Data))
+		case G.Float64:
+			d := make([]float64, len(t.Data))
+			for i, v := range t.Data {
+				d[i] = float64(v)
+			}
+			back = tensor.New(tensor.WithShape(t.Shape...), tensor.WithBacking(d))
+		default:
+			return nil, fmt.Errorf("model: unsupported graph dtype %v", dtype)
+		}
+		n := G.NewTensor(gr.g, dtype, len(t.Shape), G.WithShape(t.Shape...), G.WithName(t.Name), G.WithValue(back))
+		gr.weights = append(gr.weights, n)
+		gr.values = append(gr.values, back)
+	}
+	if err := gr.build(); err != nil {
+		return nil, fmt.Errorf("model: building graph: %w", err)
+	}
+	return gr, nil
+}
+
+func (gr *Graph) build() error {
+	c := gr.Params.Config
+	w := gr.weights
+	wte, wpe := w[0], w[1]
+	x, err := ops.Embed(wte, wpe, gr.ids, gr.Batch, gr.Seq)
+	if err != nil {
+		return err
+	}
+	k := 2
+	for range gr.Params.Blocks {
+		ln1g, ln1b, attnW, attnB, projW, projB := w[k], w[k+1], w[k+2], w[k+3], w[k+4], w[k+5]
+		ln2g, ln2b, fcW, fcB, fc2W, fc2B := w[k+6], w[k+7], w[k+8], w[k+9], w[k+10], w[k+11]
+		k += 12
+		h, err := ops.LayerNorm(x, ln1g, ln1b, c.LNEps)
+		if err != nil {
+			return err
+		}
+		if h, err = ops.Linear(h, attnW, attnB); err != nil {
+			return err
+		}
+		if h, err = ops.Attention(h, gr.Batch, gr.Seq, c.NHead); err != nil {
+			return err
+		}
+		if h, err = ops.Linear(h, projW, projB); err != nil {
+			return err
+		}
+		if x, err = G.Add(x, h); err != nil {
+			return err
+		}
+		if h, err = ops.LayerNorm(x, ln2g, ln2b, c.LNEps); err != nil {
+			return err
+		}
+		if h, err = ops.Linear(h, fcW, fcB); err != nil {
+			return err
+		}
+		if h, err = ops.GELU(h); err != nil {
+			return err
+		}
+		if h, err = ops.Linear(h, fc2W, fc2B); err != nil {
+			return err
+		}
+		if x, err = G.Add(x, h); err != nil {
+			return err
+		}
+	}
+	hf, err := ops.LayerNorm(x, w[k], w[k+1], c.LNEps)
+	if err != nil {
+		return err
+	}
+	logits, err := ops.MatMulNT(hf, wte)
+	if err != nil {
+		return err
+	}
+	if gr.LogP, err = ops.LogProbs(logits, gr.targets); err != nil {
+		return err
+	}
+	if c.ValueHead {
+		v, err := ops.Linear(hf, w[k+2], w[k+3])
+		if err != nil {
+			return err
+		}
+		if gr.Value, err = G.Reshape(v, tensor.Shape{gr.Batch * gr.Seq}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sequence is one row: Tokens (starting with BOS) of which those from
+// index Start on are scored (Start ≥ 1; the prompt is Tokens[:Start]).
+type Sequence struct {
+	Tokens []int
+	Start  int
+}
+
+// Span locates a sequence's scored log-probs in LogP: LogP[Off+j] is the
+// log-prob of Tokens[Start+j], j < Len.
+type Span struct{ Off, Len int }
+
+// Load lays out up to Batch sequences for the next Run (unused rows are
+// padding) and returns where each one's scored log-probs land.
+func (gr *Graph) Load(seqs []Sequence) ([]Span, error) {
+	if len(seqs) > gr.Batch {
+		return nil, fmt.Errorf("model: %d sequences for a graph of batch %d", len(seqs), gr.Batch)
+	}
+	for i := range gr.ids.IDs {
+		gr.ids.IDs[i] = tokenizer.PAD
+		gr.targets.IDs[i] = -1
+	}
+	spans := make([]Span, len(seqs))
+	V := gr.Params.Config.VocabSize
+	for r, s := range seqs {
+		if len(s.Tokens) > gr.Seq {
+			return nil, fmt.Errorf("model: sequence %d has %d tokens, the graph holds %d", r, len(s.Tokens), gr.Seq)
+		}
+		if s.Start < 1 || s.Start > len(s.Tokens) {
+			return nil, fmt.Errorf("model: sequence %d: start %d outside [1,%d]", r, s.Start, len(s.Tokens))
+		}
+		base := r * gr.Seq
+		for i, t := range s.Tokens {
+			if t < 0 || t >= V {
+				return nil, fmt.Errorf("model: sequence %d: token %d outside the vocabulary", r, t)
+			}
+			gr.ids.IDs[base+i] = t
+			if i >= s.Start {
+				gr.targets.IDs[base+i-1] = t
+			}
+		}
+		spans[r] = Span{Off: base + s.Start - 1, Len: len(s.Tokens) - s.Start}
+	}
+	return spans, nil
+}
+
+// Compile prepares the backward pass for a scalar loss built on LogP (and
+// Value). Call once.
+func (gr *Graph) Compile(loss *G.Node) error {
+	if gr.machine != nil {
+		return fmt.Errorf("model: graph already compiled")
+	}
+	if _, err := G.Grad(loss, gr.weights...); err != nil {
+		return fmt.Errorf("model: differentiating: %w", err)
+	}
+	gr.loss = loss
+	gr.machine = G.NewTapeMachine(gr.g, G.BindDualValues(gr.weights...))
+	return nil
+}
+
+// Graph returns the expression graph, to add loss nodes before Compile.
+func (gr *Graph) Graph() *G.ExprGraph { return gr.g }
+
+// Run executes forward and backward once for the loaded batch; read the
+// results with LossValue, LogPValues and Grads before the next Run.
+func (gr *Graph) Run() error {
+	if gr.machine == nil {
+		return fmt.Errorf("model: Run before Compile")
+	}
+	// The machine adds each run's gradients into the weights' dual values;
+	// gorgonia's solvers zero them after a step, and so must we.
+	for _, w := range gr.weights {
+		if gv, err := w.Grad(); err == nil {
+			if t, ok := gv.(tensor.Tensor); ok {
+				t.Zero()
+			}
+		}
+	}
+	gr.machine.Reset()
+	return gr.machine.RunAll()
+}
+
+// LossValue is the loss of the last Run.
+func (gr *Graph) LossValue() float64 { return scalar(gr.loss.Value()) }
+
+// LogPValues returns LogP of the last Run as float64 (a copy).
+func (gr *Graph) LogPValues() []float64 { return toF64(gr.LogP.Value()) }
+
+// ValueValues returns the value head of the last Run (nil without one).
+func (gr *Graph) ValueValues() []float64 {
+	if gr.Value == nil {
+		return nil
+	}
+	return toF64(gr.Value.Value())
+}
+
+// Grads returns the gradient of every weight (Params.All() order) from the
+// last Run, float32, backed by gorgonia's buffers (valid until next Run).
+func (gr *Graph) Grads() ([][]float32, error) {
+	out := make([][]float32, len(gr.weights))
+	for i, w := range gr.weights {
+		gv, err := w.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("model: gradient of %s: %w", w.Name(), err)
+		}
+		d, ok := gv.Data().([]float32)
+		if !ok {
+			return nil, fmt.Errorf("model: gradient of %s is %T, want float32", w.Name(), gv.Data())
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func scalar(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	case []float32:
+		return float64(x[0])
+	case []float64:
+		return x[0]
+	}
+	return 0
+}
+
+func toF64(v G.Value) []float64 {
+	switch x := v.Data().(type) {
+	case []float32:
+		out := make([]float64, len(x))
+		for i, f := range x {
+			out[i] = float64(f)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), x...)
+	}
+	return nil
+}

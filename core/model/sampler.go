@@ -1,0 +1,290 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/grao-lab/grao/core/tokenizer"
+	"github.com/grao-lab/grao/kernels"
+)
+
+// SampleConfig controls generation.
+type SampleConfig struct {
+	// Temperature scales logits; 0 means greedy decoding.
+	Temperature float64 `toml:"temperature" json:"temperature"`
+	// TopK keeps the K most likely tokens (0: all).
+	TopK int `toml:"top_k" json:"top_k"`
+	// TopP keeps the smallest set of tokens whose probability reaches P
+	// (0 or 1: all).
+	TopP float64 `toml:"top_p" json:"top_p"`
+	// MaxNew bounds the completion length in tokens (EOS included).
+	MaxNew int `toml:"max_new_tokens" json:"max_new_tokens"`
+	// Seed makes sampling deterministic. Row r of a call draws from its own
+	// stream (Seed, r), so a row's result does not depend on the others.
+	Seed uint64 `toml:"seed" json:"seed"`
+}
+
+// Validate names the first bad field.
+func (c SampleConfig) Validate() error {
+	switch {
+	case c.Temperature < 0 || math.IsNaN(c.Temperature):
+		return fmt.Errorf("temperature must be ≥ 0, got %g", c.Temperature)
+	case c.TopK < 0:
+		return fmt.Errorf("top_k must be ≥ 0, got %d", c.TopK)
+	case c.TopP < 0 || c.TopP > 1 || math.IsNaN(c.TopP):
+		return fmt.Errorf("top_p must be in [0,1], got %g", c.TopP)
+	case c.MaxNew <= 0:
+		return fmt.Errorf("max_new_tokens must be positive, got %d", c.MaxNew)
+	}
+	return nil
+}
+
+// Completion is one generated continuation.
+type Completion struct {
+	// Tokens are the generated ids, ending with EOS when Stopped.
+	Tokens []int
+	// LogProbs[i] = log π(Tokens[i] | prompt, Tokens[:i]) under the model's
+	// untempered, untruncated distribution: the quantity the training
+	// graph computes, so it can serve as behaviour log-probs.
+	LogProbs []float32
+	// Stopped is true when generation ended at EOS (false: length limit).
+	Stopped bool
+}
+
+// Sampler generates with a KV cache over Params, outside gorgonia. It reads
+// the weights at call time, so it always samples the current policy. Not
+// safe for concurrent use.
+type Sampler struct {
+	p     *Params
+	rows  int
+	st    *state
+	dec   acts // decode-step activations, [active rows, ·]
+	prob  []float64
+	order []int
+}
+
+// NewSampler prepares caches for up to maxRows sequences at a time.
+func NewSampler(p *Params, maxRows int) *Sampler {
+	return &Sampler{p: p, rows: maxRows, st: newState(p, maxRows)}
+}
+
+type rowState struct {
+	pos  int // next position to write
+	last int // last token fed
+	done bool
+	rng  *rand.Rand
+	out  Completion
+}
+
+// Generate completes each prompt (token ids, usually starting with BOS).
+func (s *Sampler) Generate(prompts [][]int, cfg SampleConfig) ([]Completion, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	out := make([]Completion, 0, len(prompts))
+	for start := 0; start < len(prompts); start += s.rows {
+		end := min(start+s.rows, len(prompts))
+		cs, err := s.generate(prompts[start:end], cfg, start)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
+}
+
+func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]Completion, error) {
+	c := s.p.Config
+	d, V := c.DModel, c.VocabSize
+	rows := make([]*rowState, len(prompts))
+	// Prefill each row on its own: prompts may differ in length, and each
+	// row keeps its own positions, so no padding ever enters the cache.
+	for r, pr := range prompts {
+		if len(pr) == 0 {
+			return nil, fmt.Errorf("model: prompt %d is empty (start it with BOS)", firstRow+r)
+		}
+		if len(pr) >= c.Context {
+			return nil, fmt.Errorf("model: prompt %d has %d tokens, the context is %d", firstRow+r, len(pr), c.Context)
+		}
+		if err := s.st.prefill(r, pr, 0); err != nil {
+			return nil, err
+		}
+		rs := &rowState{pos: len(pr), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(firstRow+r)))}
+		logits := s.st.logitsOf(s.st.act.x[(len(pr)-1)*d:len(pr)*d], 1)
+		s.pick(rs, logits[:V], cfg)
+		rows[r] = rs
+	}
+	active := make([]int, 0, len(rows))
+	for {
+		active = active[:0]
+		for r, rs := range rows {
+			if !rs.done {
+				active = append(active, r)
+			}
+		}
+		if len(active) == 0 {
+			break
+		}
+		logits := s.step(rows, active)
+		for i, r := range active {
+			s.pick(rows[r], logits[i*V:(i+1)*V], cfg)
+		}
+	}
+	out := make([]Completion, len(rows))
+	for r, rs := range rows {
+		out[r] = rs.out
+	}
+	return out, nil
+}
+
+// pick samples the next token of a row from its logits and records it; it
+// marks the row done at EOS, at MaxNew, or when the context is full.
+func (s *Sampler) pick(rs *rowState, logits []float32, cfg SampleConfig) {
+	tok, lp := s.choose(logits, cfg, rs.rng)
+	rs.out.Tokens = append(rs.out.Tokens, tok)
+	rs.out.LogProbs = append(rs.out.LogProbs, lp)
+	rs.last = tok
+	switch {
+	case tok == tokenizer.EOS:
+		rs.done, rs.out.Stopped = true, true
+	case len(rs.out.Tokens) >= cfg.MaxNew || rs.pos >= s.p.Config.Context:
+		rs.done = true
+	}
+}
+
+// step feeds each active row's last token at its position and returns the
+// next-token logits, [len(active), V].
+func (s *Sampler) step(rows []*rowState, active []int) []float32 {
+	c := s.p.Config
+	d, n := c.DModel, len(active)
+	a := &s.dec
+	a.size(n, d)
+	for i, r := range active {
+		s.p.embed(a.x[i*d:(i+1)*d], rows[r].last, rows[r].pos)
+	}
+	for l, b := range s.p.Blocks {
+		s.p.attnIn(a, b, n)
+		s.attendRows(l, rows, active)
+		s.p.blockOut(a, b, n)
+	}
+	kernels.LayerNorm(a.x, a.x, s.p.LNFG.Data, s.p.LNFB.Data, n, d, c.LNEps, nil, nil)
+	logits := s.st.logitsOf(a.x, n)
+	for _, r := range active {
+		rows[r].pos++
+	}
+	return logits
+}
+
+// attendRows appends each active row's key/value to its cache and attends;
+// rows are independent, so they are spread over the cores.
+func (s *Sampler) attendRows(l int, rows []*rowState, active []int) {
+	c := s.p.Config
+	d := c.DModel
+	st, a := s.st, &s.dec
+	one := func(i int, scores []float32) {
+		r := active[i]
+		pos := rows[r].pos
+		kc, vc := st.k[l][r], st.v[l][r]
+		q := a.qkv[i*3*d : (i+1)*3*d]
+		copy(kc[pos*d:(pos+1)*d], q[d:2*d])
+		copy(vc[pos*d:(pos+1)*d], q[2*d:3*d])
+		kernels.AttendOne(a.att[i*d:(i+1)*d], q[:d], kc, vc, scores, pos+1, c.NHead, c.HeadDim())
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(active))
+	if workers <= 1 || len(active) < 8 {
+		for i := range active {
+			one(i, st.scores)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			scores := make([]float32, c.Context)
+			for i := w; i < len(active); i += workers {
+				one(i, scores)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// choose draws a token from logits under cfg and returns it with its
+// log-probability under the plain (T=1, untruncated) softmax.
+func (s *Sampler) choose(logits []float32, cfg SampleConfig, rng *rand.Rand) (int, float32) {
+	V := len(logits)
+	maxv := math.Inf(-1)
+	arg := 0
+	for i, z := range logits {
+		if float64(z) > maxv {
+			maxv, arg = float64(z), i
+		}
+	}
+	var sum float64
+	for _, z := range logits {
+		sum += math.Exp(float64(z) - maxv)
+	}
+	lse := maxv + math.Log(sum)
+	if cfg.Temperature == 0 {
+		return arg, float32(float64(logits[arg]) - lse)
+	}
+	s.prob = growF64(s.prob, V)
+	s.order = s.order[:0]
+	for i := 0; i < V; i++ {
+		s.order = append(s.order, i)
+	}
+	inv := 1 / cfg.Temperature
+	var z float64
+	for i, l := range logits {
+		s.prob[i] = math.Exp((float64(l) - maxv) * inv)
+		z += s.prob[i]
+	}
+	for i := range s.prob {
+		s.prob[i] /= z
+	}
+	keep := s.order
+	if (cfg.TopK > 0 && cfg.TopK < V) || (cfg.TopP > 0 && cfg.TopP < 1) {
+		// Stable sort by probability, ties by id, for determinism.
+		sort.SliceStable(keep, func(a, b int) bool { return s.prob[keep[a]] > s.prob[keep[b]] })
+		if cfg.TopK > 0 && cfg.TopK < len(keep) {
+			keep = keep[:cfg.TopK]
+		}
+		if cfg.TopP > 0 && cfg.TopP < 1 {
+			var cum float64
+			for i, id := range keep {
+				cum += s.prob[id]
+				if cum >= cfg.TopP {
+					keep = keep[:i+1]
+					break
+				}
+			}
+		}
+	}
+	var mass float64
+	for _, id := range keep {
+		mass += s.prob[id]
+	}
+	u := rng.Float64() * mass
+	tok := keep[len(keep)-1]
+	for _, id := range keep {
+		u -= s.prob[id]
+		if u < 0 {
+			tok = id
+			break
+		}
+	}
+	return tok, float32(float64(logits[tok]) - lse)
+}
+
+func growF64(buf []float64, n int) []float64 {
+	if cap(buf) < n {
+		return make([]float64, n)
+	}
+	return buf[:n]
+}

@@ -1,0 +1,187 @@
+package pretrain
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/grao-lab/grao/core/model"
+	"github.com/grao-lab/grao/core/optim"
+	"github.com/grao-lab/grao/core/tokenizer"
+	"github.com/grao-lab/grao/kernels/ops"
+)
+
+// Config describes one pre-training run.
+type Config struct {
+	Model model.Config
+	Steps int
+	Batch int
+	// Seq is the graph's sequence length (≤ Model.Context); longer
+	// documents are cut into windows.
+	Seq   int
+	Optim optim.Config
+	Seed  uint64
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.Steps <= 0:
+		return fmt.Errorf("steps must be positive, got %d", c.Steps)
+	case c.Batch <= 0:
+		return fmt.Errorf("batch must be positive, got %d", c.Batch)
+	case c.Seq < 2 || c.Seq > c.Model.Context:
+		return fmt.Errorf("seq must be in [2, %d], got %d", c.Model.Context, c.Seq)
+	}
+	return c.Optim.Validate()
+}
+
+// Progress is reported after every step.
+type Progress struct {
+	Step     int
+	Loss     float64 // mean next-token cross-entropy (nats/token)
+	GradNorm float64
+	LR       float64
+	Tokens   int // scored tokens this step
+}
+
+// Data yields training sequences.
+type Data interface {
+	// Next returns n sequences, each starting with BOS and at most seq
+	// tokens long, drawn with rng.
+	Next(rng *rand.Rand, n, seq int) [][]int
+}
+
+// Docs are short documents, each [BOS] + bytes + [EOS]; one longer than
+// seq contributes a random window.
+type Docs []string
+
+// Next implements Data.
+func (d Docs) Next(rng *rand.Rand, n, seq int) [][]int {
+	tok := tokenizer.Byte{}
+	out := make([][]int, n)
+	for i := range out {
+		ids := append([]int{tokenizer.BOS}, tok.Encode(d[rng.IntN(len(d))])...)
+		ids = append(ids, tokenizer.EOS)
+		if len(ids) > seq {
+			s := rng.IntN(len(ids) - seq + 1)
+			ids = append([]int{tokenizer.BOS}, ids[s+1:s+seq]...)
+		}
+		out[i] = ids
+	}
+	return out
+}
+
+// Stream is one long text; each sequence is BOS plus a random window.
+type Stream string
+
+// Next implements Data.
+func (s Stream) Next(rng *rand.Rand, n, seq int) [][]int {
+	ids := tokenizer.Byte{}.Encode(string(s))
+	out := make([][]int, n)
+	w := min(seq-1, len(ids))
+	for i := range out {
+		start := rng.IntN(len(ids) - w + 1)
+		out[i] = append([]int{tokenizer.BOS}, ids[start:start+w]...)
+	}
+	return out
+}
+
+// Run trains a fresh model initialised from cfg.Seed (or continues from
+// init when it is non-nil) and returns its parameters.
+func Run(ctx context.Context, cfg Config, data Data, init *model.Params, report func(Progress)) (*model.Params, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := init
+	if p == nil {
+		var err error
+		if p, err = model.Init(cfg.Model, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	gr, err := model.NewGraph(p, cfg.Batch, cfg.Seq, G.Float32)
+	if err != nil {
+		return nil, err
+	}
+	var scored int
+	loss, err := ops.Loss("lm", func(in, grad [][]float64) float64 {
+		return MeanNLL(in[0], grad[0], scored)
+	}, gr.LogP)
+	if err != nil {
+		return nil, err
+	}
+	if err := gr.Compile(loss); err != nil {
+		return nil, err
+	}
+	opt, err := optim.NewAdamW(cfg.Optim, OptimParams(p))
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7072657472)) // "pretr"
+	for step := 1; step <= cfg.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return p, err
+		}
+		batch := data.Next(rng, cfg.Batch, cfg.Seq)
+		seqs := make([]model.Sequence, len(batch))
+		scored = 0
+		for i, ids := range batch {
+			seqs[i] = model.Sequence{Tokens: ids, Start: 1}
+			scored += len(ids) - 1
+		}
+		if _, err := gr.Load(seqs); err != nil {
+			return p, err
+		}
+		if err := gr.Run(); err != nil {
+			return p, fmt.Errorf("pretrain: step %d: %w", step, err)
+		}
+		grads, err := gr.Grads()
+		if err != nil {
+			return p, err
+		}
+		st, err := opt.Step(grads)
+		if err != nil {
+			return p, fmt.Errorf("pretrain: step %d: %w", step, err)
+		}
+		if report != nil {
+			report(Progress{Step: step, Loss: gr.LossValue(), GradNorm: st.GradNorm, LR: st.LR, Tokens: scored})
+		}
+	}
+	return p, nil
+}
+
+// MeanNLL is −Σ logp / n over a flat LogP (unscored entries are 0 and get
+// no gradient that matters: the graph drops it); grad receives dL/dlogp.
+func MeanNLL(logp, grad []float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	var s float64
+	inv := 1 / float64(n)
+	for i, v := range logp {
+		s += v
+		grad[i] = -inv
+	}
+	return -s * inv
+}
+
+// OptimParams lists p's tensors for the optimiser: weight decay on
+// matrices (embeddings included, as GPT-2 practice), not on biases or
+// layer-norm gains.
+func OptimParams(p *model.Params) []optim.Param {
+	var out []optim.Param
+	for _, t := range p.All() {
+		out = append(out, optim.Param{Name: t.Name, Data: t.Data, Decay: len(t.Shape) == 2 && t.Shape[1] > 1})
+	}
+	return out
+}
+
+// Perplexity is exp(loss), for humans.
+func Perplexity(loss float64) float64 { return math.Exp(loss) }

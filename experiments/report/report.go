@@ -1,0 +1,675 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Options control Build. The zero value is not useful; start from
+// DefaultOptions.
+type Options struct {
+	Target         string   // algorithm whose improvement is reported (case-insensitive)
+	Baselines      []string // compared algorithms; empty = every other non-ablation algorithm
+	Metric         string   // headline and significance metric
+	AblationMetric string   // metric of the ablation table; falls back to Metric when absent
+	Metrics        []string // metrics shown as table rows; empty = all present
+	CI             CIMethod
+	Resamples      int // bootstrap resamples per cell
+	Test           TestMethod
+	Permutations   int    // Monte-Carlo rearrangements when exact enumeration is too large
+	Seed           uint64 // seeds every RNG (mixed with each cell's key)
+}
+
+// DefaultOptions: target grao, headline on RAS, ablation on NAG (as the
+// paper's Table 3), 10 000 bootstrap resamples, t-tests, seed 1.
+func DefaultOptions() Options {
+	return Options{
+		Target: "grao", Metric: "RAS", AblationMetric: "NAG",
+		CI: CIBootstrap, Resamples: 10000, Test: TestT, Permutations: 20000, Seed: 1,
+	}
+}
+
+// Cell is one task × model × algorithm × metric aggregated over seeds.
+type Cell struct {
+	Task, Model, Algorithm, Metric string
+	Seeds                          []int64   // ascending
+	Values                         []float64 // per seed, same order
+	Mean, SD                       float64
+	Lo, Hi                         float64 // 95% interval; valid when HasCI
+	HasCI                          bool    // false for n = 1
+}
+
+// N is the number of seeds.
+func (c *Cell) N() int { return len(c.Values) }
+
+// HalfWidth is (Hi − Lo)/2, the "±" printed in tables. The bootstrap
+// interval need not be symmetric; the CSV output carries Lo and Hi.
+func (c *Cell) HalfWidth() float64 { return (c.Hi - c.Lo) / 2 }
+
+// Table is one task's paper-style table: rows model × metric, columns
+// algorithms.
+type Table struct {
+	Task       string
+	Algorithms []string
+	Rows       []TableRow
+}
+
+// TableRow holds one model × metric row; a nil cell is missing data.
+type TableRow struct {
+	Model, Metric string
+	Cells         []*Cell
+}
+
+// Headline is the target's mean improvement over one baseline.
+type Headline struct {
+	Baseline string
+	Relative float64 // mean over cells of (A/B − 1), as a fraction; NaN when no cell
+	Absolute float64 // mean over cells of A − B, in metric units; NaN when no cell
+	Cells    int     // cells in the relative mean
+	AbsCells int     // cells in the absolute mean (also those with B ≤ 0)
+}
+
+// Comparison is a per-cell significance test of target vs baseline.
+type Comparison struct {
+	Task, Model, Baseline string
+	Target, Base          *Cell
+	Diff                  float64 // mean(target) − mean(baseline)
+	Relative              float64 // A/B − 1; NaN when B ≤ 0
+	Paired                bool
+	N                     int    // shared seeds when paired, else min(nA, nB)
+	Test                  string // e.g. "paired t", "Welch t", "sign-flip (exact)"
+	P                     float64
+	PNote                 string // why P is NaN, when it is
+}
+
+// Ablation is paper Table 3 for one algorithm and task.
+type Ablation struct {
+	Task, Algorithm, Metric string
+	Parts                   []string // removed parts, e.g. "imitation"
+	Models                  []string
+	Full                    []*Cell   // per model
+	Cells                   [][]*Cell // [model][part]
+	Delta                   []float64 // per part: mean over models of (full − ablated)/full
+	DeltaN                  []int     // models in each Delta
+}
+
+// Report is everything Render prints.
+type Report struct {
+	Source      string
+	Opts        Options
+	TargetLabel string // as found in the data; "" when absent
+	Tables      []Table
+	Headline    []Headline
+	Comparisons []Comparison
+	Ablations   []Ablation
+	ModalN      int // most common seeds-per-cell, for compact cells
+	Notes       []string
+}
+
+// Canonical column order of the paper, then anything else alphabetically.
+var algorithmOrder = []string{"sft", "dpo", "ppo", "grpo", "grao"}
+
+// Canonical metric order (names the runner writes), then first appearance.
+var metricOrder = []string{"RAS", "win_tie", "NAG", "NAG_signed", "reward", "score", "kl", "length", "distinct2", "steps_to_90"}
+
+// group is the rows of one column label in one task × model.
+type labelInfo struct {
+	label    string
+	base     string // algorithm column
+	ablation string
+}
+
+// Build aggregates res into a report. It fails only on options that name
+// something absent (an explicit baseline) or contradict each other.
+func Build(res *Results, opts Options) (*Report, error) {
+	if opts.Resamples <= 0 {
+		opts.Resamples = DefaultOptions().Resamples
+	}
+	if opts.Permutations <= 0 {
+		opts.Permutations = DefaultOptions().Permutations
+	}
+	rep := &Report{Source: res.File, Opts: opts}
+
+	labels := labelRows(res)
+	tasks, models := firstAppearance(res, func(r Row) string { return r.Task }), firstAppearance(res, func(r Row) string { return r.Model })
+	metrics := orderMetrics(res)
+	if len(opts.Metrics) > 0 {
+		var sel []string
+		for _, m := range opts.Metrics {
+			name, ok := findFold(metrics, m)
+			if !ok {
+				return nil, fmt.Errorf("metric %q not in %s (have %s)", m, res.File, strings.Join(metrics, ", "))
+			}
+			sel = append(sel, name)
+		}
+		metrics = sel
+	}
+
+	// Collect values per (task, model, label, metric).
+	type ckey struct{ task, model, label, metric string }
+	cells := map[ckey]*Cell{}
+	infos := map[string]labelInfo{}
+	for i, r := range res.Rows {
+		li := labels[i]
+		infos[li.label] = li
+		k := ckey{r.Task, r.Model, li.label, r.Metric}
+		c := cells[k]
+		if c == nil {
+			c = &Cell{Task: r.Task, Model: r.Model, Algorithm: li.label, Metric: r.Metric}
+			cells[k] = c
+		}
+		c.Seeds = append(c.Seeds, r.Seed)
+		c.Values = append(c.Values, r.Value)
+	}
+	nCount := map[int]int{}
+	for k, c := range cells {
+		sortBySeed(c)
+		c.Mean, c.SD = mean(c.Values), sampleSD(c.Values)
+		if c.N() >= 2 {
+			c.HasCI = true
+			if opts.CI == CIStudentT {
+				c.Lo, c.Hi = tCI(c.Values)
+			} else {
+				rng := keyedRNG(opts.Seed, "ci\x00"+k.task+"\x00"+k.model+"\x00"+k.label+"\x00"+k.metric)
+				c.Lo, c.Hi = bootstrapCI(c.Values, opts.Resamples, rng)
+			}
+		}
+		nCount[c.N()]++
+	}
+	for n, cnt := range nCount {
+		if cnt > nCount[rep.ModalN] || (cnt == nCount[rep.ModalN] && n > rep.ModalN) {
+			rep.ModalN = n
+		}
+	}
+	get := func(task, model, label, metric string) *Cell { return cells[ckey{task, model, label, metric}] }
+
+	// Main-table columns: every non-ablation label.
+	var cols []string
+	for l, li := range infos {
+		if li.ablation == "" {
+			cols = append(cols, l)
+		}
+	}
+	sortLabels(cols, infos)
+
+	// Which metrics each task × model has, so the loops below stay
+	// proportional to the data even for files with many distinct names.
+	present := map[[2]string]map[string]bool{}
+	for _, r := range res.Rows {
+		k := [2]string{r.Task, r.Model}
+		if present[k] == nil {
+			present[k] = map[string]bool{}
+		}
+		present[k][r.Metric] = true
+	}
+	for _, task := range tasks {
+		t := Table{Task: task}
+		used := map[string]bool{}
+		for _, model := range models {
+			pm := present[[2]string{task, model}]
+			if pm == nil {
+				continue
+			}
+			for _, metric := range metrics {
+				if !pm[metric] {
+					continue
+				}
+				row := TableRow{Model: model, Metric: metric, Cells: make([]*Cell, len(cols))}
+				any := false
+				for j, l := range cols {
+					if c := get(task, model, l, metric); c != nil {
+						row.Cells[j], any, used[l] = c, true, true
+					}
+				}
+				if any {
+					t.Rows = append(t.Rows, row)
+				}
+			}
+		}
+		// Drop columns with no data in this task.
+		keep := []int{}
+		for j, l := range cols {
+			if used[l] {
+				keep = append(keep, j)
+				t.Algorithms = append(t.Algorithms, l)
+			}
+		}
+		for i := range t.Rows {
+			var cs []*Cell
+			for _, j := range keep {
+				cs = append(cs, t.Rows[i].Cells[j])
+			}
+			t.Rows[i].Cells = cs
+		}
+		if len(t.Rows) > 0 {
+			rep.Tables = append(rep.Tables, t)
+		}
+	}
+	for _, t := range rep.Tables {
+		for _, r := range t.Rows {
+			for j, c := range r.Cells {
+				if c == nil {
+					rep.note("%s / %s / %s: no %s rows (shown as —)", t.Task, r.Model, displayName(t.Algorithms[j]), r.Metric)
+				}
+			}
+		}
+	}
+
+	// Target and baselines.
+	target, ok := findFold(cols, opts.Target)
+	if !ok {
+		rep.note("target %q is not among the algorithms (%s): no headline or tests", opts.Target, strings.Join(cols, ", "))
+	}
+	var baselines []string
+	if len(opts.Baselines) > 0 {
+		for _, b := range opts.Baselines {
+			name, ok := findFold(cols, b)
+			if !ok {
+				return nil, fmt.Errorf("baseline %q is not among the algorithms in %s (have %s)", b, res.File, strings.Join(cols, ", "))
+			}
+			if strings.EqualFold(name, opts.Target) {
+				return nil, fmt.Errorf("baseline %q is the target", b)
+			}
+			baselines = append(baselines, name)
+		}
+	} else {
+		for _, c := range cols {
+			if c != target {
+				baselines = append(baselines, c)
+			}
+		}
+	}
+	metric, mok := findFold(orderMetrics(res), opts.Metric)
+	if target != "" && !mok {
+		rep.note("metric %q is not in the results: no headline or tests", opts.Metric)
+	}
+	if target != "" && mok {
+		rep.TargetLabel = target
+		rep.Opts.Metric = metric
+		for _, b := range baselines {
+			h := Headline{Baseline: b}
+			var rel, abs []float64
+			for _, task := range tasks {
+				for _, model := range models {
+					if !present[[2]string{task, model}][metric] {
+						continue
+					}
+					a, bc := get(task, model, target, metric), get(task, model, b, metric)
+					if a == nil && bc == nil {
+						continue
+					}
+					if a == nil || bc == nil {
+						miss := target
+						if a != nil {
+							miss = b
+						}
+						rep.note("headline vs %s: cell %s / %s excluded, no %s %s", displayName(b), task, model, displayName(miss), metric)
+						continue
+					}
+					abs = append(abs, a.Mean-bc.Mean)
+					if bc.Mean > 0 {
+						rel = append(rel, a.Mean/bc.Mean-1)
+					} else {
+						rep.note("headline vs %s: cell %s / %s excluded from the relative mean, baseline mean %s ≤ 0", displayName(b), task, model, fmtG(bc.Mean))
+					}
+					rep.Comparisons = append(rep.Comparisons, compare(a, bc, opts))
+				}
+			}
+			h.Relative, h.Absolute = meanOrNaN(rel), meanOrNaN(abs)
+			h.Cells, h.AbsCells = len(rel), len(abs)
+			rep.Headline = append(rep.Headline, h)
+		}
+	}
+
+	rep.buildAblations(tasks, models, infos, get)
+	return rep, nil
+}
+
+func (r *Report) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+}
+
+func meanOrNaN(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	return mean(xs)
+}
+
+// compare runs the significance test of one target cell against one
+// baseline cell.
+func compare(a, b *Cell, opts Options) Comparison {
+	c := Comparison{Task: a.Task, Model: a.Model, Baseline: b.Algorithm, Target: a, Base: b,
+		Diff: a.Mean - b.Mean, Relative: math.NaN(), P: math.NaN()}
+	if b.Mean > 0 {
+		c.Relative = a.Mean/b.Mean - 1
+	}
+	// Seeds are the same random streams for every algorithm, so the
+	// per-seed difference removes the seed's own luck: pair when possible.
+	var d []float64
+	bySeed := map[int64]float64{}
+	for i, s := range b.Seeds {
+		bySeed[s] = b.Values[i]
+	}
+	for i, s := range a.Seeds {
+		if v, ok := bySeed[s]; ok {
+			d = append(d, a.Values[i]-v)
+		}
+	}
+	rng := keyedRNG(opts.Seed, "test\x00"+a.Task+"\x00"+a.Model+"\x00"+a.Algorithm+"\x00"+b.Algorithm+"\x00"+a.Metric)
+	var ok bool
+	switch {
+	case len(d) >= 2:
+		c.Paired, c.N = true, len(d)
+		if opts.Test == TestPermutation {
+			var exact bool
+			c.P, exact = signFlip(d, opts.Permutations, rng)
+			c.Test, ok = "sign-flip"+exactWord(exact), true
+		} else {
+			c.Test = "paired t"
+			c.P, ok = pairedT(d)
+			if !ok {
+				c.PNote = "per-seed differences are all equal (zero variance)"
+			}
+		}
+	case a.N() >= 2 && b.N() >= 2:
+		c.N = min(a.N(), b.N())
+		if opts.Test == TestPermutation {
+			var exact bool
+			c.P, exact = twoSamplePerm(a.Values, b.Values, opts.Permutations, rng)
+			c.Test, ok = "permutation"+exactWord(exact), true
+		} else {
+			c.Test = "Welch t"
+			c.P, ok = welchT(a.Values, b.Values)
+			if !ok {
+				c.PNote = "both algorithms have zero variance over seeds"
+			}
+		}
+	default:
+		c.N = min(a.N(), b.N())
+		c.PNote = fmt.Sprintf("n=%d vs n=%d: a test needs at least 2 seeds each", a.N(), b.N())
+	}
+	return c
+}
+
+func exactWord(exact bool) string {
+	if exact {
+		return " (exact)"
+	}
+	return " (Monte Carlo)"
+}
+
+func (r *Report) buildAblations(tasks, models []string, infos map[string]labelInfo, get func(task, model, label, metric string) *Cell) {
+	// Base algorithm → full label and ablated labels by part.
+	type fam struct {
+		full  string
+		parts map[string]string
+	}
+	fams := map[string]*fam{}
+	for l, li := range infos {
+		if li.ablation == "" {
+			continue
+		}
+		f := fams[strings.ToLower(li.base)]
+		if f == nil {
+			f = &fam{parts: map[string]string{}}
+			fams[strings.ToLower(li.base)] = f
+		}
+		f.parts[li.ablation] = l
+	}
+	var bases []string
+	for b, f := range fams {
+		for l, li := range infos {
+			if li.ablation == "" && strings.EqualFold(l, b) {
+				f.full = l
+			}
+		}
+		bases = append(bases, b)
+	}
+	sort.Strings(bases)
+	for _, b := range bases {
+		f := fams[b]
+		if f.full == "" {
+			r.note("ablation variants of %s found but no full %s runs: no ablation table", b, b)
+			continue
+		}
+		parts := make([]string, 0, len(f.parts))
+		for p := range f.parts {
+			parts = append(parts, p)
+		}
+		sort.Slice(parts, func(i, j int) bool {
+			ri, rj := rank(parts[i], ablationOrder), rank(parts[j], ablationOrder)
+			if ri != rj {
+				return ri < rj
+			}
+			return parts[i] < parts[j]
+		})
+		metric := r.Opts.AblationMetric
+		has := func(m string) bool {
+			for _, task := range tasks {
+				for _, model := range models {
+					for _, l := range f.parts {
+						if get(task, model, l, m) != nil {
+							return true
+						}
+					}
+				}
+			}
+			return false
+		}
+		if !has(metric) {
+			if has(r.Opts.Metric) {
+				r.note("ablation of %s: no %s rows, using %s", b, metric, r.Opts.Metric)
+				metric = r.Opts.Metric
+			} else {
+				r.note("ablation of %s: neither %s nor %s rows", b, metric, r.Opts.Metric)
+				continue
+			}
+		}
+		for _, task := range tasks {
+			a := Ablation{Task: task, Algorithm: f.full, Metric: metric, Parts: parts}
+			for _, model := range models {
+				full := get(task, model, f.full, metric)
+				row := make([]*Cell, len(parts))
+				any := false
+				for j, p := range parts {
+					row[j] = get(task, model, f.parts[p], metric)
+					any = any || row[j] != nil
+				}
+				if !any {
+					continue
+				}
+				a.Models = append(a.Models, model)
+				a.Full = append(a.Full, full)
+				a.Cells = append(a.Cells, row)
+			}
+			if len(a.Models) == 0 {
+				continue
+			}
+			for j, p := range parts {
+				var drops []float64
+				for i, model := range a.Models {
+					full, c := a.Full[i], a.Cells[i][j]
+					switch {
+					case full == nil || c == nil:
+						r.note("ablation %s / %s / no-%s: missing cell, excluded from Δ", task, model, p)
+					case full.Mean <= 0:
+						r.note("ablation %s / %s / no-%s: full %s mean %s ≤ 0, excluded from Δ", task, model, p, metric, fmtG(full.Mean))
+					default:
+						drops = append(drops, (full.Mean-c.Mean)/full.Mean)
+					}
+				}
+				a.Delta = append(a.Delta, meanOrNaN(drops))
+				a.DeltaN = append(a.DeltaN, len(drops))
+			}
+			r.Ablations = append(r.Ablations, a)
+		}
+	}
+}
+
+// labelRows names each row's column: the algorithm (with "-no-<part>" for
+// ablations) plus, in parentheses, the hyper-parameter columns that vary
+// among that algorithm's rows within the same task × model. Constant
+// columns stay out of the label so the common case reads "grao".
+func labelRows(res *Results) []labelInfo {
+	short := shortParamNames(res.Params)
+	type gk struct{ task, model, alg, abl string }
+	varying := map[gk][]bool{}
+	first := map[gk][]string{}
+	for _, r := range res.Rows {
+		k := gk{r.Task, r.Model, r.Algorithm, r.Ablation}
+		f, ok := first[k]
+		if !ok {
+			first[k] = r.Params
+			varying[k] = make([]bool, len(r.Params))
+			continue
+		}
+		for i, v := range r.Params {
+			if v != f[i] {
+				varying[k][i] = true
+			}
+		}
+	}
+	out := make([]labelInfo, len(res.Rows))
+	for i, r := range res.Rows {
+		k := gk{r.Task, r.Model, r.Algorithm, r.Ablation}
+		l := r.Algorithm
+		if r.Ablation != "" {
+			l += "-no-" + r.Ablation
+		}
+		var kv []string
+		for j, v := range varying[k] {
+			if v {
+				kv = append(kv, short[j]+"="+r.Params[j])
+			}
+		}
+		if len(kv) > 0 {
+			l += " (" + strings.Join(kv, ", ") + ")"
+		}
+		out[i] = labelInfo{label: l, base: r.Algorithm, ablation: r.Ablation}
+	}
+	return out
+}
+
+// shortParamNames uses the last dotted segment of a column
+// ("algorithm.grao.beta" ⇒ "beta") when that is unambiguous.
+func shortParamNames(params []string) []string {
+	count := map[string]int{}
+	last := make([]string, len(params))
+	for i, p := range params {
+		last[i] = p[strings.LastIndex(p, ".")+1:]
+		count[last[i]]++
+	}
+	for i, p := range params {
+		if count[last[i]] > 1 || last[i] == "" {
+			last[i] = p
+		}
+	}
+	return last
+}
+
+func sortBySeed(c *Cell) {
+	idx := make([]int, len(c.Seeds))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool { return c.Seeds[idx[i]] < c.Seeds[idx[j]] })
+	s, v := make([]int64, len(idx)), make([]float64, len(idx))
+	for i, j := range idx {
+		s[i], v[i] = c.Seeds[j], c.Values[j]
+	}
+	c.Seeds, c.Values = s, v
+}
+
+func firstAppearance(res *Results, f func(Row) string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range res.Rows {
+		if v := f(r); !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func orderMetrics(res *Results) []string {
+	ms := firstAppearance(res, func(r Row) string { return r.Metric })
+	sort.SliceStable(ms, func(i, j int) bool { return rank(ms[i], metricOrder) < rank(ms[j], metricOrder) })
+	return ms
+}
+
+// rank is the position of s (case-insensitive) in order, or len(order).
+func rank(s string, order []string) int {
+	for i, o := range order {
+		if strings.EqualFold(s, o) {
+			return i
+		}
+	}
+	return len(order)
+}
+
+func sortLabels(ls []string, infos map[string]labelInfo) {
+	sort.Slice(ls, func(i, j int) bool {
+		a, b := infos[ls[i]], infos[ls[j]]
+		ra, rb := rank(a.base, algorithmOrder), rank(b.base, algorithmOrder)
+		if ra != rb {
+			return ra < rb
+		}
+		if !strings.EqualFold(a.base, b.base) {
+			return strings.ToLower(a.base) < strings.ToLower(b.base)
+		}
+		return ls[i] < ls[j]
+	})
+}
+
+// findFold finds name in list, exactly or else case-insensitively.
+func findFold(list []string, name string) (string, bool) {
+	for _, l := range list {
+		if l == name {
+			return l, true
+		}
+	}
+	for _, l := range list {
+		if strings.EqualFold(l, name) {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+// displayName upper-cases the paper's algorithm names ("grao" ⇒ "GRAO",
+// "grao (beta=0.3)" ⇒ "GRAO (beta=0.3)"); other names are kept.
+func displayName(label string) string {
+	head, rest := label, ""
+	if i := strings.IndexAny(label, " -"); i >= 0 {
+		head, rest = label[:i], label[i:]
+	}
+	if rank(head, algorithmOrder) < len(algorithmOrder) {
+		return strings.ToUpper(head) + rest
+	}
+	return label
+}
+
+func fmtG(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+
+// Algorithms lists the column labels present in res (ablations included).
+func (res *Results) Algorithms() []string {
+	ls := labelRows(res)
+	infos := map[string]labelInfo{}
+	var out []string
+	for _, l := range ls {
+		if _, ok := infos[l.label]; !ok {
+			infos[l.label] = l
+			out = append(out, l.label)
+		}
+	}
+	sortLabels(out, infos)
+	return out
+}
+
+// Metrics lists the metric names present in res, in canonical order.
+func (res *Results) Metrics() []string { return orderMetrics(res) }

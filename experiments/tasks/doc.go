@@ -1,0 +1,27 @@
+// Package tasks provides grao's benchmarks as core.Task values: three
+// embedded synthetic tasks generated deterministically from a seed
+// ("arith", "hh-helpful", "hh-harmless"; see Names and Get) and users'
+// datasets in JSONL (FromJSONL, Open).
+//
+// Prompt format (all built-ins; users' files must end their prompts the
+// same way):
+//
+//	Human: {request}\nAssistant:
+//
+// and every answer (chosen, rejected, corpus response) starts with one
+// space, so prompt+answer is the document a model sees; the trainer ends
+// it with EOS. The format is shorter than HH-RLHF's "\n\nHuman: …\n\n
+// Assistant:" on purpose: the policies are byte-level with a 64–128 byte
+// context. Built-in requests are at most 60 bytes, answers at most 40,
+// and prompt+answer at most MaxDocBytes (tested for every example and
+// corpus document).
+//
+// Splits: eval prompts are unique and never appear in train (nor in the
+// pre-training corpus); train may repeat a prompt. The same seed and
+// options always give the same examples, byte for byte (golden-tested).
+//
+// Each task's Scorer is its rubric from package rewards and its Judge is
+// rewards.NewJudge over that rubric with a tie margin
+// (rewards.DefaultTieMargin unless WithTieMargin). The Meta of each
+// example carries the facts the rubric checks (rewards.Meta* keys).
+package tasks

@@ -1,0 +1,203 @@
+package kernels
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// CausalAttention computes causal multi-head self-attention for a batch of
+// b sequences of length t. qkv is [b*t, 3d] as produced by GPT-2's c_attn
+// (q in columns [0,d), k in [d,2d), v in [2d,3d); head h uses columns
+// h*headDim..(h+1)*headDim of each), d = nHead*headDim. out is [b*t, d] with
+// the heads concatenated. Scores are scaled by 1/sqrt(headDim).
+//
+// Each (sequence, head) pair is two strided GEMMs on views of qkv (no
+// copies) around a masked, max-subtracted softmax of a t×t score block.
+func CausalAttention[T Float](out, qkv []T, b, t, nHead, headDim int) {
+	d := nHead * headDim
+	checkLen("CausalAttention", "qkv", len(qkv), b*t*3*d)
+	checkLen("CausalAttention", "out", len(out), b*t*d)
+	parallelHeads(b, nHead, t*t, func(s []T, bi, h int) {
+		q, k, v := headViews(qkv, bi, h, t, d, headDim)
+		o := out[bi*t*d+h*headDim:]
+		ld := 3 * d
+		scale := T(1 / math.Sqrt(float64(headDim)))
+		Gemm(false, true, t, t, headDim, scale, q, ld, k, ld, 0, s, t)
+		causalSoftmax(s, t)
+		Gemm(false, false, t, headDim, t, 1, s, t, v, ld, 0, o, d)
+	})
+}
+
+// CausalAttentionBackward overwrites dqkv ([b*t, 3d]) with the gradient of
+// Σ dout·out with respect to qkv. The attention probabilities P are
+// recomputed from qkv (cheaper than storing b·nHead·t² values per layer):
+//
+//	dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP - rowsum(P∘dP)),
+//	dQ = scale·dS·K,  dK = scale·dSᵀ·Q.
+func CausalAttentionBackward[T Float](dqkv, dout, qkv []T, b, t, nHead, headDim int) {
+	d := nHead * headDim
+	checkLen("CausalAttentionBackward", "qkv", len(qkv), b*t*3*d)
+	checkLen("CausalAttentionBackward", "dqkv", len(dqkv), b*t*3*d)
+	checkLen("CausalAttentionBackward", "dout", len(dout), b*t*d)
+	parallelHeads(b, nHead, 2*t*t, func(s []T, bi, h int) {
+		p, dp := s[:t*t], s[t*t:]
+		q, k, v := headViews(qkv, bi, h, t, d, headDim)
+		dq, dk, dv := headViews(dqkv, bi, h, t, d, headDim)
+		do := dout[bi*t*d+h*headDim:]
+		ld := 3 * d
+		scale := T(1 / math.Sqrt(float64(headDim)))
+		Gemm(false, true, t, t, headDim, scale, q, ld, k, ld, 0, p, t)
+		causalSoftmax(p, t)
+		Gemm(true, false, t, headDim, t, 1, p, t, do, d, 0, dv, ld)
+		Gemm(false, true, t, t, headDim, 1, do, d, v, ld, 0, dp, t)
+		for i := 0; i < t; i++ {
+			pr, dr := p[i*t:i*t+i+1], dp[i*t:i*t+t]
+			var acc float64
+			for j, pv := range pr {
+				acc += float64(pv) * float64(dr[j])
+			}
+			for j, pv := range pr {
+				dr[j] = pv * (dr[j] - T(acc))
+			}
+			clear(dr[i+1:])
+		}
+		Gemm(false, false, t, headDim, t, scale, dp, t, k, ld, 0, dq, ld)
+		Gemm(true, false, t, headDim, t, scale, dp, t, q, ld, 0, dk, ld)
+	})
+}
+
+// headViews returns the strided views (row stride 3d) of head h's q, k and
+// v blocks of sequence bi inside a [b*t, 3d] buffer.
+func headViews[T Float](qkv []T, bi, h, t, d, headDim int) (q, k, v []T) {
+	base := bi*t*3*d + h*headDim
+	return qkv[base:], qkv[base+d:], qkv[base+2*d:]
+}
+
+// causalSoftmax replaces each row i of the t×t score block s by the softmax
+// of its first i+1 entries and zeroes the rest (future positions).
+func causalSoftmax[T Float](s []T, t int) {
+	for i := 0; i < t; i++ {
+		row := s[i*t : i*t+t]
+		softmaxInPlace(row[:i+1])
+		clear(row[i+1:])
+	}
+}
+
+// softmaxInPlace replaces row with softmax(row), subtracting the maximum
+// first and summing in float64.
+func softmaxInPlace[T Float](row []T) {
+	m := row[0]
+	for _, x := range row[1:] {
+		if x > m {
+			m = x
+		}
+	}
+	var sum float64
+	for j, x := range row {
+		e := math.Exp(float64(x - m))
+		row[j] = T(e)
+		sum += e
+	}
+	inv := T(1 / sum)
+	for j := range row {
+		row[j] *= inv
+	}
+}
+
+// minParallelWork is the per-call t²·headDim·pairs size below which fanning out
+// to goroutines costs more than it saves.
+const minParallelWork = 1 << 16
+
+// parallelHeads runs fn for every (sequence, head) pair, each worker owning
+// a scratch buffer of scratchLen elements. Work is split across at most
+// GOMAXPROCS goroutines when there is enough of it; the pairs write disjoint
+// parts of the outputs, so no synchronisation beyond the final wait is
+// needed.
+func parallelHeads[T Float](b, nHead, scratchLen int, fn func(scratch []T, bi, h int)) {
+	pairs := b * nHead
+	if pairs == 0 {
+		return
+	}
+	workers := min(runtime.GOMAXPROCS(0), pairs)
+	if workers <= 1 || pairs*scratchLen < minParallelWork {
+		s := make([]T, scratchLen)
+		for p := 0; p < pairs; p++ {
+			fn(s, p/nHead, p%nHead)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s := make([]T, scratchLen)
+			// Static interleaved assignment: pairs are equal-sized work.
+			for p := w; p < pairs; p += workers {
+				fn(s, p/nHead, p%nHead)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// AttendOne is single-query attention for KV-cache decoding: q is the
+// current position's query [d] (all heads), keys and values hold the n
+// cached positions 0..n-1 with row stride d (the current position included
+// as row n-1), out [d] receives the heads concatenated. scratch must have
+// length >= n. It equals the last row of CausalAttention over the same
+// positions.
+func AttendOne[T Float](out, q, keys, values, scratch []T, n, nHead, headDim int) {
+	d := nHead * headDim
+	checkLen("AttendOne", "q", len(q), d)
+	checkLen("AttendOne", "out", len(out), d)
+	checkLen("AttendOne", "keys", len(keys), n*d)
+	checkLen("AttendOne", "values", len(values), n*d)
+	checkLen("AttendOne", "scratch", len(scratch), n)
+	if n == 0 {
+		clear(out[:d])
+		return
+	}
+	scale := T(1 / math.Sqrt(float64(headDim)))
+	s := scratch[:n]
+	for h := 0; h < nHead; h++ {
+		off := h * headDim
+		qh := q[off : off+headDim]
+		for j := range s {
+			s[j] = dot(qh, keys[j*d+off:j*d+off+headDim]) * scale
+		}
+		softmaxInPlace(s)
+		oh := out[off : off+headDim]
+		clear(oh)
+		for j, p := range s {
+			axpy(oh, values[j*d+off:j*d+off+headDim], p)
+		}
+	}
+}
+
+// dot is a 4-way unrolled inner product; independent accumulators let the
+// CPU overlap the multiply-adds.
+func dot[T Float](a, b []T) T {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpy computes y += alpha·x.
+func axpy[T Float](y, x []T, alpha T) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += alpha * x[i]
+	}
+}

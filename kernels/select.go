@@ -1,0 +1,90 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
+// EnvBLAS names the environment variable read once at init to choose the
+// backend: "" or "auto" (OpenBLAS when it loads, else gonum), "openblas"
+// (OpenBLAS required: a failed load is reported by LoadError), "gonum"
+// (never load OpenBLAS).
+const EnvBLAS = "GRAO_BLAS"
+
+// EnvOpenBLASLib names an optional environment variable holding the path (or
+// soname) of the OpenBLAS library to load instead of the built-in list.
+const EnvOpenBLASLib = "GRAO_OPENBLAS_LIB"
+
+var (
+	loadOnce   sync.Once
+	loadedBLAS Backend
+	loadedErr  error
+
+	// selectErr is set at init when the GRAO_BLAS request cannot be met.
+	selectErr error
+)
+
+// OpenBLAS returns the OpenBLAS backend, loading the library on first use,
+// whatever GRAO_BLAS says; it lets tests and `bench speed` compare both
+// backends in one process. Every call returns the same value (or error).
+func OpenBLAS() (Backend, error) {
+	loadOnce.Do(func() {
+		candidates := openBLASCandidates()
+		if p := os.Getenv(EnvOpenBLASLib); p != "" {
+			candidates = []string{p}
+		}
+		loadedBLAS, loadedErr = loadOpenBLAS(candidates)
+	})
+	return loadedBLAS, loadedErr
+}
+
+// LoadError reports why the backend requested through GRAO_BLAS is not the
+// one in use: an unknown GRAO_BLAS value, or GRAO_BLAS=openblas with a
+// library that failed to load. It is nil in the default (auto) mode even when
+// OpenBLAS is absent, since falling back to gonum is then the intended
+// behaviour (Current().Info() still says why). Commands that run experiments
+// should refuse to start when it is non-nil.
+func LoadError() error { return selectErr }
+
+// fallback is gonum with the reason OpenBLAS is not used in its Info, so that
+// `bench version` and run manifests say why a run was slow.
+type fallback struct {
+	Gonum
+	why string
+}
+
+func (f fallback) Info() string { return f.Gonum.Info() + " (" + f.why + ")" }
+
+// selectBackend is the pure decision behind init: env is GRAO_BLAS's value
+// and load is OpenBLAS (injected so that the table test need not depend on
+// the machine). It always returns a usable backend; err is LoadError's value.
+func selectBackend(env string, load func() (Backend, error)) (Backend, error) {
+	switch mode := strings.ToLower(strings.TrimSpace(env)); mode {
+	case "gonum":
+		return fallback{why: EnvBLAS + "=gonum"}, nil
+	case "", "auto", "openblas":
+		b, err := load()
+		if err == nil {
+			return b, nil
+		}
+		if mode == "openblas" {
+			err = fmt.Errorf("%s=openblas: %w", EnvBLAS, err)
+			return fallback{why: "OpenBLAS requested but not loaded: " + err.Error()}, err
+		}
+		return fallback{why: "OpenBLAS not loaded: " + err.Error()}, nil
+	default:
+		err := fmt.Errorf("%s=%q: unknown value (want auto, openblas or gonum)", EnvBLAS, env)
+		return fallback{why: err.Error()}, err
+	}
+}
+
+func init() {
+	// gonum.go's init (same package, earlier file order) installs plain
+	// Gonum first; this replaces it. Nothing here may panic: a broken BLAS
+	// set-up must be reportable by the CLI, not crash every binary.
+	var b Backend
+	b, selectErr = selectBackend(os.Getenv(EnvBLAS), OpenBLAS)
+	Use(b)
+}

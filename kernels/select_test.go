@@ -1,0 +1,159 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// fakeBLAS stands for a loaded OpenBLAS in the selection table.
+type fakeBLAS struct{ Gonum }
+
+func (fakeBLAS) Name() string { return "openblas" }
+
+func TestSelectBackend(t *testing.T) {
+	loads := func() (Backend, error) { return fakeBLAS{}, nil }
+	fails := func() (Backend, error) { return nil, errors.New("libopenblas.so.0: cannot open shared object file") }
+	cases := []struct {
+		env      string
+		load     func() (Backend, error)
+		wantName string
+		wantErr  string // "" = LoadError nil
+		wantInfo string // substring of Info
+	}{
+		{"", loads, "openblas", "", ""},
+		{"auto", loads, "openblas", "", ""},
+		{" OpenBLAS ", loads, "openblas", "", ""},
+		{"gonum", loads, "gonum", "", "GRAO_BLAS=gonum"},
+		{"GONUM", fails, "gonum", "", "GRAO_BLAS=gonum"},
+		{"", fails, "gonum", "", "OpenBLAS not loaded: libopenblas.so.0: cannot open"},
+		{"auto", fails, "gonum", "", "OpenBLAS not loaded"},
+		{"openblas", fails, "gonum", "GRAO_BLAS=openblas: libopenblas.so.0: cannot open", "OpenBLAS requested but not loaded"},
+		{"mkl", loads, "gonum", `GRAO_BLAS="mkl": unknown value`, `GRAO_BLAS="mkl"`},
+	}
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%d/%q", i, tc.env), func(t *testing.T) {
+			loaded := false
+			b, err := selectBackend(tc.env, func() (Backend, error) { loaded = true; return tc.load() })
+			if b == nil {
+				t.Fatal("nil backend")
+			}
+			if b.Name() != tc.wantName {
+				t.Errorf("backend %q, want %q", b.Name(), tc.wantName)
+			}
+			if gotErr := fmt.Sprint(err); (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(gotErr, tc.wantErr)) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+			if !strings.Contains(b.Info(), tc.wantInfo) {
+				t.Errorf("Info %q does not contain %q", b.Info(), tc.wantInfo)
+			}
+			// Forcing gonum must not even dlopen the library (a broken
+			// install must be avoidable with GRAO_BLAS=gonum).
+			if strings.EqualFold(strings.TrimSpace(tc.env), "gonum") && loaded {
+				t.Error("GRAO_BLAS=gonum still loaded OpenBLAS")
+			}
+		})
+	}
+}
+
+// FuzzSelectBackend: any GRAO_BLAS value gives a usable backend, never a
+// panic, and an error exactly when the value is not understood or the
+// requested library failed.
+func FuzzSelectBackend(f *testing.F) {
+	for _, s := range []string{"", "auto", "gonum", "openblas", "OPENBLAS", "mkl", "\x00", " gonum\n"} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, env string, ok bool) {
+		b, err := selectBackend(env, func() (Backend, error) {
+			if ok {
+				return fakeBLAS{}, nil
+			}
+			return nil, errors.New("absent")
+		})
+		if b == nil || b.Info() == "" {
+			t.Fatalf("env %q: unusable backend %v", env, b)
+		}
+		mode := strings.ToLower(strings.TrimSpace(env))
+		known := mode == "" || mode == "auto" || mode == "gonum" || mode == "openblas"
+		wantErr := !known || (mode == "openblas" && !ok)
+		if (err != nil) != wantErr {
+			t.Fatalf("env %q ok=%t: err %v", env, ok, err)
+		}
+	})
+}
+
+// The selection at init is tested end to end in a child process, since the
+// environment is read only once. The child prints what it got.
+const childEnv = "GRAO_KERNELS_TEST_CHILD"
+
+func TestSelectChild(t *testing.T) {
+	if os.Getenv(childEnv) != "1" {
+		t.Skip("helper for TestSelectFromEnvironment")
+	}
+	fmt.Printf("name=%s loaderr=%v\n", Current().Name(), LoadError() != nil)
+}
+
+func TestSelectFromEnvironment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	_, obErr := OpenBLAS()
+	cases := []struct {
+		name        string
+		env         []string
+		wantName    string
+		wantLoadErr bool
+		needsLib    bool
+	}{
+		{"forced gonum", []string{"GRAO_BLAS=gonum"}, "gonum", false, false},
+		{"required but missing", []string{"GRAO_BLAS=openblas", "GRAO_OPENBLAS_LIB=/nonexistent/libopenblas.so.0"}, "gonum", true, false},
+		{"auto with missing library", []string{"GRAO_BLAS=", "GRAO_OPENBLAS_LIB=/nonexistent/libopenblas.so.0"}, "gonum", false, false},
+		{"bad value", []string{"GRAO_BLAS=cuda"}, "gonum", true, false},
+		{"auto", []string{"GRAO_BLAS="}, "openblas", false, true},
+		{"required and present", []string{"GRAO_BLAS=openblas"}, "openblas", false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.needsLib && obErr != nil {
+				t.Skipf("OpenBLAS not available here: %v", obErr)
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSelectChild$", "-test.count=1")
+			var env []string
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, EnvBLAS+"=") && !strings.HasPrefix(kv, EnvOpenBLASLib+"=") {
+					env = append(env, kv)
+				}
+			}
+			cmd.Env = append(append(env, childEnv+"=1"), tc.env...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("child failed: %v\n%s", err, out)
+			}
+			want := fmt.Sprintf("name=%s loaderr=%t", tc.wantName, tc.wantLoadErr)
+			if !strings.Contains(string(out), want) {
+				t.Errorf("child printed %q, want %q", out, want)
+			}
+		})
+	}
+}
+
+// TestDefaultSelection checks this process's own init: with GRAO_BLAS unset
+// and the library present, OpenBLAS must be in use (this catches an init
+// order mistake where gonum.go's init would run last and win).
+func TestDefaultSelection(t *testing.T) {
+	if os.Getenv(EnvBLAS) != "" || os.Getenv(EnvOpenBLASLib) != "" {
+		t.Skipf("%s/%s set in the environment", EnvBLAS, EnvOpenBLASLib)
+	}
+	if _, err := OpenBLAS(); err != nil {
+		t.Skipf("OpenBLAS not available here: %v", err)
+	}
+	if got := Current().Name(); got != "openblas" {
+		t.Errorf("Current() = %s (%s), want openblas", got, Current().Info())
+	}
+	if LoadError() != nil {
+		t.Errorf("LoadError() = %v", LoadError())
+	}
+}

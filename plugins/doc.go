@@ -1,0 +1,20 @@
+// Package plugins runs grao rewards as separate processes over
+// hashicorp/go-plugin's gRPC transport, so a reward can be written in any
+// language, cannot corrupt the trainer's memory, and can crash without losing
+// a sweep.
+//
+// Contract (see PROTOCOL.md for the language-neutral version): the plugin
+// serves the grao.reward.v1.Reward gRPC service (proto/reward.proto) behind
+// go-plugin's handshake with magic cookie [Handshake] and application protocol
+// version [ProtocolVersion]; [VersionedPlugins] is the negotiation table
+// (add a version there when the protocol changes incompatibly).
+//
+// Host side: [Open] starts a plugin and returns a [*Reward] that implements
+// core.Reward with a per-call timeout, restart-on-crash with bounded retries
+// and exponential backoff (the failed batch is retried), AutoMTLS, optional
+// SHA-256 pinning of the executable, the plugin's stderr forwarded to a log,
+// and a plugin process that dies with the host (Pdeathsig on Linux). Call
+// [(*Reward).Close] when done and [CleanupClients] on every exit path.
+//
+// Author side: [Serve] turns any core.Reward into a plugin main function.
+package plugins
