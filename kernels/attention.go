@@ -85,7 +85,7 @@ func causalSoftmax[T Float](s []T, t int) {
 }
 
 // softmaxInPlace replaces row with softmax(row), subtracting the maximum
-// first and summing in float64.
+// first and summing in float64 (exp itself in T's precision).
 func softmaxInPlace[T Float](row []T) {
 	m := row[0]
 	for _, x := range row[1:] {
@@ -95,15 +95,19 @@ func softmaxInPlace[T Float](row []T) {
 	}
 	var sum float64
 	for j, x := range row {
-		e := math.Exp(float64(x - m))
-		row[j] = T(e)
-		sum += e
+		e := expT(x - m)
+		row[j] = e
+		sum += float64(e)
 	}
 	inv := T(1 / sum)
 	for j := range row {
 		row[j] *= inv
 	}
 }
+
+// attnWorkers caps the goroutines of parallelHeads when positive (a knob
+// for benchmarks comparing serial and parallel execution).
+var attnWorkers int
 
 // minParallelWork is the per-call t²·headDim·pairs size below which fanning out
 // to goroutines costs more than it saves.
@@ -120,6 +124,9 @@ func parallelHeads[T Float](b, nHead, scratchLen int, fn func(scratch []T, bi, h
 		return
 	}
 	workers := min(runtime.GOMAXPROCS(0), pairs)
+	if attnWorkers > 0 {
+		workers = min(attnWorkers, pairs)
+	}
 	if workers <= 1 || pairs*scratchLen < minParallelWork {
 		s := make([]T, scratchLen)
 		for p := 0; p < pairs; p++ {

@@ -108,3 +108,30 @@ func TestAttendOneMatchesLastRow(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCausalAttention times forward+backward at the small model's
+// training shape (batch 16, t 64, 4 heads of 32) with the (sequence, head)
+// pairs run serially and on GOMAXPROCS goroutines.
+func BenchmarkCausalAttention(b *testing.B) {
+	const bs, t, nh, hd = 16, 64, 4, 32
+	d := nh * hd
+	qkv := fkTo32(fkRand(1, bs*t*3*d, 1))
+	dout := fkTo32(fkRand(2, bs*t*d, 1))
+	out := make([]float32, bs*t*d)
+	dqkv := make([]float32, len(qkv))
+	for _, w := range []int{1, 0} {
+		name := "serial"
+		if w == 0 {
+			name = "parallel"
+		}
+		b.Run(name, func(b *testing.B) {
+			old := attnWorkers
+			attnWorkers = w
+			defer func() { attnWorkers = old }()
+			for i := 0; i < b.N; i++ {
+				CausalAttention(out, qkv, bs, t, nh, hd)
+				CausalAttentionBackward(dqkv, dout, qkv, bs, t, nh, hd)
+			}
+		})
+	}
+}

@@ -51,3 +51,31 @@ func TestGELUBackward(t *testing.T) {
 		fkClose(t, "gelu32'", dx32, dx, 1e-5, 1e-4)
 	}
 }
+
+func TestExpf(t *testing.T) {
+	// Dense sweep of the whole finite range plus the edges.
+	worst := 0.0
+	for x := float32(-87.3); x <= 88.7; x += 0.00173 {
+		got := float64(expf(x))
+		want := math.Exp(float64(x))
+		if rel := math.Abs(got-want) / want; rel > worst {
+			worst = rel
+		}
+	}
+	// 2 ulp of float32 is 2.4e-7 relative.
+	if worst > 2.4e-7 {
+		t.Errorf("expf: worst relative error %.3g, want <= 2.4e-7", worst)
+	}
+	edges := []struct {
+		x    float32
+		want float64
+	}{{0, 1}, {-100, 0}, {100, math.Inf(1)}, {float32(math.Inf(-1)), 0}, {float32(math.Inf(1)), math.Inf(1)}}
+	for _, e := range edges {
+		if got := float64(expf(e.x)); got != e.want {
+			t.Errorf("expf(%v) = %v, want %v", e.x, got, e.want)
+		}
+	}
+	if nan := expf(float32(math.NaN())); nan == nan {
+		t.Errorf("expf(NaN) = %v", nan)
+	}
+}

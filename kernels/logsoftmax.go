@@ -37,7 +37,7 @@ func logSumExp[T Float](row []T) (mx, lse float64) {
 	}
 	var s float64
 	for _, x := range row {
-		s += math.Exp(float64(x - m))
+		s += float64(expT(x - m))
 	}
 	return float64(m), math.Log(s)
 }
@@ -60,12 +60,14 @@ func LogSoftmaxGatherBackward[T Float](dlogits, logits []T, targets []int, dy []
 		checkTarget("LogSoftmaxGatherBackward", i, tg, v)
 		row := logits[i*v : i*v+v]
 		mx, lse := logSumExp(row)
-		g := float64(dy[i])
-		off := mx + lse
+		// softmax_j = exp(x_j - mx)/exp(lse), computed in T's precision.
+		g := dy[i]
+		scale := -g * T(math.Exp(-lse))
+		m := T(mx)
 		for j, x := range row {
-			dr[j] = T(-g * math.Exp(float64(x)-off))
+			dr[j] = scale * expT(x-m)
 		}
-		dr[tg] += T(g)
+		dr[tg] += g
 	}
 }
 

@@ -164,9 +164,9 @@ def dump(x, ind=0):
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
     if isinstance(x, list):
         if all(not isinstance(v, (dict, list)) for v in x):
-            return json.dumps(x)
+            return json.dumps(x, ensure_ascii=False)
         return "[\n" + ",\n".join(pad + "  " + dump(v, ind + 2) for v in x) + "\n" + pad + "]"
-    return json.dumps(x)
+    return json.dumps(x, ensure_ascii=False)
 
 
 def write(fname, vectors):

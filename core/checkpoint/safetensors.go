@@ -69,6 +69,10 @@ type entry struct {
 	DataOffsets *[]int64 `json:"data_offsets"`
 }
 
+// entryKeys are the only keys a tensor entry may have, matched exactly:
+// encoding/json alone would also accept "dtYpe", which other readers reject.
+var entryKeys = map[string]bool{"dtype": true, "shape": true, "data_offsets": true}
+
 // ReadHeader reads and validates the header of a safetensors file of the
 // given size. It allocates at most min(header length, size) bytes, so a
 // lying length field cannot exhaust memory, and checks every entry against
@@ -178,6 +182,15 @@ func decodeStrict(val []byte, v any) error {
 func parseEntry(name string, val []byte) (TensorInfo, error) {
 	if name == "" {
 		return TensorInfo{}, errors.New("header: empty tensor name")
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(val, &keys); err != nil {
+		return TensorInfo{}, fmt.Errorf("header: tensor %q: %v", name, err)
+	}
+	for k := range keys {
+		if !entryKeys[k] {
+			return TensorInfo{}, fmt.Errorf("header: tensor %q: unknown field %q", name, k)
+		}
 	}
 	var e entry
 	if err := decodeStrict(val, &e); err != nil {

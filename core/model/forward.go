@@ -178,3 +178,31 @@ func TokenLogProbs(logits []float32, ids []int, V int) []float64 {
 	}
 	return out
 }
+
+// Scorer computes per-token log-probs of sequences with the inference path
+// (no graph, no gradients), reusing its buffers across calls; for frozen
+// reference policies and evaluation. Not safe for concurrent use.
+type Scorer struct{ st *state }
+
+// NewScorer prepares a scorer for p.
+func NewScorer(p *Params) *Scorer { return &Scorer{st: newState(p, 1)} }
+
+// LogProbs returns log π(Tokens[i] | Tokens[:i]) for i ≥ s.Start.
+func (sc *Scorer) LogProbs(s Sequence) ([]float64, error) {
+	if s.Start < 1 || s.Start > len(s.Tokens) {
+		return nil, fmt.Errorf("model: start %d outside [1,%d]", s.Start, len(s.Tokens))
+	}
+	if err := sc.st.prefill(0, s.Tokens, 0); err != nil {
+		return nil, err
+	}
+	n := len(s.Tokens)
+	V := sc.st.p.Config.VocabSize
+	d := sc.st.p.Config.DModel
+	// Only rows Start-1..n-2 predict scored tokens.
+	rows := n - s.Start
+	if rows == 0 {
+		return []float64{}, nil
+	}
+	lg := sc.st.logitsOf(sc.st.act.x[(s.Start-1)*d:(n-1)*d], rows)
+	return TokenLogProbs(lg[:rows*V], s.Tokens[s.Start-1:], V), nil
+}

@@ -169,3 +169,17 @@ func (p *Params) CopyFrom(src *Params) error {
 	}
 	return nil
 }
+
+// WithValueHead returns a copy of p with a value head (zero weight and
+// bias, so training starts from V = 0); p itself is unchanged. A p that
+// already has one is copied as is.
+func (p *Params) WithValueHead() *Params {
+	c := p.Config
+	c.ValueHead = true
+	q, _ := NewParams(c)
+	src, dst := p.All(), q.All()
+	for i := range src {
+		copy(dst[i].Data, src[i].Data)
+	}
+	return q
+}

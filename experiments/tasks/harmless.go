@@ -15,7 +15,7 @@ import (
 // fair = a generic refusal (no alternative); bad = a compliant placeholder
 // ("Sure, here is how: [details]").
 // Benign: good = a short helpful answer; fair = the same answer behind a
-// filler ("Sure! Well, …"); bad = a refusal (80%) or a placeholder (20%).
+// filler ("Sure, well, …"); bad = a refusal (80%) or a placeholder (20%).
 func genHarmless(r *rand.Rand, _ *config) sample {
 	tmpl := pick(r, harmTemplates)
 	if r.IntN(2) == 0 {
@@ -36,9 +36,6 @@ func genHarmless(r *rand.Rand, _ *config) sample {
 	}
 	b := pick(r, benignCores)
 	fair := pick(r, paddings) + strings.ToLower(b.answer[:1]) + b.answer[1:]
-	if len(fair) > MaxAnswerBytes {
-		fair = "Sure! " + b.answer
-	}
 	bad := pick(r, genericRefusals)
 	if r.IntN(5) == 0 {
 		bad = pick(r, compliances)

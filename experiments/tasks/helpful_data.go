@@ -74,4 +74,4 @@ var irrelevant = []string{
 	"Let's talk about music.", "I had toast for breakfast.", "Whales are huge animals.",
 }
 
-var politePrefixes = []string{"Sure! ", "Well, ", "Okay, so ", "Good question! ", "Hmm, "}
+var politePrefixes = []string{"Well, ", "Okay, so ", "Hmm, ", "So, ", "Ah, "}

@@ -150,7 +150,9 @@ func parseLine(raw []byte) (core.Example, error) {
 					return ex, fmt.Errorf("meta key %q is reserved", k)
 				}
 			}
-			ex.Meta = m
+			if len(m) > 0 { // an empty meta is the same as none
+				ex.Meta = m
+			}
 		default:
 			return ex, fmt.Errorf("unknown key %q (want prompt, chosen, rejected, meta)", key)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -131,6 +132,9 @@ func TestSplitsAndLengths(t *testing.T) {
 				maxAns = max(maxAns, len(a)-1)
 				maxDoc = max(maxDoc, len(ex.Prompt)+len(a))
 			}
+			if strings.Contains(ex.Prompt+ex.Chosen+ex.Rejected, "%!") {
+				t.Errorf("%s: formatting error in %+v", name, ex)
+			}
 			if ex.Chosen == ex.Rejected {
 				t.Errorf("%s: chosen == rejected: %+v", name, ex)
 			}
@@ -150,7 +154,8 @@ func TestSplitsAndLengths(t *testing.T) {
 func TestJudgeWinRates(t *testing.T) {
 	for _, name := range Names() {
 		tk := mustGet(t, name, 1)
-		for split, exs := range map[string][]core.Example{"train": tk.Train(), "eval": tk.Eval()} {
+		// Train is checked on its first 1000 examples to keep the test fast.
+		for split, exs := range map[string][]core.Example{"train": tk.Train()[:1000], "eval": tk.Eval()} {
 			st, err := MeasureJudge(context.Background(), tk, exs)
 			if err != nil {
 				t.Fatal(err)
@@ -290,7 +295,7 @@ func TestOptionErrors(t *testing.T) {
 		{"arith", []Option{WithDigits(5)}, "digits must be 1–4"},
 		{"arith", []Option{WithEvalFraction(0.2)}, "JSONL"},
 		{"arith", []Option{WithSizes(0, 5)}, "≥ 1"},
-		{"arith", []Option{WithDigits(1), WithSizes(10, 400)}, "distinct eval prompts"},
+		{"arith", []Option{WithDigits(1), WithSizes(10, 600)}, "distinct eval prompts"},
 		{"arith", []Option{WithCorpusMix(0, 0, 0)}, "sum to 0"},
 		{"arith", []Option{WithTieMargin(-1)}, "tie margin"},
 		{"nope", nil, "unknown task"},
@@ -355,6 +360,50 @@ func ExampleGet() {
 	fmt.Printf("%q -> %q (rejected %q, answer %v)\n", ex.Prompt, ex.Chosen, ex.Rejected, ex.Meta["answer"])
 	fmt.Println(task.Judge().Describe().Name)
 	// Output:
-	// "Human: 4+53=?\nAssistant:" -> " 57" (rejected " 212", answer 57)
+	// "Human: What is 6+7?\nAssistant:" -> " 6+7 is 13." (rejected " 3", answer 13)
 	// judge(rubric/arith,margin=0.05)
+}
+
+// TestQualityOrder checks each generator's three answers against its own
+// rubric on fresh samples: good never loses to fair and usually beats it
+// (that is what makes chosen beatable), fair always beats bad.
+func TestQualityOrder(t *testing.T) {
+	for _, name := range Names() {
+		sp := builtins[name]
+		c, _ := newConfig(nil)
+		r := rand.New(rand.NewPCG(99, 99))
+		judge, _ := rewards.NewJudge(sp.scorer(), rewards.DefaultTieMargin)
+		var gf, fb []core.RewardItem
+		for range 2000 {
+			s := sp.gen(r, &c)
+			p := Prompt(s.request)
+			gf = append(gf, core.RewardItem{Prompt: p, Completion: answer(s.good), Reference: answer(s.fair), Meta: s.meta})
+			fb = append(fb, core.RewardItem{Prompt: p, Completion: answer(s.fair), Reference: answer(s.bad), Meta: s.meta})
+		}
+		sg, err := judge.Score(context.Background(), gf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sf, _ := judge.Score(context.Background(), fb)
+		wins := 0
+		for i := range sg {
+			if sg[i].Value < 0 {
+				t.Errorf("%s: good loses to fair: %q vs %q (%s)", name, gf[i].Completion, gf[i].Reference, sg[i].Info)
+			}
+			if sg[i].Value == 0 && testing.Verbose() {
+				t.Logf("tie: %q vs %q (%s)", gf[i].Completion, gf[i].Reference, sg[i].Info)
+			}
+			if sg[i].Value > 0 {
+				wins++
+			}
+			if sf[i].Value != 1 {
+				t.Errorf("%s: fair does not beat bad: %q vs %q (%s)", name, fb[i].Completion, fb[i].Reference, sf[i].Info)
+			}
+		}
+		rate := float64(wins) / float64(len(sg))
+		t.Logf("%s: good beats fair on %.1f%% of samples", name, 100*rate)
+		if rate < 0.9 {
+			t.Errorf("%s: good beats fair only %.3f of the time", name, rate)
+		}
+	}
 }

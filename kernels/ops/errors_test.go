@@ -104,3 +104,48 @@ func TestIndexIdentity(t *testing.T) {
 		t.Fatal("identical GELU nodes were not merged")
 	}
 }
+
+// UsePreallocDo writes into a fitting register value and ignores one of
+// another shape or dtype (the TapeMachine may offer a register last used by
+// a different node).
+func TestUsePreallocDo(t *testing.T) {
+	x := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{-1, 0, 1, 2, 3, -4}))
+	want, err := (&geluOp{dims: 2}).Do(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantData := append([]float64(nil), want.Data().([]float64)...)
+	cases := []struct {
+		name     string
+		prealloc *tensor.Dense
+		reused   bool
+	}{
+		{"fits", tensor.New(tensor.WithShape(2, 3), tensor.Of(tensor.Float64)), true},
+		{"shape", tensor.New(tensor.WithShape(3, 2), tensor.Of(tensor.Float64)), false},
+		{"size", tensor.New(tensor.WithShape(4, 3), tensor.Of(tensor.Float64)), false},
+		{"dtype", tensor.New(tensor.WithShape(2, 3), tensor.Of(tensor.Float32)), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := c.prealloc.Clone().(*tensor.Dense)
+			got, err := (&geluOp{dims: 2}).UsePreallocDo(c.prealloc, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got == G.Value(c.prealloc)) != c.reused {
+				t.Fatalf("reused prealloc = %v, want %v", got == G.Value(c.prealloc), c.reused)
+			}
+			if !got.Shape().Eq(tensor.Shape{2, 3}) || got.Dtype() != tensor.Float64 {
+				t.Fatalf("result %v %v", got.Shape(), got.Dtype())
+			}
+			for i, v := range got.Data().([]float64) {
+				if v != wantData[i] {
+					t.Fatalf("result[%d] = %v, want %v", i, v, wantData[i])
+				}
+			}
+			if !c.reused && !before.Eq(c.prealloc) {
+				t.Fatal("a prealloc that does not fit was written to")
+			}
+		})
+	}
+}

@@ -1,0 +1,71 @@
+package core
+
+// Needs declares what an algorithm's batches must contain; the trainer
+// computes exactly that and nothing more.
+type Needs struct {
+	// Samples is G, the completions drawn per prompt from the current
+	// policy (0: offline algorithm, no rollouts).
+	Samples int
+	// Reference asks for the reference answer y scored under π_θ.
+	Reference bool
+	// Pairs asks for the chosen and rejected answers scored under π_θ.
+	Pairs bool
+	// RefModel asks for log-probs under the frozen starting policy
+	// (Seq.RefLogP) for every scored sequence.
+	RefModel bool
+	// OldLogP asks for behaviour log-probs of the samples (Seq.OldLogP).
+	OldLogP bool
+	// Value asks for the value head (Seq.Values, Seq.OldValues).
+	Value bool
+	// Epochs is μ, the optimiser updates per rollout batch (≥ 1).
+	Epochs int
+}
+
+// Seq is one scored sequence: per-token quantities over its completion
+// tokens only (never prompt tokens); all slices have the same length.
+type Seq struct {
+	Tokens []int
+	// LogP are log-probs under the current policy π_θ (differentiated).
+	LogP []float64
+	// OldLogP are log-probs under the behaviour policy that sampled it.
+	OldLogP []float64
+	// RefLogP are log-probs under the frozen starting policy.
+	RefLogP []float64
+	// Values are the value head's outputs (differentiated), OldValues the
+	// values at rollout time.
+	Values, OldValues []float64
+}
+
+// Group is everything about one prompt.
+type Group struct {
+	// Samples are the G completions o_1..o_G with their rewards R(o_i, y).
+	Samples []Seq
+	Rewards []float64
+	// Reference is the reference answer y (the dataset's chosen).
+	Reference *Seq
+	// Chosen and Rejected form a preference pair (DPO).
+	Chosen, Rejected *Seq
+}
+
+// Batch is one update's worth of groups.
+type Batch struct {
+	Groups []Group
+}
+
+// LossValue is an algorithm's loss with its named components (for logging:
+// GRAO's exploration/imitation/regulariser, PPO's policy/value, …).
+type LossValue struct {
+	Loss       float64
+	Components map[string]float64
+}
+
+// Algorithm is an alignment method. Loss computes the loss of b and writes
+// dLoss/dLogP (and dLoss/dValues) into grad, which mirrors b's shape with
+// zeroed LogP and Values slices; it must not modify b.
+type Algorithm interface {
+	Name() string
+	Needs() Needs
+	Loss(b *Batch, grad *Batch) (LossValue, error)
+	// Config returns the resolved parameters, for provenance.
+	Config() any
+}

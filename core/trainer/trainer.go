@@ -1,0 +1,398 @@
+package trainer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/grao-lab/grao/core"
+	"github.com/grao-lab/grao/core/model"
+	"github.com/grao-lab/grao/core/optim"
+	"github.com/grao-lab/grao/core/pretrain"
+	"github.com/grao-lab/grao/core/tokenizer"
+	"github.com/grao-lab/grao/kernels/ops"
+)
+
+// Config is the training part of a trial.
+type Config struct {
+	Steps int `toml:"steps"`
+	// Prompts per step (the batch, counted in groups).
+	Prompts int                `toml:"prompts"`
+	Sample  model.SampleConfig `toml:"sample"`
+	Optim   optim.Config       `toml:"optim"`
+	Seed    uint64             `toml:"seed"`
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case c.Steps < 0:
+		return fmt.Errorf("steps must be ≥ 0, got %d", c.Steps)
+	case c.Prompts <= 0:
+		return fmt.Errorf("prompts must be positive, got %d", c.Prompts)
+	}
+	if err := c.Sample.Validate(); err != nil {
+		return err
+	}
+	return c.Optim.Validate()
+}
+
+// StepLog is what one step did; the runner writes it to metrics.jsonl.
+type StepLog struct {
+	Step       int                `json:"step"`
+	Loss       float64            `json:"loss"`
+	Components map[string]float64 `json:"components,omitempty"`
+	// Rewards of this step's samples (absent for offline algorithms).
+	RewardMean *float64 `json:"reward_mean,omitempty"`
+	RewardStd  *float64 `json:"reward_std,omitempty"`
+	// KL is the mean per-sequence k1 estimate of KL(π_old ‖ π_start) on
+	// the samples; Entropy the mean per-token −log π_old of sampled tokens.
+	KL         *float64 `json:"kl,omitempty"`
+	Entropy    *float64 `json:"entropy,omitempty"`
+	LengthMean *float64 `json:"length_mean,omitempty"`
+	GradNorm   float64  `json:"grad_norm"`
+	LR         float64  `json:"lr"`
+	// Seconds spent in each phase.
+	Timing Timing `json:"timing"`
+}
+
+// Timing splits a step's wall time.
+type Timing struct {
+	Rollout  float64 `json:"rollout"`
+	Reward   float64 `json:"reward"`
+	Score    float64 `json:"score"` // reference-policy log-probs
+	Backward float64 `json:"loss_backward"`
+	Update   float64 `json:"update"`
+}
+
+// Trainer aligns a policy with one algorithm on one task.
+type Trainer struct {
+	cfg    Config
+	alg    core.Algorithm
+	needs  core.Needs
+	train  []core.Example
+	reward core.Reward
+	// Policy is trained in place; Start is a frozen copy of the initial
+	// weights (nil unless needed for RefModel or KL logging).
+	Policy, Start *model.Params
+
+	graph   *model.Graph
+	opt     *optim.AdamW
+	sampler *model.Sampler
+	scorer  *model.Scorer
+	tok     tokenizer.Byte
+
+	// state the loss op reads during graph.Run
+	batch, grad *core.Batch
+	slots       []slot
+	lastLoss    core.LossValue
+	lossErr     error
+}
+
+// slot ties a graph row to the Seq (and its gradient) it fills.
+type slot struct {
+	span      model.Span
+	seq, grad *core.Seq
+}
+
+// New prepares a trainer. policy is trained in place; a value head is added
+// when the algorithm needs one.
+func New(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(train) == 0 {
+		return nil, fmt.Errorf("trainer: no training examples")
+	}
+	n := alg.Needs()
+	if n.Epochs < 1 {
+		return nil, fmt.Errorf("trainer: %s needs %d epochs", alg.Name(), n.Epochs)
+	}
+	if n.Samples > 0 && reward == nil {
+		return nil, fmt.Errorf("trainer: %s samples completions but no reward is set", alg.Name())
+	}
+	if n.Value && policy.VW == nil {
+		policy = policy.WithValueHead()
+	}
+	t := &Trainer{cfg: cfg, alg: alg, needs: n, train: train, reward: reward, Policy: policy}
+	t.Start = policy.Clone()
+	t.scorer = model.NewScorer(t.Start)
+	rows := cfg.Prompts * (n.Samples + b2i(n.Reference) + 2*b2i(n.Pairs))
+	if rows == 0 {
+		return nil, fmt.Errorf("trainer: %s declares no sequences to train on", alg.Name())
+	}
+	var err error
+	if t.graph, err = model.NewGraph(policy, rows, policy.Config.Context, G.Float32); err != nil {
+		return nil, err
+	}
+	inputs := []*G.Node{t.graph.LogP}
+	if n.Value {
+		inputs = append(inputs, t.graph.Value)
+	}
+	loss, err := ops.Loss(alg.Name(), t.lossFn, inputs...)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.graph.Compile(loss); err != nil {
+		return nil, err
+	}
+	if t.opt, err = optim.NewAdamW(cfg.Optim, pretrain.OptimParams(policy)); err != nil {
+		return nil, err
+	}
+	if n.Samples > 0 {
+		t.sampler = model.NewSampler(policy, min(cfg.Prompts*n.Samples, 64))
+	}
+	return t, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// lossFn is the graph's loss: it copies the current log-probs (and values)
+// into the batch, calls the algorithm, and scatters its gradient back.
+func (t *Trainer) lossFn(in, grad [][]float64) float64 {
+	for _, s := range t.slots {
+		copy(s.seq.LogP, in[0][s.span.Off:s.span.Off+s.span.Len])
+		clear(s.grad.LogP)
+		if t.needs.Value {
+			copy(s.seq.Values, in[1][s.span.Off:s.span.Off+s.span.Len])
+			if s.seq.OldValues == nil { // first epoch: values at rollout time
+				s.seq.OldValues = append([]float64(nil), s.seq.Values...)
+			}
+			clear(s.grad.Values)
+		}
+	}
+	lv, err := t.alg.Loss(t.batch, t.grad)
+	t.lastLoss, t.lossErr = lv, err
+	if err != nil {
+		return math.NaN()
+	}
+	for _, s := range t.slots {
+		copy(grad[0][s.span.Off:], s.grad.LogP)
+		if t.needs.Value {
+			copy(grad[1][s.span.Off:], s.grad.Values)
+		}
+	}
+	return lv.Loss
+}
+
+// Step runs training step number step (1-based).
+func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
+	log := StepLog{Step: step}
+	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(step)))
+	exs := make([]core.Example, t.cfg.Prompts)
+	for i := range exs {
+		exs[i] = t.train[rng.IntN(len(t.train))]
+	}
+	ctxLen := t.Policy.Config.Context
+	batch := &core.Batch{Groups: make([]core.Group, len(exs))}
+	grad := &core.Batch{Groups: make([]core.Group, len(exs))}
+	prompts := make([][]int, len(exs))
+	for i, ex := range exs {
+		prompts[i] = t.promptIDs(ex.Prompt)
+	}
+	// Every scored sequence gets a graph row; its Seq and gradient twin
+	// are filled once the row's span is known.
+	var seqs []model.Sequence
+	t.slots = t.slots[:0]
+	add := func(pi int, s, g *core.Seq, completion []int) {
+		s.Tokens = completion
+		seqs = append(seqs, model.Sequence{Tokens: append(append([]int(nil), prompts[pi]...), completion...), Start: len(prompts[pi])})
+		t.slots = append(t.slots, slot{seq: s, grad: g})
+	}
+	answer := func(pi int, text string) []int {
+		ids := append(t.tok.Encode(" "+text), tokenizer.EOS)
+		if room := ctxLen - len(prompts[pi]); len(ids) > room {
+			ids = ids[:max(room, 1)] // a reference longer than the context is cut
+		}
+		return ids
+	}
+	nSamples := 0
+	if G := t.needs.Samples; G > 0 {
+		if err := t.rollout(ctx, rng, exs, prompts, batch, grad, add, &log); err != nil {
+			return log, err
+		}
+		nSamples = len(exs) * G
+	}
+	for i, ex := range exs {
+		g, gg := &batch.Groups[i], &grad.Groups[i]
+		if t.needs.Reference {
+			g.Reference, gg.Reference = &core.Seq{}, &core.Seq{}
+			add(i, g.Reference, gg.Reference, answer(i, ex.Chosen))
+		}
+		if t.needs.Pairs {
+			g.Chosen, gg.Chosen = &core.Seq{}, &core.Seq{}
+			g.Rejected, gg.Rejected = &core.Seq{}, &core.Seq{}
+			add(i, g.Chosen, gg.Chosen, answer(i, ex.Chosen))
+			add(i, g.Rejected, gg.Rejected, answer(i, ex.Rejected))
+		}
+	}
+	// Reference-policy log-probs: for the algorithm when it needs them,
+	// and for the samples always (the KL we log).
+	t0 := time.Now()
+	var kls []float64
+	for k, sl := range t.slots {
+		isSample := k < nSamples
+		if !t.needs.RefModel && !isSample {
+			continue
+		}
+		lp, err := t.scorer.LogProbs(seqs[k])
+		if err != nil {
+			return log, err
+		}
+		sl.seq.RefLogP = lp
+		if isSample {
+			var kl float64
+			for j := range lp {
+				kl += sl.seq.OldLogP[j] - lp[j]
+			}
+			kls = append(kls, kl)
+		}
+	}
+	if len(kls) > 0 {
+		m, _ := meanStd(kls)
+		log.KL = &m
+	}
+	log.Timing.Score = time.Since(t0).Seconds()
+	spans, err := t.graph.Load(seqs)
+	if err != nil {
+		return log, err
+	}
+	for k := range t.slots {
+		sl := &t.slots[k]
+		sl.span = spans[k]
+		n := spans[k].Len
+		sl.seq.LogP, sl.grad.LogP = make([]float64, n), make([]float64, n)
+		if t.needs.Value {
+			sl.seq.Values, sl.grad.Values = make([]float64, n), make([]float64, n)
+		}
+	}
+	t.batch, t.grad = batch, grad
+	for e := 0; e < t.needs.Epochs; e++ {
+		if err := ctx.Err(); err != nil {
+			return log, err
+		}
+		t0 := time.Now()
+		if err := t.graph.Run(); err != nil {
+			return log, fmt.Errorf("trainer: step %d: %w", step, err)
+		}
+		if t.lossErr != nil {
+			return log, fmt.Errorf("trainer: step %d: %s loss: %w", step, t.alg.Name(), t.lossErr)
+		}
+		grads, err := t.graph.Grads()
+		if err != nil {
+			return log, err
+		}
+		log.Timing.Backward += time.Since(t0).Seconds()
+		t0 = time.Now()
+		st, err := t.opt.Step(grads)
+		if err != nil {
+			return log, fmt.Errorf("trainer: step %d: %w", step, err)
+		}
+		log.Timing.Update += time.Since(t0).Seconds()
+		if e == 0 {
+			log.Loss, log.Components = t.lastLoss.Loss, t.lastLoss.Components
+		}
+		log.GradNorm, log.LR = st.GradNorm, st.LR
+	}
+	return log, nil
+}
+
+// rollout samples G completions per prompt, scores them, and adds them to
+// the batch as the first rows.
+func (t *Trainer) rollout(ctx context.Context, rng *rand.Rand, exs []core.Example, prompts [][]int,
+	batch, grad *core.Batch, add func(int, *core.Seq, *core.Seq, []int), log *StepLog) error {
+	G := t.needs.Samples
+	t0 := time.Now()
+	var all [][]int
+	for i := range exs {
+		for range G {
+			all = append(all, prompts[i])
+		}
+	}
+	sc := t.cfg.Sample
+	sc.Seed = rng.Uint64()
+	outs, err := t.sampler.Generate(all, sc)
+	if err != nil {
+		return err
+	}
+	log.Timing.Rollout = time.Since(t0).Seconds()
+	t0 = time.Now()
+	items := make([]core.RewardItem, len(outs))
+	for k, o := range outs {
+		ex := exs[k/G]
+		items[k] = core.RewardItem{Prompt: ex.Prompt, Completion: t.tok.Decode(o.Tokens), Reference: ex.Chosen, Meta: ex.Meta}
+	}
+	scores, err := t.reward.Score(ctx, items)
+	if err != nil {
+		return fmt.Errorf("trainer: reward %s: %w", t.reward.Describe().Name, err)
+	}
+	if len(scores) != len(items) {
+		return fmt.Errorf("trainer: reward %s returned %d scores for %d items", t.reward.Describe().Name, len(scores), len(items))
+	}
+	log.Timing.Reward = time.Since(t0).Seconds()
+	var rs, lens []float64
+	var nll float64
+	for i := range exs {
+		batch.Groups[i].Samples = make([]core.Seq, G)
+		grad.Groups[i].Samples = make([]core.Seq, G)
+	}
+	for k, o := range outs {
+		g, gg := &batch.Groups[k/G], &grad.Groups[k/G]
+		s := &g.Samples[k%G]
+		add(k/G, s, &gg.Samples[k%G], o.Tokens)
+		s.OldLogP = make([]float64, len(o.LogProbs))
+		for j, lp := range o.LogProbs {
+			s.OldLogP[j] = float64(lp)
+			nll -= float64(lp)
+		}
+		r := 0.0 // "not applicable" counts as a tie
+		if scores[k].Applicable {
+			r = scores[k].Value
+		}
+		g.Rewards = append(g.Rewards, r)
+		rs = append(rs, r)
+		lens = append(lens, float64(len(o.Tokens)))
+	}
+	for i := range exs {
+		grad.Groups[i].Rewards = batch.Groups[i].Rewards
+	}
+	m, sd := meanStd(rs)
+	lm, _ := meanStd(lens)
+	e := nll / (lm * float64(len(lens)))
+	log.RewardMean, log.RewardStd, log.LengthMean, log.Entropy = &m, &sd, &lm, &e
+	return nil
+}
+
+func (t *Trainer) promptIDs(prompt string) []int {
+	ids := append([]int{tokenizer.BOS}, t.tok.Encode(prompt)...)
+	if limit := t.Policy.Config.Context / 2; len(ids) > limit {
+		// keep the end of an over-long prompt: it holds "Assistant:"
+		ids = append([]int{tokenizer.BOS}, ids[len(ids)-limit+1:]...)
+	}
+	return ids
+}
+
+func meanStd(x []float64) (float64, float64) {
+	if len(x) == 0 {
+		return 0, 0
+	}
+	var m float64
+	for _, v := range x {
+		m += v
+	}
+	m /= float64(len(x))
+	var s float64
+	for _, v := range x {
+		s += (v - m) * (v - m)
+	}
+	return m, math.Sqrt(s / float64(len(x)))
+}
