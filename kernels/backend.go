@@ -1,6 +1,10 @@
 package kernels
 
-import "sync/atomic"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // Backend is the BLAS-level contract: row-major GEMM in both precisions,
 // C = alpha·op(A)·op(B) + beta·C with op(X) = Xᵀ when trans is set.
@@ -34,11 +38,61 @@ func Use(b Backend) Backend {
 // Float is the element type of every kernel.
 type Float interface{ ~float32 | ~float64 }
 
-// Gemm dispatches to the current backend's Sgemm or Dgemm.
+// parallelMinWork is the multiply-add count above which Gemm splits a
+// product over the cores itself. The backends run single-threaded: our own
+// goroutines (attention heads, sampler rows) already fill the cores, and a
+// BLAS thread pool on top of them oversubscribes 2 cores badly.
+const parallelMinWork = 1 << 22
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C on the current backend,
+// splitting large products into row (or column) blocks over GOMAXPROCS
+// goroutines. Each block is an ordinary GEMM on a sub-matrix; the split
+// depends only on the shape and GOMAXPROCS, so runs repeat bit for bit.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || m*n*k < parallelMinWork {
+		gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	if m >= n {
+		// Rows i0..i1 of C need rows i0..i1 of op(A): a row offset of A,
+		// or a column offset when A is stored transposed.
+		step := (m + workers - 1) / workers
+		for i0 := 0; i0 < m; i0 += step {
+			i1 := min(i0+step, m)
+			off := i0 * lda
+			if transA {
+				off = i0
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				gemm(transA, transB, i1-i0, n, k, alpha, a[off:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+			}()
+		}
+	} else {
+		step := (n + workers - 1) / workers
+		for j0 := 0; j0 < n; j0 += step {
+			j1 := min(j0+step, n)
+			off := j0
+			if transB {
+				off = j0 * ldb
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				gemm(transA, transB, m, j1-j0, k, alpha, a, lda, b[off:], ldb, beta, c[j0:], ldc)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:
 		Current().Sgemm(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)

@@ -9,15 +9,28 @@ import (
 	"testing"
 )
 
+// testBackend is a backend under test with a label for subtest names.
+type testBackend struct {
+	label string
+	Backend
+}
+
 // testBackends lists every backend available in this process. OpenBLAS is
 // loaded through OpenBLAS() whatever GRAO_BLAS says, so one `go test` covers
-// both; when the library is absent only gonum is tested and the reason is
-// logged (TestOpenBLASPresent in openblas_test.go skips visibly).
-func testBackends(t testing.TB) []Backend {
+// both, and its cblas_* path is tested separately from the default
+// Fortran-interface path (the two bind different symbols and pass alpha and
+// beta differently: by address vs in float registers). When the library is
+// absent only gonum is tested and the reason is logged
+// (TestOpenBLASPresent in openblas_test.go skips visibly).
+func testBackends(t testing.TB) []testBackend {
 	t.Helper()
-	bs := []Backend{Gonum{}}
+	bs := []testBackend{{"gonum", Gonum{}}}
 	if ob, err := OpenBLAS(); err == nil {
-		bs = append(bs, ob)
+		o := ob.(*openBLAS)
+		if o.sgemmF == 0 || o.dgemmF == 0 {
+			t.Logf("OpenBLAS lacks sgemm_/dgemm_: only the cblas path is tested")
+		}
+		bs = append(bs, testBackend{"openblas", o}, testBackend{"openblas-cblas", o.cblasVariant()})
 	} else {
 		t.Logf("OpenBLAS not tested: %v", err)
 	}
@@ -167,23 +180,24 @@ func checkGemmResult[T Float](t *testing.T, got []T, want, scale []float64, ldc,
 }
 
 func TestGemmMatchesNaive(t *testing.T) {
-	for _, be := range testBackends(t) {
-		for ci, tc := range gemmCases() {
-			t.Run(be.Name()+"/f32/"+tc.name, func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(1, uint64(ci)))
-				a, lda, b, ldb, c, ldc := operands[float32](rng, tc)
-				want, scale := naiveGemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c, ldc)
-				before := append([]float32(nil), c...)
-				be.Sgemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c, ldc)
-				checkGemmResult(t, c, want, scale, ldc, tc.n, before, 1e-5)
+	backends := testBackends(t)
+	for ci, tc := range gemmCases() {
+		// The reference is computed once per case and shared by all backends.
+		rng := rand.New(rand.NewPCG(1, uint64(ci)))
+		a32, lda, b32, ldb, c32, ldc := operands[float32](rng, tc)
+		want32, scale32 := naiveGemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, float32(tc.alpha), a32, lda, b32, ldb, float32(tc.beta), c32, ldc)
+		a64, _, b64, _, c64, _ := operands[float64](rng, tc)
+		want64, scale64 := naiveGemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, tc.alpha, a64, lda, b64, ldb, tc.beta, c64, ldc)
+		for _, be := range backends {
+			t.Run(be.label+"/f32/"+tc.name, func(t *testing.T) {
+				c := append([]float32(nil), c32...)
+				be.Sgemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, float32(tc.alpha), a32, lda, b32, ldb, float32(tc.beta), c, ldc)
+				checkGemmResult(t, c, want32, scale32, ldc, tc.n, c32, 1e-5)
 			})
-			t.Run(be.Name()+"/f64/"+tc.name, func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(2, uint64(ci)))
-				a, lda, b, ldb, c, ldc := operands[float64](rng, tc)
-				want, scale := naiveGemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
-				before := append([]float64(nil), c...)
-				be.Dgemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
-				checkGemmResult(t, c, want, scale, ldc, tc.n, before, 1e-12)
+			t.Run(be.label+"/f64/"+tc.name, func(t *testing.T) {
+				c := append([]float64(nil), c64...)
+				be.Dgemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, tc.alpha, a64, lda, b64, ldb, tc.beta, c, ldc)
+				checkGemmResult(t, c, want64, scale64, ldc, tc.n, c64, 1e-12)
 			})
 		}
 	}
@@ -193,8 +207,8 @@ func TestGemmMatchesNaive(t *testing.T) {
 // dispatches to, in both precisions.
 func TestGemmGeneric(t *testing.T) {
 	for _, be := range testBackends(t) {
-		t.Run(be.Name(), func(t *testing.T) {
-			old := Use(be)
+		t.Run(be.label, func(t *testing.T) {
+			old := Use(be.Backend)
 			defer Use(old)
 			a := []float64{1, 2, 3, 4, 5, 6}  // 2×3
 			b := []float64{1, 0, 0, 1, 1, 1}  // 3×2
@@ -244,7 +258,7 @@ func TestGemmRejectsBadInput(t *testing.T) {
 	}
 	for _, be := range testBackends(t) {
 		for _, tc := range cases {
-			t.Run(be.Name()+"/"+tc.name, func(t *testing.T) {
+			t.Run(be.label+"/"+tc.name, func(t *testing.T) {
 				a, b, c := ok()
 				if tc.mod != nil {
 					a, b, c = tc.mod(a, b, c)
@@ -257,7 +271,7 @@ func TestGemmRejectsBadInput(t *testing.T) {
 				if msg == "<no panic>" {
 					t.Fatal("accepted a malformed call")
 				}
-				if be.Name() == "openblas" && !strings.Contains(msg, tc.msg) {
+				if strings.HasPrefix(be.label, "openblas") && !strings.Contains(msg, tc.msg) {
 					t.Errorf("panic %q does not mention %q", msg, tc.msg)
 				}
 			})
@@ -270,7 +284,7 @@ func TestGemmRejectsBadInput(t *testing.T) {
 // result must equal the single-threaded reference. Run with -race too.
 func TestGemmConcurrent(t *testing.T) {
 	for _, be := range testBackends(t) {
-		t.Run(be.Name(), func(t *testing.T) {
+		t.Run(be.label, func(t *testing.T) {
 			const workers, iters, m, n, k = 8, 20, 48, 40, 56
 			type job struct {
 				a, b, want []float32
@@ -307,7 +321,7 @@ func TestGemmConcurrent(t *testing.T) {
 					}
 				})
 			}
-			if ob, ok := be.(*openBLAS); ok {
+			if ob, ok := be.Backend.(*openBLAS); ok {
 				orig := ob.Threads()
 				wg.Go(func() {
 					for i := range iters {

@@ -48,49 +48,24 @@ func expT[T Float](x T) T {
 	return T(math.Exp(float64(x)))
 }
 
-// expf is a float32 exp (Cephes expf: range reduction by ln 2 split in two
-// constants, degree-6 polynomial, exponent by bit construction), within
-// ~2 ulp of the correctly rounded result. It flushes results below the
-// normal range to 0 (softmax weights that small do not matter) and returns
-// +Inf above it. It is several times faster than converting to float64 for
-// math.Exp.
+// expf is a float32 exp for softmax weights and GELU: Cephes expf's
+// degree-6 polynomial after a round-to-nearest range reduction by ln 2,
+// within ~2 ulp of exp(x) for x in [-87.3, 88]. Outside that range it
+// saturates to exp(-87.3) ≈ 1.2e-38 and exp(88) ≈ 1.7e38 instead of 0 and
+// +Inf, which changes neither a softmax nor GELU at float32 precision; NaN
+// gives NaN. It is branch-free and small enough to be inlined into the
+// kernels' loops, several times faster than math.Exp through float64.
 func expf(x float32) float32 {
 	const (
-		maxArg = 88.72283905206835 // ln(MaxFloat32)
-		minArg = -87.33654475055310 // ln(SmallestNormalFloat32)
-		log2e  = 1.44269504088896341
-		c1     = 0.693359375
-		c2     = -2.12194440e-4
+		log2e = 1.44269504088896341
+		c1    = 0.693359375 // ln 2 = c1 + c2, c1 exact in a few bits
+		c2    = -2.12194440e-4
+		magic = 12582912 // 1.5·2²³: adding it rounds a float32 to an integer
 	)
-	switch {
-	case x != x: // NaN
-		return x
-	case x > maxArg:
-		return float32(math.Inf(1))
-	case x < minArg:
-		return 0
-	}
-	fx := x*log2e + 0.5
-	n := float32(int32(fx))
-	if n > fx { // floor for negative fx
-		n--
-	}
+	x = min(max(x, -87.33654), 88)
+	n := (x*log2e + magic) - magic
 	r := x - n*c1 - n*c2
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
+	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
 	p = p*r*r + r + 1
-	// 2^n for n in [-126, 128]; n = 128 only when x is within rounding of
-	// maxArg, so split the scaling in two to stay finite where possible.
-	ni := int32(n)
-	if ni > 127 {
-		return p * 2 * math.Float32frombits(uint32(ni-1+127)<<23)
-	}
-	if ni < -126 {
-		return p * 0.5 * math.Float32frombits(uint32(ni+1+127)<<23)
-	}
-	return p * math.Float32frombits(uint32(ni+127)<<23)
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }

@@ -169,4 +169,3 @@ func TestLayerNormShortBufferPanics(t *testing.T) {
 	}()
 	LayerNorm(make([]float32, 6), make([]float32, 6), make([]float32, 2), make([]float32, 3), 2, 3, 1e-5, nil, nil)
 }
-

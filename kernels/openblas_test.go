@@ -145,10 +145,14 @@ func FuzzGemmArgs(f *testing.F) {
 		if err != nil || oursPanics {
 			return
 		}
-		ob.Dgemm(tA, tB, m, n, k, 0.5, a, lda, b, ldb, -1.5, c, ldc)
-		for i := range c {
-			if math.Abs(c[i]-want[i]) > 1e-12*(1+math.Abs(want[i]))*float64(k+1) {
-				t.Fatalf("c[%d] = %v, gonum %v", i, c[i], want[i])
+		c0 := append([]float64(nil), c...)
+		for _, be := range []*openBLAS{ob.(*openBLAS), ob.(*openBLAS).cblasVariant()} {
+			copy(c, c0)
+			be.Dgemm(tA, tB, m, n, k, 0.5, a, lda, b, ldb, -1.5, c, ldc)
+			for i := range c {
+				if math.Abs(c[i]-want[i]) > 1e-12*(1+math.Abs(want[i]))*float64(k+1) {
+					t.Fatalf("viaCBLAS=%t: c[%d] = %v, gonum %v", be.viaCBLAS, i, c[i], want[i])
+				}
 			}
 		}
 	})

@@ -460,7 +460,11 @@ func (r *Reward) start() (*instance, core.RewardInfo, error) {
 	defer cancel()
 	hc, err := healthpb.NewHealthClient(gc.Conn).Check(ctx, &healthpb.HealthCheckRequest{Service: plugin.GRPCServiceName})
 	if err != nil {
-		return fail(`health check failed (a plugin must serve grpc.health.v1.Health with service "plugin" SERVING)`, err)
+		if msg := err.Error(); !r.cfg.DisableAutoMTLS && (strings.Contains(msg, "authentication handshake failed") || strings.Contains(msg, "tls:")) {
+			return fail("TLS handshake failed: the plugin does not answer the host's AutoMTLS "+
+				"(PLUGIN_CLIENT_CERT; see PROTOCOL.md, TLS); fix the plugin or disable AutoMTLS for it", errors.New(statusText(err)))
+		}
+		return fail(`health check failed (a plugin must serve grpc.health.v1.Health with service "plugin" SERVING)`, errors.New(statusText(err)))
 	}
 	if hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		return fail("health check", fmt.Errorf(`service "plugin" is %v, want SERVING`, hc.GetStatus()))

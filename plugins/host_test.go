@@ -265,6 +265,7 @@ func TestStartFailures(t *testing.T) {
 		{"garbage", []string{`plugin "test-garbage"`, "handshake failed", "Loading model weights", "print nothing else to stdout"}},
 		{"v2", []string{`plugin "test-v2"`, "Plugin version: 2", "protocol version(s) [1]"}},
 		{"badreads", []string{`unknown field "completions"`}},
+		{"no-tls", []string{`plugin "test-no-tls"`, "TLS handshake failed", "disable AutoMTLS"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.mode, func(t *testing.T) {

@@ -102,6 +102,10 @@ func runMode(mode string) int {
 	switch mode {
 	case "ok":
 		Serve(base)
+	case "ok-all": // declares no reads: the host sends every field
+		info := base.Describe()
+		info.Reads = nil
+		Serve(funcReward{info, base.Score})
 	case "echo":
 		var reads []string
 		if v := os.Getenv("GRAO_PLUGINS_TEST_READS"); v != "" {
@@ -156,6 +160,9 @@ func runMode(mode string) int {
 			fmt.Println("stdout after the handshake is forwarded too")
 			return base.Score(ctx, items)
 		}})
+	case "no-tls": // a plugin that ignores the host's AutoMTLS request
+		os.Unsetenv("PLUGIN_CLIENT_CERT")
+		Serve(base)
 	case "garbage":
 		fmt.Println("Loading model weights... done")
 		time.Sleep(200 * time.Millisecond)

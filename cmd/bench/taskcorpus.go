@@ -1,8 +1,12 @@
 package main
 
-import "fmt"
+import "github.com/grao-lab/grao/experiments/tasks"
 
 // taskCorpus returns a built-in task's pre-training corpus.
 func taskCorpus(name string, seed uint64) ([]string, error) {
-	return nil, fmt.Errorf("--task %s: built-in tasks are not wired in yet", name)
+	t, err := tasks.Get(name, seed)
+	if err != nil {
+		return nil, err
+	}
+	return t.Corpus(), nil
 }

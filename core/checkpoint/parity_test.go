@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,30 +22,42 @@ import (
 // layout, header parsed by hand), gives the logits of model.Params.Logits
 // to within parityTol.
 //
-// It needs Debian's python3-torch (and python3-numpy) at /usr/bin/python3.
-// Without them the tests skip, unless GRAO_REQUIRE_TORCH=1 (set it in CI
-// after installing them) turns the skip into a failure.
+// It needs Debian's python3-torch (and python3-numpy) at /usr/bin/python3
+// (GRAO_TORCH_PYTHON names another interpreter). Without them, or with
+// -short, the test skips, unless GRAO_REQUIRE_TORCH=1 (set it in CI after
+// installing them) turns the skip into a failure.
 
 const (
-	python    = "/usr/bin/python3"
 	script    = "testdata/torch_gpt2.py"
 	parityTol = 1e-4
 )
 
+// python is the interpreter with torch; Debian's, not a pyenv one on PATH.
+var python = cmp.Or(os.Getenv("GRAO_TORCH_PYTHON"), "/usr/bin/python3")
+
 func needTorch(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("PyTorch parity skipped in -short mode")
+	skip := t.Skip
+	if os.Getenv("GRAO_REQUIRE_TORCH") == "1" {
+		skip = t.Fatal
 	}
-	out, err := exec.Command(python, "-c", "import torch, numpy").CombinedOutput()
-	if err == nil {
+	if testing.Short() {
+		skip("PyTorch parity skipped in -short mode")
 		return
 	}
-	msg := fmt.Sprintf("%s cannot import torch and numpy (%v: %s); install them with: apt-get install -y python3-torch python3-numpy", python, err, bytes.TrimSpace(out))
-	if os.Getenv("GRAO_REQUIRE_TORCH") == "1" {
-		t.Fatal(msg)
+	out, err := exec.Command(python, "-c", "import torch, numpy").CombinedOutput()
+	if err != nil {
+		skip(fmt.Sprintf("%s cannot import torch and numpy (%v: %s); install them with: apt-get install -y python3-torch python3-numpy",
+			python, err, lastLine(out)))
 	}
-	t.Skip(msg)
+}
+
+func lastLine(b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		return b[i+1:]
+	}
+	return b
 }
 
 // torchLogits runs the script on a checkpoint for several sequences.

@@ -66,3 +66,14 @@ func (s Spec) Check() error {
 	}
 	return nil
 }
+
+// PromptIDs is BOS followed by the prompt's bytes. A prompt longer than
+// half the context keeps its end (which holds "Assistant:"), so that a
+// completion always has room.
+func PromptIDs(prompt string, context int) []int {
+	ids := append([]int{BOS}, Byte{}.Encode(prompt)...)
+	if limit := context / 2; len(ids) > limit {
+		ids = append([]int{BOS}, ids[len(ids)-limit+1:]...)
+	}
+	return ids
+}

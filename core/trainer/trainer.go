@@ -197,7 +197,7 @@ func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
 	grad := &core.Batch{Groups: make([]core.Group, len(exs))}
 	prompts := make([][]int, len(exs))
 	for i, ex := range exs {
-		prompts[i] = t.promptIDs(ex.Prompt)
+		prompts[i] = tokenizer.PromptIDs(ex.Prompt, ctxLen)
 	}
 	// Every scored sequence gets a graph row; its Seq and gradient twin
 	// are filled once the row's span is known.
@@ -209,7 +209,7 @@ func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
 		t.slots = append(t.slots, slot{seq: s, grad: g})
 	}
 	answer := func(pi int, text string) []int {
-		ids := append(t.tok.Encode(" "+text), tokenizer.EOS)
+		ids := append(t.tok.Encode(text), tokenizer.EOS) // answers start with their space
 		if room := ctxLen - len(prompts[pi]); len(ids) > room {
 			ids = ids[:max(room, 1)] // a reference longer than the context is cut
 		}
@@ -370,15 +370,6 @@ func (t *Trainer) rollout(ctx context.Context, rng *rand.Rand, exs []core.Exampl
 	e := nll / (lm * float64(len(lens)))
 	log.RewardMean, log.RewardStd, log.LengthMean, log.Entropy = &m, &sd, &lm, &e
 	return nil
-}
-
-func (t *Trainer) promptIDs(prompt string) []int {
-	ids := append([]int{tokenizer.BOS}, t.tok.Encode(prompt)...)
-	if limit := t.Policy.Config.Context / 2; len(ids) > limit {
-		// keep the end of an over-long prompt: it holds "Assistant:"
-		ids = append([]int{tokenizer.BOS}, ids[len(ids)-limit+1:]...)
-	}
-	return ids
 }
 
 func meanStd(x []float64) (float64, float64) {

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/grao-lab/grao/experiments/report"
+	"github.com/grao-lab/grao/experiments/runner"
+	"github.com/grao-lab/grao/experiments/sweep"
+	"github.com/grao-lab/grao/kernels"
+)
+
+func init() {
+	register(command{name: "run", summary: "run a sweep (TOML) and print its report", run: runRun})
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	out := fs.String("out", "", "output directory (default runs/<sweep name>)")
+	workers := fs.Int("workers", 0, "trials run at once (0: one per two cores)")
+	resume := fs.Bool("resume", false, "keep finished trials of an earlier run in --out and redo the rest")
+	only := fs.String("trial", "", "run only these trial IDs (comma-separated; for cluster array tasks)")
+	planOnly := fs.Bool("plan", false, "write plan.json and print the trials without running them")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--out DIR] [--workers N] [--resume] [--trial ID,...] [--plan]")
+		fs.PrintDefaults()
+	}
+	path, rest := splitPositional(args)
+	if err := parseFlags(fs, rest, stderr); err != nil {
+		return err
+	}
+	if path == "" && fs.NArg() == 1 {
+		path = fs.Arg(0)
+	} else if path == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return badInput("run: give exactly one sweep file")
+	}
+	if err := kernels.LoadError(); err != nil {
+		return badInput("%v", err)
+	}
+	sw, err := sweep.ParseFile(path)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := sw.Resolve(); err != nil {
+		return usageError{err}
+	}
+	trials, err := sw.Expand()
+	if err != nil {
+		return usageError{err}
+	}
+	if *out == "" {
+		*out = filepath.Join("runs", sw.Name)
+	}
+	if *planOnly {
+		if err := sweep.WritePlan(filepath.Join(*out, "plan.json"), sw, trials); err != nil {
+			return err
+		}
+		for _, tr := range trials {
+			fmt.Fprintf(stdout, "%s\t%s\tseed %d\t%s\n", tr.ID, tr.Label, tr.Seed, formatVarying(tr.Varying))
+		}
+		return nil
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := runner.Options{SweepPath: path, Out: *out, Workers: *workers, Resume: *resume, Log: stderr,
+		Terminal: isTerminal(stderr)}
+	if *only != "" {
+		opts.Only = strings.Split(*only, ",")
+	}
+	w := opts.Workers
+	if w <= 0 {
+		w = runner.DefaultWorkers()
+	}
+	fmt.Fprintf(stderr, "sweep %s: %d trials, %d at a time, into %s (BLAS: %s)\n", sw.Name, len(trials), w, *out, kernels.Current().Name())
+	start := time.Now()
+	sum, err := runner.Run(ctx, sw, trials, opts)
+	if errors.Is(err, runner.ErrExists) {
+		return usageError{err}
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintf(stderr, "sweep %s: %d ran, %d skipped, %d failed, %d interrupted in %s; results in %s\n",
+		sw.Name, sum.Ran, sum.Skipped, sum.Failed, sum.Interrupted, time.Since(start).Round(time.Second), sum.Results)
+	if sum.Interrupted > 0 || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted: run `bench run %s --out %s --resume` to finish", path, *out)
+	}
+	if perr := printReport(stdout, sum.Results, sw); perr != nil {
+		fmt.Fprintf(stderr, "report: %v\n", perr)
+	}
+	if sum.Failed > 0 {
+		return fmt.Errorf("%d trial(s) failed; see runs/<trial>/manifest.json in %s", sum.Failed, *out)
+	}
+	return nil
+}
+
+// printReport renders the sweep's configured report as Markdown.
+func printReport(w io.Writer, results string, sw *sweep.Sweep) error {
+	res, err := report.ReadFile(results)
+	if err != nil {
+		return err
+	}
+	opts := report.DefaultOptions()
+	rs := sw.Report
+	if rs.Target != "" {
+		opts.Target = rs.Target
+	}
+	if rs.Metric != "" {
+		opts.Metric = rs.Metric
+	}
+	opts.Baselines = rs.Baselines
+	opts.Metrics = rs.Metrics
+	rep, err := report.Build(res, opts)
+	if err != nil {
+		return err
+	}
+	return rep.Render(w, report.Markdown)
+}
+
+// splitPositional pulls the first non-flag argument out so that flags may
+// follow the sweep path.
+func splitPositional(args []string) (string, []string) {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") && (i == 0 || !needsValue(args[i-1])) {
+			return a, append(append([]string(nil), args[:i]...), args[i+1:]...)
+		}
+	}
+	return "", args
+}
+
+func needsValue(flagArg string) bool {
+	if strings.Contains(flagArg, "=") {
+		return false
+	}
+	switch strings.TrimLeft(flagArg, "-") {
+	case "out", "workers", "trial":
+		return true
+	}
+	return false
+}
+
+func formatVarying(v map[string]string) string {
+	var parts []string
+	for k, val := range v {
+		parts = append(parts, k+"="+val)
+	}
+	return strings.Join(parts, " ")
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,180 @@
+package evaluate
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/grao-lab/grao/core"
+	"github.com/grao-lab/grao/core/model"
+	"github.com/grao-lab/grao/core/tokenizer"
+)
+
+// Config fixes the decoding of evaluation prompts.
+type Config struct {
+	Temperature float64
+	MaxNew      int
+	Seed        uint64
+}
+
+// Outputs are a policy's answers on the eval prompts with their rewards.
+type Outputs struct {
+	Completions []string  `json:"completions"`
+	Judge       []float64 `json:"judge"`  // R(o_i, y_i) ∈ {−1, 0, +1}
+	Scores      []float64 `json:"scores"` // rubric score in [0, 1]
+	Lengths     []int     `json:"lengths"`
+}
+
+// Generate answers every example's prompt and scores the answers with the
+// task's judge and scorer.
+func Generate(ctx context.Context, p *model.Params, task core.Task, exs []core.Example, cfg Config) (Outputs, error) {
+	tok := tokenizer.Byte{}
+	prompts := make([][]int, len(exs))
+	for i, ex := range exs {
+		prompts[i] = tokenizer.PromptIDs(ex.Prompt, p.Config.Context)
+	}
+	outs, err := model.NewSampler(p, min(len(exs), 32)).Generate(prompts, model.SampleConfig{Temperature: cfg.Temperature, MaxNew: cfg.MaxNew, Seed: cfg.Seed})
+	if err != nil {
+		return Outputs{}, err
+	}
+	var o Outputs
+	items := make([]core.RewardItem, len(exs))
+	for i, c := range outs {
+		text := tok.Decode(c.Tokens)
+		o.Completions = append(o.Completions, text)
+		o.Lengths = append(o.Lengths, len(text))
+		items[i] = core.RewardItem{Prompt: exs[i].Prompt, Completion: text, Reference: exs[i].Chosen, Meta: exs[i].Meta}
+	}
+	if o.Judge, err = values(ctx, task.Judge(), items); err != nil {
+		return Outputs{}, err
+	}
+	if o.Scores, err = values(ctx, task.Scorer(), items); err != nil {
+		return Outputs{}, err
+	}
+	return o, nil
+}
+
+func values(ctx context.Context, r core.Reward, items []core.RewardItem) ([]float64, error) {
+	sc, err := r.Score(ctx, items)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %s: %w", r.Describe().Name, err)
+	}
+	out := make([]float64, len(sc))
+	for i, s := range sc {
+		if s.Applicable {
+			out[i] = s.Value
+		}
+	}
+	return out, nil
+}
+
+// Metrics computes the metrics of post against the reference answers and
+// against pre, the starting model's outputs on the same prompts.
+func Metrics(post, pre Outputs) map[string]float64 {
+	n := float64(len(post.Judge))
+	m := map[string]float64{}
+	if n == 0 {
+		return m
+	}
+	var win, winTie, improved, worsened, reward, score, length float64
+	for i, r := range post.Judge {
+		if r > 0 {
+			win++
+		}
+		if r >= 0 {
+			winTie++
+		}
+		if i < len(pre.Judge) {
+			switch {
+			case r > pre.Judge[i]:
+				improved++
+			case r < pre.Judge[i]:
+				worsened++
+			}
+		}
+		reward += r
+		score += post.Scores[i]
+		length += float64(post.Lengths[i])
+	}
+	m["RAS"] = 100 * win / n
+	m["win_tie"] = 100 * winTie / n
+	if len(pre.Judge) == len(post.Judge) {
+		m["NAG"] = 100 * improved / n
+		m["NAG_signed"] = 100 * (improved - worsened) / n
+	}
+	m["reward"] = reward / n
+	m["score"] = score / n
+	m["length"] = length / n
+	m["distinct2"] = Distinct2(post.Completions)
+	return m
+}
+
+// Distinct2 is distinct byte bigrams over all bigrams of the texts (0 when
+// there are none).
+func Distinct2(texts []string) float64 {
+	seen := map[[2]byte]bool{}
+	total := 0
+	for _, t := range texts {
+		for i := 0; i+1 < len(t); i++ {
+			seen[[2]byte{t[i], t[i+1]}] = true
+			total++
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(len(seen)) / float64(total)
+}
+
+// KL estimates KL(π ‖ π_start) in nats per sequence: one completion per
+// prompt sampled from π at temperature 1, k1 = Σ_t log π − log π_start.
+func KL(policy, start *model.Params, exs []core.Example, maxNew int, seed uint64) (float64, error) {
+	if len(exs) == 0 {
+		return 0, nil
+	}
+	prompts := make([][]int, len(exs))
+	for i, ex := range exs {
+		prompts[i] = tokenizer.PromptIDs(ex.Prompt, policy.Config.Context)
+	}
+	outs, err := model.NewSampler(policy, min(len(exs), 32)).Generate(prompts, model.SampleConfig{Temperature: 1, MaxNew: maxNew, Seed: seed})
+	if err != nil {
+		return 0, err
+	}
+	sc := model.NewScorer(start)
+	var sum float64
+	for i, o := range outs {
+		ref, err := sc.LogProbs(model.Sequence{Tokens: append(append([]int(nil), prompts[i]...), o.Tokens...), Start: len(prompts[i])})
+		if err != nil {
+			return 0, err
+		}
+		for j, lp := range o.LogProbs {
+			sum += float64(lp) - ref[j]
+		}
+	}
+	return sum / float64(len(exs)), nil
+}
+
+// Point is one evaluation on the training curve.
+type Point struct {
+	Step   int
+	Reward float64
+}
+
+// StepsTo90 returns the first step at which the curve has made 90% of its
+// final improvement over its first point; ok is false without improvement.
+func StepsTo90(curve []Point) (step int, ok bool) {
+	if len(curve) < 2 {
+		return 0, false
+	}
+	first, last := curve[0].Reward, curve[len(curve)-1].Reward
+	gain := last - first
+	if !(gain > 0) || math.IsNaN(gain) {
+		return 0, false
+	}
+	for _, p := range curve[1:] {
+		if p.Reward-first >= 0.9*gain {
+			return p.Step, true
+		}
+	}
+	return curve[len(curve)-1].Step, true
+}

@@ -1,0 +1,164 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/grao-lab/grao/core"
+	"github.com/grao-lab/grao/core/checkpoint"
+	"github.com/grao-lab/grao/core/model"
+	"github.com/grao-lab/grao/core/optim"
+	"github.com/grao-lab/grao/core/pretrain"
+	"github.com/grao-lab/grao/experiments/evaluate"
+	"github.com/grao-lab/grao/experiments/sweep"
+	"github.com/grao-lab/grao/experiments/tasks"
+)
+
+// baseCache builds each base model once per BaseKey (model × task ×
+// pretrain config) and keeps it in DIR/base/<key>/; trials clone it. The
+// starting model's evaluation outputs (for NAG) are cached the same way.
+type baseCache struct {
+	dir  string
+	logf func(format string, args ...any)
+
+	mu      sync.Mutex
+	entries map[string]*baseEntry
+}
+
+type baseEntry struct {
+	once   sync.Once
+	params *model.Params
+	err    error
+
+	outMu   sync.Mutex
+	outputs map[evaluate.Config]evaluate.Outputs
+}
+
+func newBaseCache(dir string, logf func(string, ...any)) *baseCache {
+	return &baseCache{dir: dir, logf: logf, entries: map[string]*baseEntry{}}
+}
+
+func (c *baseCache) entry(key string) *baseEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		e = &baseEntry{outputs: map[evaluate.Config]evaluate.Outputs{}}
+		c.entries[key] = e
+	}
+	return e
+}
+
+// get returns the trial's base model (shared: callers must Clone it).
+func (c *baseCache) get(ctx context.Context, tr sweep.Trial, task core.Task) (*model.Params, error) {
+	e := c.entry(tr.BaseKey())
+	e.once.Do(func() { e.params, e.err = c.build(ctx, tr, task) })
+	return e.params, e.err
+}
+
+// outputs returns the base model's evaluation outputs for NAG.
+func (c *baseCache) outputs(ctx context.Context, tr sweep.Trial, task core.Task, base *model.Params, exs []core.Example, ec evaluate.Config) (evaluate.Outputs, error) {
+	e := c.entry(tr.BaseKey())
+	e.outMu.Lock()
+	defer e.outMu.Unlock()
+	if o, ok := e.outputs[ec]; ok && len(o.Judge) == len(exs) {
+		return o, nil
+	}
+	o, err := evaluate.Generate(ctx, base, task, exs, ec)
+	if err == nil {
+		e.outputs[ec] = o
+	}
+	return o, err
+}
+
+func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (*model.Params, error) {
+	if tr.Pretrain.Checkpoint != "" {
+		return checkpoint.Load(tr.Pretrain.Checkpoint)
+	}
+	dir := filepath.Join(c.dir, "base", tr.BaseKey())
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
+		p, err := checkpoint.Load(dir)
+		if err == nil {
+			c.logf("base %s: reusing %s", tr.BaseKey(), dir)
+			return p, nil
+		}
+		c.logf("base %s: cached checkpoint unreadable (%v), rebuilding", tr.BaseKey(), err)
+	}
+	mc, err := modelConfig(tr.Model)
+	if err != nil {
+		return nil, err
+	}
+	ps := tr.Pretrain
+	oc := optim.DefaultConfig()
+	oc.LR = ps.LR
+	oc.Schedule = optim.Schedule{Kind: "cosine", Warmup: ps.Warmup, Total: ps.Steps, MinFactor: 0.1}
+	cfg := pretrain.Config{Model: mc, Steps: ps.Steps, Batch: ps.Batch, Seq: mc.Context, Optim: oc, Seed: ps.Seed}
+	c.logf("base %s: pre-training %s on %s (%d steps)", tr.BaseKey(), tr.Model.Label, tr.Task.Name, ps.Steps)
+	start := time.Now()
+	var lastLoss float64
+	p, err := pretrain.Run(ctx, cfg, pretrain.Docs(task.Corpus()), nil, func(pr pretrain.Progress) { lastLoss = pr.Loss })
+	if err != nil {
+		return nil, fmt.Errorf("pre-training base model: %w", err)
+	}
+	meta := map[string]string{"base_key": tr.BaseKey(), "task": tr.Task.Name, "steps": fmt.Sprint(ps.Steps)}
+	if err := checkpoint.Save(dir, p, meta); err != nil {
+		return nil, err
+	}
+	c.logf("base %s: done in %.0fs, final loss %.3f", tr.BaseKey(), time.Since(start).Seconds(), lastLoss)
+	return p, nil
+}
+
+// modelConfig turns a model spec into an architecture.
+func modelConfig(ms sweep.ModelSpec) (model.Config, error) {
+	c, err := model.Preset(ms.Preset)
+	if err != nil {
+		return c, err
+	}
+	if ms.DModel > 0 {
+		c.DModel = ms.DModel
+	}
+	if ms.NLayer > 0 {
+		c.NLayer = ms.NLayer
+	}
+	if ms.NHead > 0 {
+		c.NHead = ms.NHead
+	}
+	if ms.Context > 0 {
+		c.Context = ms.Context
+	}
+	return c, c.Validate()
+}
+
+// openTask builds the trial's task; a relative dataset path is resolved
+// against the sweep file's directory.
+func openTask(tr sweep.Trial, sweepDir string) (core.Task, error) {
+	var opts []tasks.Option
+	ts := tr.Task
+	if ts.TrainSize > 0 || ts.EvalSize > 0 {
+		opts = append(opts, tasks.WithSizes(ts.TrainSize, ts.EvalSize))
+	}
+	if ts.TieMargin > 0 {
+		opts = append(opts, tasks.WithTieMargin(ts.TieMargin))
+	}
+	if ts.Digits > 0 {
+		opts = append(opts, tasks.WithDigits(ts.Digits))
+	}
+	name := ts.Name
+	if !isBuiltin(name) && !filepath.IsAbs(name) {
+		name = filepath.Join(sweepDir, name)
+	}
+	return tasks.Open(name, ts.DataSeed, opts...)
+}
+
+func isBuiltin(name string) bool {
+	for _, n := range tasks.Names() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}

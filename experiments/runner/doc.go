@@ -1,0 +1,11 @@
+// Package runner executes a sweep's trials and collects their results.
+//
+// Each trial runs in its own goroutine with private graphs and weights
+// (gorgonia machines must not share tensors), on an Executor: Local is a
+// worker pool; a cluster engine (e.g. Slurm job arrays running
+// `bench run --trial ID`) fits the same interface. Files follow DESIGN.md
+// §4 and are written atomically (temp + rename): a killed run never leaves
+// a half-written eval.json or checkpoint, and --resume redoes exactly the
+// trials whose manifest does not say "done". Trials are deterministic, so a
+// redone trial's eval.json is byte-identical to an uninterrupted one.
+package runner

@@ -1,0 +1,203 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/grao-lab/grao/experiments/sweep"
+)
+
+// Options control a run.
+type Options struct {
+	// SweepPath is the sweep file (copied to DIR/sweep.toml; relative
+	// dataset and plugin paths are resolved against its directory).
+	SweepPath string
+	Out       string
+	// Workers is the number of trials run at once (0: from the cores).
+	Workers int
+	Resume  bool
+	// Only restricts the run to these trial IDs (a cluster array task
+	// runs one); results.csv still collects every finished trial.
+	Only     []string
+	Log      io.Writer
+	Terminal bool
+	Executor Executor // nil: Local{Workers}
+}
+
+// Summary counts what happened.
+type Summary struct {
+	Total, Ran, Skipped, Failed, Interrupted int
+	Results                                  string // path of results.csv
+}
+
+// ErrExists means the output directory holds another run and --resume was
+// not given.
+var ErrExists = errors.New("output directory already holds a run (use --resume to continue it, or another --out)")
+
+// DefaultWorkers is one trial per two cores (each trial's GEMMs use the
+// cores too), at least one.
+func DefaultWorkers() int { return max(1, runtime.NumCPU()/2) }
+
+// Run executes the trials of sw into opts.Out.
+func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Options) (Summary, error) {
+	sum := Summary{Total: len(trials), Results: filepath.Join(opts.Out, "results.csv")}
+	if _, err := os.Stat(filepath.Join(opts.Out, "plan.json")); err == nil && !opts.Resume && len(opts.Only) == 0 {
+		return sum, fmt.Errorf("%s: %w", opts.Out, ErrExists)
+	}
+	src, err := os.ReadFile(opts.SweepPath)
+	if err != nil {
+		return sum, err
+	}
+	if err := writeAtomic(filepath.Join(opts.Out, "sweep.toml"), src); err != nil {
+		return sum, err
+	}
+	if err := sweep.WritePlan(filepath.Join(opts.Out, "plan.json"), sw, trials); err != nil {
+		return sum, err
+	}
+	todo := trials
+	if len(opts.Only) > 0 {
+		want := map[string]bool{}
+		for _, id := range opts.Only {
+			want[id] = true
+		}
+		todo = nil
+		for _, tr := range trials {
+			if want[tr.ID] {
+				todo = append(todo, tr)
+				delete(want, tr.ID)
+			}
+		}
+		for id := range want {
+			return sum, fmt.Errorf("no trial %q in the plan", id)
+		}
+	}
+	var run []sweep.Trial
+	for _, tr := range todo {
+		if opts.Resume && finished(opts.Out, tr.ID) {
+			sum.Skipped++
+			continue
+		}
+		run = append(run, tr)
+	}
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	pr := newProgress(logw, opts.Terminal, len(todo), sum.Skipped)
+	if sum.Skipped > 0 {
+		pr.log("resume: %d finished trials kept, %d to run", sum.Skipped, len(run))
+	}
+	e := &env{dir: opts.Out, sweepDir: filepath.Dir(opts.SweepPath), revision: gitRevision(filepath.Dir(opts.SweepPath)), logf: pr.log}
+	e.bases = newBaseCache(opts.Out, pr.log)
+	ex := opts.Executor
+	if ex == nil {
+		w := opts.Workers
+		if w <= 0 {
+			w = DefaultWorkers()
+		}
+		ex = Local{Workers: w}
+	}
+	var (
+		mu                  sync.Mutex
+		failed, interrupted int
+	)
+	xerr := ex.Execute(ctx, run, func(ctx context.Context, tr sweep.Trial) {
+		pr.begin(tr.ID)
+		err := e.runTrial(ctx, tr)
+		mu.Lock()
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			interrupted++
+		default:
+			failed++
+		}
+		mu.Unlock()
+		pr.end(tr.ID, err)
+	})
+	pr.finish()
+	sum.Ran, sum.Failed, sum.Interrupted = len(run), failed, interrupted
+	if err := Collect(opts.Out, trials); err != nil {
+		return sum, err
+	}
+	return sum, xerr
+}
+
+// finished reports whether a trial's manifest says done and its eval.json
+// exists.
+func finished(dir, id string) bool {
+	var m Manifest
+	if err := readJSON(filepath.Join(dir, "runs", id, "manifest.json"), &m); err != nil || m.Status != StatusDone {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, "runs", id, "eval.json"))
+	return err == nil
+}
+
+// Collect writes DIR/results.csv from every finished trial's eval.json:
+// columns trial, task, model, algorithm, seed, metric, value, then one
+// column per grid key that varies in the sweep.
+func Collect(dir string, trials []sweep.Trial) error {
+	keySet := map[string]bool{}
+	for _, tr := range trials {
+		for k := range tr.Varying {
+			keySet[k] = true
+		}
+	}
+	keys := make([]string, 0, len(keySet))
+	for k := range keySet {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(append([]string{"trial", "task", "model", "algorithm", "seed", "metric", "value"}, keys...))
+	for _, tr := range trials {
+		if !finished(dir, tr.ID) {
+			continue
+		}
+		var ev EvalFile
+		if err := readJSON(filepath.Join(dir, "runs", tr.ID, "eval.json"), &ev); err != nil {
+			return fmt.Errorf("trial %s: eval.json: %w", tr.ID, err)
+		}
+		names := make([]string, 0, len(ev.Metrics))
+		for n := range ev.Metrics {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			row := []string{tr.ID, ev.Task, ev.Model, ev.Algorithm, strconv.FormatUint(ev.Seed, 10), n,
+				strconv.FormatFloat(ev.Metrics[n], 'g', -1, 64)}
+			for _, k := range keys {
+				row = append(row, tr.Varying[k])
+			}
+			w.Write(row)
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "results.csv"), buf.Bytes())
+}
+
+// gitRevision is the commit of the repository holding dir, if any.
+func gitRevision(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -1,0 +1,91 @@
+package sweep
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Error is one problem with a sweep or trial file. Error() reads
+// "file:line: key: reason"; the line is omitted when unknown (0), e.g. for a
+// default value that turns out invalid in combination with another key.
+type Error struct {
+	File   string
+	Line   int
+	Key    string // dotted key as written, e.g. train.steps, sweep."train.lr", algorithm.grao.beta
+	Reason string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// Errors lists the *Error values inside err (as returned by Parse, Expand
+// or DecodeTrial, which join every problem they find), in file order.
+func Errors(err error) []*Error {
+	var out []*Error
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if e, ok := err.(*Error); ok {
+			out = append(out, e)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		walk(errors.Unwrap(err))
+	}
+	walk(err)
+	return out
+}
+
+// errList collects problems; every function that validates appends to one
+// so that a user sees all of them at once, not one per run.
+type errList struct {
+	file string
+	errs []*Error
+}
+
+func (l *errList) add(line int, key, format string, args ...any) {
+	l.errs = append(l.errs, &Error{File: l.file, Line: line, Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+// err returns nil or the problems joined, sorted by line then key, without
+// duplicates (the same bad grid value can fail in many grid points).
+func (l *errList) err() error {
+	if len(l.errs) == 0 {
+		return nil
+	}
+	es := slices.Clone(l.errs)
+	slices.SortStableFunc(es, func(a, b *Error) int {
+		if c := cmp.Compare(a.Line, b.Line); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
+	es = slices.CompactFunc(es, func(a, b *Error) bool { return *a == *b })
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return errors.Join(out...)
+}

@@ -1,0 +1,210 @@
+package sweep
+
+// Sweep is a parsed sweep file (see the README's sweep reference). Zero
+// values mean "default" unless the key is written in the file (so that
+// weight_decay = 0 is possible); Resolve fills the defaults in.
+type Sweep struct {
+	Name  string   `toml:"name"`
+	Seeds []uint64 `toml:"seeds"`
+	// Workers bounds parallel trials (0: chosen from the cores).
+	Workers    int             `toml:"workers"`
+	Model      ModelSpec       `toml:"model"`
+	Task       TaskSpec        `toml:"task"`
+	Pretrain   PretrainSpec    `toml:"pretrain"`
+	Train      TrainSpec       `toml:"train"`
+	Eval       EvalSpec        `toml:"eval"`
+	Reward     RewardSpec      `toml:"reward"`
+	Algorithms []AlgorithmSpec `toml:"algorithm"`
+	// Grid maps a dotted key to the values it takes, e.g.
+	// "algorithm.grao.beta" = [0.3, 0.5] or "train.lr" = [1e-4, 3e-4].
+	Grid   map[string][]any `toml:"sweep"`
+	Report ReportSpec       `toml:"report"`
+
+	// Set by Parse; a Sweep built in Go has none of them, and then every
+	// zero value means "default" and relative paths are relative to the
+	// working directory.
+	file string
+	dir  string
+	loc  *locator
+	set  map[string]bool    // display keys written in the file
+	grid map[string]gridKey // where each grid key was written
+	// raw is the sweep as written, kept by Resolve: Expand starts every
+	// trial from it, so that a grid over model.preset is not overridden by
+	// sizes Resolve filled in from the default preset.
+	raw *Sweep
+}
+
+// gridKey locates a [sweep] key for error messages.
+type gridKey struct {
+	key  string // canonical, e.g. train.lr
+	disp string // as written, e.g. sweep."train.lr"
+	line int
+}
+
+// ModelSpec picks the policy architecture: a preset, optionally overridden.
+type ModelSpec struct {
+	Preset  string `toml:"preset"` // tiny | small | medium (default small)
+	DModel  int    `toml:"d_model"`
+	NLayer  int    `toml:"n_layer"`
+	NHead   int    `toml:"n_head"`
+	Context int    `toml:"context"`
+	// Label names the model in results (default: the preset name, or
+	// "d<d>l<layers>" for explicit sizes).
+	Label string `toml:"label"`
+}
+
+// TaskSpec picks the dataset.
+type TaskSpec struct {
+	Name string `toml:"name"` // built-in task name or a .jsonl path (relative to the sweep file)
+	// TrainSize/EvalSize override the built-in split sizes (0: default).
+	TrainSize int     `toml:"train_size"`
+	EvalSize  int     `toml:"eval_size"`
+	TieMargin float64 `toml:"tie_margin"` // judge tie margin (0: default 0.05)
+	Digits    int     `toml:"digits"`     // arith only
+	// DataSeed fixes the generated data and splits (default 1), so that
+	// trials with different training seeds see the same task.
+	DataSeed uint64 `toml:"data_seed"`
+
+	// Filled in by Expand for a JSONL dataset (not accepted in a sweep
+	// file): Path is the absolute path to open (Name stays as written);
+	// SHA256 is the file's content hash. The trial ID covers SHA256 but
+	// not Path, so moving a checkout keeps IDs while editing the data
+	// changes them.
+	Path   string `toml:"path" sweep:"resolved"`
+	SHA256 string `toml:"sha256" sweep:"resolved"`
+}
+
+// Source is what to open: Path when resolved, else Name (a built-in task).
+func (t TaskSpec) Source() string {
+	if t.Path != "" {
+		return t.Path
+	}
+	return t.Name
+}
+
+// PretrainSpec describes the base model every algorithm starts from; it is
+// built once per (model, task, pretrain) config and cached.
+type PretrainSpec struct {
+	Steps  int     `toml:"steps"`  // default 600
+	Batch  int     `toml:"batch"`  // default 32
+	LR     float64 `toml:"lr"`     // default 3e-3
+	Warmup int     `toml:"warmup"` // default 30
+	Seed   uint64  `toml:"seed"`   // default 1
+	// Checkpoint uses an existing base model instead (a directory,
+	// relative to the sweep file; made absolute by Expand).
+	Checkpoint string `toml:"checkpoint"`
+}
+
+// TrainSpec is the alignment phase shared by all algorithms of a trial.
+type TrainSpec struct {
+	Steps       int     `toml:"steps"`        // default 40
+	Prompts     int     `toml:"prompts"`      // prompts per step, default 8
+	LR          float64 `toml:"lr"`           // default 5e-4
+	Warmup      int     `toml:"warmup"`       // default 0
+	Schedule    string  `toml:"schedule"`     // constant | cosine (default constant)
+	WeightDecay float64 `toml:"weight_decay"` // default 0.01 (the paper's)
+	ClipNorm    float64 `toml:"clip_norm"`    // default 1.0
+	Temperature float64 `toml:"temperature"`  // rollout temperature, default 0.7 (the paper's)
+	TopK        int     `toml:"top_k"`
+	TopP        float64 `toml:"top_p"`
+	MaxNew      int     `toml:"max_new_tokens"` // default 48
+	EvalEvery   int     `toml:"eval_every"`     // default steps/4
+	// CheckpointEvery saves the policy and optimiser for --resume (0: only at the end).
+	CheckpointEvery int `toml:"checkpoint_every"`
+}
+
+// EvalSpec fixes the held-out evaluation.
+type EvalSpec struct {
+	Prompts     int     `toml:"prompts"`        // default 64 (first N of the eval split)
+	Temperature float64 `toml:"temperature"`    // default 0 (greedy)
+	MaxNew      int     `toml:"max_new_tokens"` // default 48
+	Seed        uint64  `toml:"seed"`           // sampling seed when temperature > 0
+}
+
+// RewardSpec names the training reward: "judge" (the task's R ∈ {−1,0,+1},
+// default), "score" (the task's scalar rubric score), or a combination of
+// parts including external plugins.
+type RewardSpec struct {
+	Kind  string       `toml:"kind"` // judge | score | combine
+	Parts []RewardPart `toml:"part"`
+}
+
+// RewardPart is one weighted component of a combined reward.
+type RewardPart struct {
+	Kind   string  `toml:"kind"`   // judge | score | length | plugin
+	Weight float64 `toml:"weight"` // default 1
+	// Path is the plugin executable, relative to the sweep file (or looked
+	// up in PATH when it has no slash and no such file exists); Expand
+	// makes it absolute.
+	Path string   `toml:"path"`
+	Args []string `toml:"args"` // passed verbatim
+	// SHA256 pins the executable (hex); Expand fills it in when empty and
+	// checks it otherwise.
+	SHA256 string `toml:"sha256"`
+	// Timeout per plugin call, e.g. "10s" (default 60s).
+	Timeout string `toml:"timeout"`
+	// Length penalty −min(max, per_byte·(bytes − target)) beyond target.
+	Target  int     `toml:"target"`   // length: target bytes (required)
+	PerByte float64 `toml:"per_byte"` // length: default 0.01
+	Max     float64 `toml:"max"`      // length: default 1
+}
+
+// AlgorithmSpec is one [[algorithm]] table: a registered algorithm name,
+// an optional label (column name in reports; default the name), and its
+// parameters (every other key, passed to the algorithm's factory).
+type AlgorithmSpec struct {
+	Name   string
+	Label  string
+	Params map[string]any
+
+	line     int // of the [[algorithm]] header
+	index    int // 0-based position in the file
+	labelSet bool
+	lines    []paramLine
+}
+
+type paramLine struct {
+	key  string
+	line int
+}
+
+// paramLine returns the line of parameter key, or the table's.
+func (a *AlgorithmSpec) paramLine(key string) int {
+	for _, p := range a.lines {
+		if p.key == key {
+			return p.line
+		}
+	}
+	return a.line
+}
+
+// ReportSpec configures the report printed at the end of a run.
+type ReportSpec struct {
+	Target    string   `toml:"target"`    // default grao
+	Baselines []string `toml:"baselines"` // default: all other algorithms
+	Metric    string   `toml:"metric"`    // default RAS
+	Metrics   []string `toml:"metrics"`   // table rows (default RAS, NAG)
+}
+
+// Trial is one fully resolved run: every default filled in, one algorithm,
+// one seed, one point of the grid. Params holds every parameter of the
+// algorithm, defaults included. Its ID is a hash of its canonical TOML
+// encoding without ID, Sweep, Varying and Task.Path (see ComputeID), so the
+// same config always gets the same ID, whichever sweep or grid produced it.
+type Trial struct {
+	ID        string         `toml:"id"`
+	Sweep     string         `toml:"sweep"`
+	Seed      uint64         `toml:"seed"`
+	Algorithm string         `toml:"algorithm"` // registered name
+	Label     string         `toml:"label"`     // column name in reports
+	Params    map[string]any `toml:"params"`    // algorithm parameters
+	Model     ModelSpec      `toml:"model"`
+	Task      TaskSpec       `toml:"task"`
+	Pretrain  PretrainSpec   `toml:"pretrain"`
+	Train     TrainSpec      `toml:"train"`
+	Eval      EvalSpec       `toml:"eval"`
+	Reward    RewardSpec     `toml:"reward"`
+	// Varying holds the grid keys and values of this trial (for the extra
+	// columns of results.csv), e.g. {"algorithm.grao.beta": "0.3"}.
+	Varying map[string]string `toml:"varying"`
+}

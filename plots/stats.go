@@ -1,0 +1,143 @@
+package plots
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// CIMethod picks how 95% intervals across seeds are computed.
+type CIMethod int
+
+const (
+	// CIStudentT is mean ± t(0.975, n−1)·s/√n. With the 3–5 seeds a sweep
+	// usually has, it is the honest choice: a bootstrap over so few values
+	// is too narrow.
+	CIStudentT CIMethod = iota
+	// CIBootstrap is the percentile bootstrap of the mean over seeds.
+	CIBootstrap
+)
+
+func (m CIMethod) String() string {
+	if m == CIBootstrap {
+		return "bootstrap"
+	}
+	return "t"
+}
+
+// describe is the interval's name for captions and legends.
+func (m CIMethod) describe() string {
+	if m == CIBootstrap {
+		return "95% percentile-bootstrap interval"
+	}
+	return "95% t-interval"
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func sampleSD(xs []float64) float64 {
+	if len(xs) < 2 {
+		return math.NaN()
+	}
+	m, ss := mean(xs), 0.0
+	for _, x := range xs {
+		ss += (x - m) * (x - m)
+	}
+	return math.Sqrt(ss / float64(len(xs)-1))
+}
+
+// keyedRNG seeds a PCG from the options' seed and a key, so one interval
+// does not change when other figures or cells are added.
+func keyedRNG(seed uint64, key string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
+
+// quantile of sorted data with linear interpolation (type 7, as R/NumPy).
+func quantile(sorted []float64, p float64) float64 {
+	h := p * float64(len(sorted)-1)
+	i := int(math.Floor(h))
+	if i+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
+}
+
+// interval is the 95% interval of the mean of xs; ok is false below two
+// values, where no interval exists.
+func interval(xs []float64, m CIMethod, resamples int, rng *rand.Rand) (lo, hi float64, ok bool) {
+	n := len(xs)
+	if n < 2 {
+		return math.NaN(), math.NaN(), false
+	}
+	if m == CIBootstrap {
+		means := make([]float64, resamples)
+		for b := range means {
+			s := 0.0
+			for range n {
+				s += xs[rng.IntN(n)]
+			}
+			means[b] = s / float64(n)
+		}
+		sort.Float64s(means)
+		return quantile(means, 0.025), quantile(means, 0.975), true
+	}
+	mu, s := mean(xs), sampleSD(xs)
+	hw := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975) * s / math.Sqrt(float64(n))
+	return mu - hw, mu + hw, true
+}
+
+// ratioCI is the relative improvement mean(a)/mean(b) − 1 (the quantity
+// `bench report` tabulates) with a 95% percentile-bootstrap interval:
+// seeds are resampled jointly when a and b are paired by seed, separately
+// otherwise. Resamples whose baseline mean is ≤ 0 are dropped (the ratio is
+// undefined there); ok is false when either side has fewer than two values
+// or the baseline mean is ≤ 0.
+func ratioCI(a, b []float64, paired bool, resamples int, rng *rand.Rand) (r, lo, hi float64, ok bool) {
+	mb := mean(b)
+	if len(a) == 0 || len(b) == 0 || mb <= 0 {
+		return math.NaN(), math.NaN(), math.NaN(), false
+	}
+	r = mean(a)/mb - 1
+	if len(a) < 2 || len(b) < 2 {
+		return r, math.NaN(), math.NaN(), false
+	}
+	rs := make([]float64, 0, resamples)
+	for range resamples {
+		var sa, sb float64
+		if paired {
+			for range len(a) {
+				i := rng.IntN(len(a))
+				sa += a[i]
+				sb += b[i]
+			}
+		} else {
+			for range len(a) {
+				sa += a[rng.IntN(len(a))]
+			}
+			for range len(b) {
+				sb += b[rng.IntN(len(b))]
+			}
+		}
+		sa /= float64(len(a))
+		sb /= float64(len(b))
+		if sb > 0 {
+			rs = append(rs, sa/sb-1)
+		}
+	}
+	if len(rs) < resamples/2 {
+		return r, math.NaN(), math.NaN(), false
+	}
+	sort.Float64s(rs)
+	return r, quantile(rs, 0.025), quantile(rs, 0.975), true
+}

@@ -1,0 +1,286 @@
+package plots
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+func hex(s string) color.NRGBA {
+	var r, g, b uint8
+	fmt.Sscanf(s, "#%02x%02x%02x", &r, &g, &b)
+	return color.NRGBA{R: r, G: g, B: b, A: 255}
+}
+
+// algoColours fixes each known algorithm's colour in every figure. The
+// Okabe–Ito palette is distinguishable under the common colour-vision
+// deficiencies; yellow is left out because it vanishes on white.
+var algoColours = map[string]color.NRGBA{
+	"sft":                 hex("#999999"),
+	"dpo":                 hex("#56B4E9"),
+	"ppo":                 hex("#009E73"),
+	"grpo":                hex("#0072B2"),
+	"grao":                hex("#D55E00"),
+	"grao-no-imitation":   hex("#E69F00"),
+	"grao-no-exploration": hex("#CC79A7"),
+	"grao-no-regularizer": hex("#000000"),
+}
+
+// extraColours (Paul Tol's muted scheme, also colour-blind safe) go to
+// labels without a fixed colour, in sorted label order over the whole
+// sweep, so one label keeps its colour in every figure of a run.
+var extraColours = []color.NRGBA{
+	hex("#332288"), hex("#117733"), hex("#882255"), hex("#44AA99"),
+	hex("#AA4499"), hex("#88CCEE"), hex("#DDCC77"), hex("#661100"),
+}
+
+// componentColours are for the GRAO loss terms; they come from Tol's
+// scheme so they are not mistaken for algorithms.
+var componentColours = map[string]color.NRGBA{
+	"total":       hex("#000000"),
+	"exploration": hex("#332288"),
+	"imitation":   hex("#117733"),
+	"regularizer": hex("#AA4499"),
+}
+
+// style is how one algorithm label is drawn.
+type style struct {
+	Colour color.NRGBA
+	Dashes []vg.Length
+	Glyph  draw.GlyphDrawer
+	Width  vg.Length
+}
+
+type palette struct{ m map[string]style }
+
+func newPalette(labels []string, target string) *palette {
+	sort.Strings(labels)
+	p := &palette{m: map[string]style{}}
+	glyphs := map[string]draw.GlyphDrawer{
+		"sft": draw.RingGlyph{}, "dpo": draw.SquareGlyph{}, "ppo": draw.TriangleGlyph{},
+		"grpo": draw.PyramidGlyph{}, "grao": draw.CircleGlyph{},
+	}
+	ablGlyphs := map[string]draw.GlyphDrawer{"imitation": draw.CrossGlyph{}, "exploration": draw.PlusGlyph{}, "regularizer": draw.BoxGlyph{}}
+	ablDashes := map[string][]vg.Length{"imitation": {vg.Points(5), vg.Points(2)}, "exploration": {vg.Points(1.5), vg.Points(1.5)}, "regularizer": {vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}}
+	extra := 0
+	for _, l := range labels {
+		if _, ok := p.m[l]; ok {
+			continue
+		}
+		s := style{Width: vg.Points(1.3)}
+		c, ok := algoColours[l]
+		if !ok {
+			c = extraColours[extra%len(extraColours)]
+			extra++
+		}
+		s.Colour = c
+		base, part, abl := splitAblation(l)
+		if g, ok := glyphs[l]; ok {
+			s.Glyph = g
+		} else if g, ok := ablGlyphs[part]; ok && abl {
+			s.Glyph = g
+		} else {
+			s.Glyph = draw.CircleGlyph{}
+		}
+		if abl {
+			s.Dashes = ablDashes[part]
+			if s.Dashes == nil {
+				s.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+			}
+		}
+		if l == target || (base == target && !abl) {
+			s.Width = vg.Points(2) // the method under study stands out
+		}
+		p.m[l] = s
+	}
+	return p
+}
+
+func (p *palette) get(l string) style {
+	if s, ok := p.m[l]; ok {
+		return s
+	}
+	return style{Colour: hex("#444444"), Glyph: draw.CircleGlyph{}, Width: vg.Points(1.3)}
+}
+
+func withAlpha(c color.NRGBA, a uint8) color.NRGBA { c.A = a; return c }
+
+// Text sizes chosen for a figure printed at about its nominal width
+// (6.5 in, a paper's text width): 9–11 pt matches the body text.
+const (
+	titleSize  = 10.5
+	labelSize  = 10
+	tickSize   = 9
+	legendSize = 9
+	cellSize   = 8
+)
+
+// newPlot is plot.New with the package's fonts and a light grid.
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	return newPlotGrid(title, xlabel, ylabel, true, true)
+}
+
+// newPlotGrid is newPlot with a choice of grid lines: bar and category
+// charts drop the lines that would run through their bars.
+func newPlotGrid(title, xlabel, ylabel string, vertical, horizontal bool) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = font.Length(titleSize)
+	p.Title.Padding = vg.Points(6)
+	p.X.Label.Text, p.Y.Label.Text = xlabel, ylabel
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font.Size = font.Length(labelSize)
+		a.Tick.Label.Font.Size = font.Length(tickSize)
+		a.Label.Padding = vg.Points(3)
+	}
+	p.Legend.TextStyle.Font.Size = font.Length(legendSize)
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{Y: 225}
+	g.Horizontal.Color = color.Gray{Y: 225}
+	g.Vertical.Width = vg.Points(0.4)
+	g.Horizontal.Width = vg.Points(0.4)
+	if !vertical {
+		g.Vertical.Color = nil
+	}
+	if !horizontal {
+		g.Horizontal.Color = nil
+	}
+	if vertical || horizontal {
+		p.Add(g)
+	}
+	return p
+}
+
+func newLegend() *plot.Legend {
+	l := plot.NewLegend()
+	l.TextStyle.Font.Size = font.Length(legendSize)
+	l.Top, l.Left = true, true
+	l.ThumbnailWidth = vg.Points(22)
+	l.Padding = vg.Points(2)
+	return &l
+}
+
+// figure is one chart ready to render.
+type figure struct {
+	Figure
+	p      *plot.Plot
+	legend *plot.Legend // drawn in a strip right of the plot, never over data
+	side   *plot.Plot   // drawn in a strip right of the plot (colour bar)
+	sideW  vg.Length
+	w, h   vg.Length
+}
+
+const (
+	defaultW = 6.5 * vg.Inch
+	defaultH = 3.6 * vg.Inch
+)
+
+func (f *figure) draw(c draw.Canvas) {
+	strip := vg.Length(0)
+	if f.legend != nil {
+		strip = f.legend.Rectangle(c).Size().X + vg.Points(12)
+	}
+	if f.side != nil {
+		strip = max(strip, f.sideW)
+	}
+	main := draw.Crop(c, 0, -strip, 0, 0)
+	f.p.Draw(main)
+	if strip == 0 {
+		return
+	}
+	right := draw.Crop(c, c.Size().X-strip, 0, 0, 0)
+	// Align the strip's top with the plot area's top, below the title.
+	titleH := f.p.Title.TextStyle.Height(f.p.Title.Text) + f.p.Title.Padding
+	if f.side != nil {
+		f.side.Draw(draw.Crop(right, vg.Points(4), 0, 0, -titleH))
+	}
+	if f.legend != nil {
+		lc := draw.Crop(right, vg.Points(8), 0, 0, -titleH-vg.Points(2))
+		f.legend.Draw(lc)
+	}
+}
+
+// save renders f in each format into dir and returns the paths written.
+func (f *figure) save(dir string, formats []string, dpi int) ([]string, error) {
+	w, h := f.w, f.h
+	if w == 0 {
+		w, h = defaultW, defaultH
+	}
+	var paths []string
+	for _, format := range formats {
+		var buf bytes.Buffer
+		switch format {
+		case "png":
+			c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))
+			f.draw(draw.New(c))
+			if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+				return paths, fmt.Errorf("%s: png: %w", f.Name, err)
+			}
+			b, err := withPHYs(buf.Bytes(), dpi)
+			if err != nil {
+				return paths, err
+			}
+			buf.Reset()
+			buf.Write(b)
+		case "svg":
+			c := vgsvg.New(w, h)
+			f.draw(draw.New(c))
+			if _, err := c.WriteTo(&buf); err != nil {
+				return paths, fmt.Errorf("%s: svg: %w", f.Name, err)
+			}
+		case "pdf":
+			c := vgpdf.New(w, h)
+			c.EmbedFonts(true)
+			f.draw(draw.New(c))
+			if _, err := c.WriteTo(&buf); err != nil {
+				return paths, fmt.Errorf("%s: pdf: %w", f.Name, err)
+			}
+		default:
+			return paths, fmt.Errorf("unknown format %q", format)
+		}
+		p := filepath.Join(dir, f.Name+"."+format)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// withPHYs inserts a pHYs chunk after IHDR so that LaTeX, word processors
+// and image viewers know the image is dpi dots per inch; Go's PNG encoder
+// writes none and readers then assume 72 or 96 dpi (a 300 dpi figure
+// would come out four times too large).
+func withPHYs(png []byte, dpi int) ([]byte, error) {
+	const ihdrEnd = 8 + 4 + 4 + 13 + 4
+	if len(png) < ihdrEnd || string(png[12:16]) != "IHDR" {
+		return nil, fmt.Errorf("png: unexpected layout")
+	}
+	ppm := uint32(math.Round(float64(dpi) / 0.0254))
+	chunk := make([]byte, 4+4+9+4)
+	binary.BigEndian.PutUint32(chunk[0:], 9)
+	copy(chunk[4:], "pHYs")
+	binary.BigEndian.PutUint32(chunk[8:], ppm)
+	binary.BigEndian.PutUint32(chunk[12:], ppm)
+	chunk[16] = 1 // unit: metre
+	binary.BigEndian.PutUint32(chunk[17:], crc32.ChecksumIEEE(chunk[4:17]))
+	out := make([]byte, 0, len(png)+len(chunk))
+	out = append(out, png[:ihdrEnd]...)
+	out = append(out, chunk...)
+	return append(out, png[ihdrEnd:]...), nil
+}
