@@ -41,6 +41,9 @@ type Group struct {
 	// Samples are the G completions o_1..o_G with their rewards R(o_i, y).
 	Samples []Seq
 	Rewards []float64
+	// RefReward is the training reward of the reference answer itself
+	// (set with Samples when Reference is needed; a judge gives R(y,y) = 0).
+	RefReward *float64
 	// Reference is the reference answer y (the dataset's chosen).
 	Reference *Seq
 	// Chosen and Rejected form a preference pair (DPO).

@@ -38,7 +38,7 @@ func BenchmarkSgemm(b *testing.B) {
 	for _, v := range vs {
 		for _, s := range benchShapes {
 			b.Run(v.name+"/"+s.name, func(b *testing.B) {
-				if ob, ok := v.be.(*openBLAS); ok && v.threads > 0 {
+				if ob, ok := v.be.(threadCounter); ok && v.threads > 0 {
 					orig := ob.Threads()
 					ob.SetThreads(v.threads)
 					defer ob.SetThreads(orig)

@@ -97,8 +97,9 @@ func callFortran[T Float](fn uintptr, p *fortranArgs[T], a, b, c *T) {
 		uintptr(unsafe.Pointer(c)), uintptr(unsafe.Pointer(&p.ldc)))
 }
 
-// cblasVariant returns a view of o that always takes the cblas_* path.
-func (o *openBLAS) cblasVariant() *openBLAS {
+// cblasVariant returns a view of o that always takes the cblas_* path
+// (tests compare it with the default path).
+func (o *openBLAS) cblasVariant() Backend {
 	v := *o
 	v.viaCBLAS = true
 	return &v

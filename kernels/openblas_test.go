@@ -1,3 +1,5 @@
+//go:build (darwin || freebsd || linux || netbsd) && !android && !faketime && (amd64 || arm64)
+
 package kernels
 
 import (
@@ -26,6 +28,25 @@ func needOpenBLAS(t testing.TB) *openBLAS {
 func TestOpenBLASPresent(t *testing.T) {
 	ob := needOpenBLAS(t)
 	t.Logf("loaded: %s", ob.Info())
+}
+
+// TestOpenBLASFastPath: every OpenBLAS build exports the Fortran interface;
+// without it each call would go through reflection (see openBLAS).
+func TestOpenBLASFastPath(t *testing.T) {
+	ob := needOpenBLAS(t)
+	if ob.sgemmF == 0 || ob.dgemmF == 0 {
+		t.Errorf("%s: sgemm_/dgemm_ not found (sgemm_=%#x dgemm_=%#x)", ob.path, ob.sgemmF, ob.dgemmF)
+	}
+	// The default path must not allocate per call beyond SyscallN's own
+	// argument slice (one allocation).
+	a, b, c := []float32{1}, []float32{2}, []float32{0}
+	allocs := testing.AllocsPerRun(100, func() { ob.Sgemm(false, false, 1, 1, 1, 1, a, 1, b, 1, 0, c, 1) })
+	if allocs > 1 {
+		t.Errorf("%.1f allocations per Sgemm call, want <= 1", allocs)
+	}
+	if c[0] != 2 {
+		t.Errorf("1×1 product = %v, want 2", c[0])
+	}
 }
 
 func TestLoadOpenBLASMissing(t *testing.T) {
@@ -146,7 +167,7 @@ func FuzzGemmArgs(f *testing.F) {
 			return
 		}
 		c0 := append([]float64(nil), c...)
-		for _, be := range []*openBLAS{ob.(*openBLAS), ob.(*openBLAS).cblasVariant()} {
+		for _, be := range []*openBLAS{ob.(*openBLAS), ob.(*openBLAS).cblasVariant().(*openBLAS)} {
 			copy(c, c0)
 			be.Dgemm(tA, tB, m, n, k, 0.5, a, lda, b, ldb, -1.5, c, ldc)
 			for i := range c {

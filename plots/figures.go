@@ -89,17 +89,19 @@ func build(sd *sweepData, o Options) ([]*figure, []Note) {
 // fractionMetrics are shares of prompts; they are shown in percent.
 var fractionMetrics = map[string]bool{"RAS": true, "win_tie": true, "NAG": true, "NAG_signed": true, "distinct2": true}
 
+// metricNames are axis labels: short enough for a vertical axis of a
+// 3.6-inch figure; the captions say the rest.
 var metricNames = map[string]string{
-	"reward":      "eval judge reward (−1 worse, 0 tie, +1 better than reference)",
-	"RAS":         "RAS: strict win rate vs reference (%)",
-	"win_tie":     "win + tie rate vs reference (%)",
-	"NAG":         "NAG: prompts improved over start (%)",
-	"NAG_signed":  "signed NAG: improved − worsened (% of prompts)",
-	"score":       "eval rubric score (0–1)",
-	"kl":          "KL(π ‖ π_start) (nats per sequence)",
+	"reward":      "judge reward vs reference (−1…+1)",
+	"RAS":         "RAS: win rate vs reference (%)",
+	"win_tie":     "win + tie rate (%)",
+	"NAG":         "NAG: prompts improved (%)",
+	"NAG_signed":  "signed NAG (% of prompts)",
+	"score":       "rubric score (0–1)",
+	"kl":          "KL to start (nats / sequence)",
 	"length":      "completion length (bytes)",
 	"distinct2":   "distinct-2 (% of bigrams)",
-	"steps_to_90": "steps to 90% of final reward (steps)",
+	"steps_to_90": "steps to 90% of final reward",
 }
 
 // shortMetric is the metric's name in titles.
@@ -145,7 +147,7 @@ func slug(parts ...string) string {
 		}
 		for _, r := range strings.ToLower(p) {
 			switch {
-			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
 				b.WriteRune(r)
 			default:
 				b.WriteByte('-')
@@ -355,11 +357,22 @@ func padY(p *plot.Plot, frac float64) {
 	p.Y.Max += frac * span
 }
 
+// padX is padY for the x axis.
+func padX(p *plot.Plot, frac float64) {
+	span := p.X.Max - p.X.Min
+	if span <= 0 || !finite(span) {
+		span = math.Max(1, math.Abs(p.X.Max))
+	}
+	p.X.Min -= frac * span
+	p.X.Max += frac * span
+}
+
 // --- grouped bars (improvement, ablation) ---
 
 type bar struct {
 	value, lo, hi float64
 	hasCI         bool
+	mark          string // drawn above the bar when there is no whisker, e.g. "CI unbounded"
 }
 
 type barSeries struct {
@@ -373,6 +386,7 @@ type barSeries struct {
 // bars follow data coordinates, not BarChart's pixel offsets (NOTES.md).
 func groupedBars(p *plot.Plot, leg *plot.Legend, groups []string, series []barSeries) {
 	nb := len(series)
+	var marks plotter.XYLabels
 	const groupW = 0.8
 	bw := groupW / float64(nb)
 	for j, s := range series {
@@ -393,6 +407,10 @@ func groupedBars(p *plot.Plot, leg *plot.Legend, groups []string, series []barSe
 			if br.hasCI {
 				errs = append(errs, errPoint{x: (x0 + x1) / 2, y: br.value, lo: br.value - br.lo, hi: br.hi - br.value})
 			}
+			if br.mark != "" {
+				marks.XYs = append(marks.XYs, plotter.XY{X: (x0 + x1) / 2, Y: math.Max(br.value, 0)})
+				marks.Labels = append(marks.Labels, br.mark)
+			}
 		}
 		if len(errs) > 0 {
 			eb, err := plotter.NewYErrorBars(errs)
@@ -406,6 +424,16 @@ func groupedBars(p *plot.Plot, leg *plot.Legend, groups []string, series []barSe
 		sw.Color = s.st.Colour
 		sw.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(0.4)}
 		leg.Add(s.label, sw)
+	}
+	if len(marks.Labels) > 0 {
+		if l, err := plotter.NewLabels(marks); err == nil {
+			for i := range l.TextStyle {
+				l.TextStyle[i].Font.Size = font.Length(cellSize - 1)
+				l.TextStyle[i].XAlign = draw.XCenter
+			}
+			l.Offset = vg.Point{Y: vg.Points(2)}
+			p.Add(l)
+		}
 	}
 	zero, _ := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 0}, {X: float64(len(groups)) - 0.5, Y: 0}})
 	zero.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}
@@ -490,7 +518,19 @@ func (b *builder) improvement() *figure {
 				b.note(name, "%s: %s over %s left out: baseline mean %s ≤ 0, the ratio is undefined", c, displayName(target), displayName(l), m)
 				continue
 			}
+			markUnbounded := false
+			if b.o.CI == CIStudentT {
+				flo, fhi, fok := fiellerCI(tv, bv, pr)
+				lo, hi, ok = flo-1, fhi-1, fok
+				if !fok && len(tv) > 1 && len(bv) > 1 {
+					markUnbounded = true
+					b.note(name, "%s: no whisker for %s over %s: the Fieller interval is unbounded (baseline mean too close to 0 for its spread)", c, displayName(target), displayName(l))
+				}
+			}
 			cb[l] = &bar{value: 100 * r, lo: 100 * lo, hi: 100 * hi, hasCI: ok}
+			if markUnbounded {
+				cb[l].mark = "CI ∞"
+			}
 			if !contains(baselines, l) {
 				baselines = append(baselines, l)
 			}
@@ -516,14 +556,18 @@ func (b *builder) improvement() *figure {
 	if !paired {
 		how = "paired by seed where seeds match, else unpaired"
 	}
-	title := fmt.Sprintf("Relative improvement of %s over each baseline in %s\nbar: mean(%s) / mean(baseline) − 1 over seeds; whisker: 95%% bootstrap interval (%s)",
-		displayName(target), m, displayName(target), how)
+	ciName, ciLong := "95% bootstrap over seeds", fmt.Sprintf("95%% percentile-bootstrap intervals with %d resamples of seeds", b.o.Resamples)
+	if b.o.CI == CIStudentT {
+		ciName, ciLong = "95% Fieller t-interval", "95% Fieller intervals for a ratio of means (Student's t across seeds)"
+	}
+	title := fmt.Sprintf("Relative improvement of %s over each baseline in %s\nbar: mean over seeds of %s ÷ mean of baseline − 1; whisker: %s (%s)",
+		displayName(target), m, displayName(target), ciName, how)
 	p := newPlotNoVGrid(title, "task / model", fmt.Sprintf("relative %s improvement of %s (%%)", m, displayName(target)))
 	leg := newLegend()
 	groupedBars(p, leg, groupsX, series)
 	return &figure{Figure: Figure{Name: name, Kind: "improvement", Title: title,
-		Caption: fmt.Sprintf("Relative improvement of %s over each baseline in final %s per task and model: mean(%s)/mean(baseline) − 1 over seeds (as in `bench report`); whiskers are 95%% percentile-bootstrap intervals with %d resamples of seeds (%s); the line marks no improvement.",
-			displayName(target), m, displayName(target), b.o.Resamples, how)},
+		Caption: fmt.Sprintf("Relative improvement of %s over each baseline in final %s per task and model: mean(%s)/mean(baseline) − 1 over seeds (as in `bench report`); whiskers are %s (%s); the line marks no improvement.",
+			displayName(target), m, displayName(target), ciLong, how)},
 		p: p, legend: leg}
 }
 
@@ -655,7 +699,7 @@ func (b *builder) lossAnatomy(c cell) *figure {
 	tc := b.curveOf(total, name+"|total")
 	title := fmt.Sprintf("Loss anatomy of %s — task %s, model %s\nmean over %s; shaded: %s of the total",
 		displayName(b.o.Target), c.Task, c.Model, seedText([]int{len(cf.Trials)}), b.o.CI.describe())
-	p := newPlot(title, "training step", "loss term (−J, includes β and λ; lower is better)")
+	p := newPlot(title, "training step", "loss (−J; terms include β, λ)")
 	leg := newLegend()
 	zero, _ := plotter.NewLine(plotter.XYs{{X: tc.steps[0], Y: 0}, {X: tc.steps[len(tc.steps)-1], Y: 0}})
 	zero.LineStyle = draw.LineStyle{Color: color.Gray{Y: 120}, Width: vg.Points(0.6)}
@@ -803,7 +847,7 @@ func (b *builder) sensitivity(c cell) *figure {
 	hm.Min, hm.Max = lo, hi
 	hm.NaN = color.Gray{Y: 230}
 	title := fmt.Sprintf("Sensitivity of %s to %s and %s — task %s, model %s\ncell: final %s, mean over %s",
-		displayName(b.o.Target), shortKey(kx), shortKey(ky), c.Task, c.Model, m, seedText(ns))
+		displayName(b.o.Target), greek(kx), greek(ky), c.Task, c.Model, m, seedText(ns))
 	p := newPlotGrid(title, greek(kx)+" ("+kx+")", greek(ky)+" ("+ky+")", false, false)
 	p.Add(hm)
 	var lxy plotter.XYLabels
@@ -847,12 +891,10 @@ func (b *builder) sensitivity(c cell) *figure {
 	side.Y.Label.Text = axisName(m)
 	side.Y.Label.TextStyle.Font.Size = font.Length(labelSize)
 	side.Y.Tick.Label.Font.Size = font.Length(tickSize)
-	side.Title.Text = " " // keeps the bar's top level with the heat map
-	side.Title.TextStyle.Font.Size = font.Length(tickSize)
 	return &figure{Figure: Figure{Name: name, Kind: "sensitivity", Title: title,
 		Caption: fmt.Sprintf("Final %s of %s over the %s × %s grid in %s; each cell is the mean over %s (grey: no trials).",
 			m, displayName(b.o.Target), kx, ky, c, seedText(ns))},
-		p: p, side: side, sideW: 1.25 * vg.Inch, w: 5.2 * vg.Inch, h: 3.8 * vg.Inch}
+		p: p, side: side, sideW: 1.0 * vg.Inch, w: 5.4 * vg.Inch, h: 3.8 * vg.Inch}
 }
 
 func decimalsFor(lo, hi float64) int {
@@ -1046,7 +1088,7 @@ func (b *builder) boxes(c cell, name, what, xlabel string, labels []string, pool
 		}
 		bp.Horizontal = true
 		st := b.pal.get(labels[i])
-		bp.FillColor = withAlpha(st.Colour, 140)
+		bp.FillColor = withAlpha(st.Colour, 90) // light, so the median and mean marks stay visible on dark colours
 		bp.BoxStyle.Width = vg.Points(0.7)
 		bp.MedianStyle.Width = vg.Points(1.6)
 		bp.WhiskerStyle.Width = vg.Points(0.7)
@@ -1060,6 +1102,7 @@ func (b *builder) boxes(c cell, name, what, xlabel string, labels []string, pool
 		p.Add(sc)
 	}
 	p.Y.Tick.Marker = categoryTicks(labels)
+	padX(p, 0.03)
 	p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
 	return &figure{Figure: Figure{Name: name, Kind: "distribution", Title: title,
 		Caption: fmt.Sprintf("Per-prompt final %s of each algorithm on the eval prompts in %s, pooled over %s: boxes span the quartiles with the median, whiskers reach 1.5 IQR, dots are outliers and + the mean.",

@@ -100,7 +100,10 @@ func rank(s string, order []string) int {
 
 func sortLabels(ls []string) {
 	key := func(l string) (int, string, int, string) {
-		base, part, _ := splitAblation(l)
+		base, part, abl := splitAblation(l)
+		if !abl {
+			return rank(base, paperOrder), base, -1, "" // the full method before its ablations
+		}
 		return rank(base, paperOrder), base, rank(part, ablationOrder), part
 	}
 	sort.SliceStable(ls, func(i, j int) bool {

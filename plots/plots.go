@@ -58,6 +58,15 @@ type index struct {
 	Notes   []Note   `json:"notes"`
 }
 
+// OptionError is a bad Options value (unknown format, DPI out of range).
+type OptionError struct{ Reason string }
+
+func (e *OptionError) Error() string { return "options: " + e.Reason }
+
+func optErr(format string, args ...any) error {
+	return &OptionError{Reason: fmt.Sprintf(format, args...)}
+}
+
 func (o *Options) fill() error {
 	d := DefaultOptions()
 	if o.Target == "" {
@@ -67,10 +76,11 @@ func (o *Options) fill() error {
 	if len(o.Formats) == 0 {
 		o.Formats = d.Formats
 	}
+	o.Formats = append([]string(nil), o.Formats...) // never write into the caller's slice
 	for i, f := range o.Formats {
 		f = strings.ToLower(strings.TrimSpace(f))
 		if !contains(Formats, f) {
-			return fmt.Errorf("format %q: want one of %s", f, strings.Join(Formats, ", "))
+			return optErr("format %q: want one of %s", f, strings.Join(Formats, ", "))
 		}
 		o.Formats[i] = f
 	}
@@ -78,13 +88,13 @@ func (o *Options) fill() error {
 		o.DPI = d.DPI
 	}
 	if o.DPI < 50 || o.DPI > 1200 {
-		return fmt.Errorf("dpi %d: want 50–1200", o.DPI)
+		return optErr("dpi %d: want 50–1200", o.DPI)
 	}
 	if o.Resamples == 0 {
 		o.Resamples = d.Resamples
 	}
 	if o.Resamples < 100 {
-		return fmt.Errorf("resamples %d: want at least 100", o.Resamples)
+		return optErr("resamples %d: want at least 100", o.Resamples)
 	}
 	if o.Metric == "" {
 		o.Metric = d.Metric

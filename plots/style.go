@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -147,6 +148,7 @@ func newPlotGrid(title, xlabel, ylabel string, vertical, horizontal bool) *plot.
 		a.Label.TextStyle.Font.Size = font.Length(labelSize)
 		a.Tick.Label.Font.Size = font.Length(tickSize)
 		a.Label.Padding = vg.Points(3)
+		a.Tick.Marker = niceTicks{}
 	}
 	p.Legend.TextStyle.Font.Size = font.Length(legendSize)
 	g := plotter.NewGrid()
@@ -191,27 +193,41 @@ const (
 )
 
 func (f *figure) draw(c draw.Canvas) {
+	// The title spans the whole canvas (legend strip included), so a
+	// two-line title has the full width and is never clipped.
+	title := f.p.Title.Text
+	th := vg.Length(0)
+	if title != "" {
+		sty := f.p.Title.TextStyle
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+		pad := f.p.Title.Padding
+		c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y - pad/2}, title)
+		th = sty.Height(title) + pad
+		f.p.Title.Text = ""
+		defer func() { f.p.Title.Text = title }()
+	}
+	body := draw.Crop(c, 0, 0, 0, -th)
 	strip := vg.Length(0)
 	if f.legend != nil {
-		strip = f.legend.Rectangle(c).Size().X + vg.Points(12)
+		strip = f.legend.Rectangle(body).Size().X + vg.Points(14)
 	}
 	if f.side != nil {
 		strip = max(strip, f.sideW)
 	}
-	main := draw.Crop(c, 0, -strip, 0, 0)
-	f.p.Draw(main)
+	f.p.Draw(draw.Crop(body, 0, -strip, 0, 0))
 	if strip == 0 {
 		return
 	}
-	right := draw.Crop(c, c.Size().X-strip, 0, 0, 0)
-	// Align the strip's top with the plot area's top, below the title.
-	titleH := f.p.Title.TextStyle.Height(f.p.Title.Text) + f.p.Title.Padding
+	right := draw.Crop(body, body.Size().X-strip, 0, 0, 0)
 	if f.side != nil {
-		f.side.Draw(draw.Crop(right, vg.Points(4), 0, 0, -titleH))
+		// Level the colour bar with the plot's data area: skip the height
+		// of the main plot's x axis (tick labels, label, paddings).
+		xa := f.p.X
+		bottom := xa.Tick.Label.Height("0") + xa.Tick.Length + xa.Label.TextStyle.Height(xa.Label.Text) + xa.Label.Padding
+		f.side.Draw(draw.Crop(right, vg.Points(6), 0, bottom, 0))
 	}
 	if f.legend != nil {
-		lc := draw.Crop(right, vg.Points(8), 0, 0, -titleH-vg.Points(2))
-		f.legend.Draw(lc)
+		f.legend.Draw(draw.Crop(right, vg.Points(10), 0, 0, -vg.Points(4)))
 	}
 }
 
@@ -283,4 +299,43 @@ func withPHYs(png []byte, dpi int) ([]byte, error) {
 	out = append(out, png[:ihdrEnd]...)
 	out = append(out, chunk...)
 	return append(out, png[ihdrEnd:]...), nil
+}
+
+// niceTicks labels about five round values (1, 2, 2.5 or 5 × 10^k) so
+// that every axis has several readable numbers; gonum's default ticker can
+// leave a tall axis with only two labels.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || !finite(lo) || !finite(hi) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	dec := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	if math.Abs(step/math.Pow(10, math.Floor(math.Log10(step)))-2.5) < 1e-9 {
+		dec++ // 0.25, 2.5
+	}
+	var ts []plot.Tick
+	minor := step / 2
+	for v := math.Ceil(lo/minor-1e-9) * minor; v <= hi+1e-9*step; v += minor {
+		k := math.Round(v / step)
+		if math.Abs(v-k*step) < 1e-6*step {
+			x := k * step
+			if x == 0 {
+				x = 0 // no "-0"
+			}
+			ts = append(ts, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'f', dec, 64)})
+		} else {
+			ts = append(ts, plot.Tick{Value: v})
+		}
+	}
+	return ts
 }

@@ -184,6 +184,8 @@ func TestParseLogLine(t *testing.T) {
 		{`{"@message":"no level"}`, "info", "no level", []any{}},
 		{`{"not":"hclog"}`, "info", `{"not":"hclog"}`, nil},
 		{`{broken`, "info", `{broken`, nil},
+		{"panic: runtime error: index out of range", "error", "panic: runtime error: index out of range", nil},
+		{"Traceback (most recent call last):", "error", "Traceback (most recent call last):", nil},
 	}
 	for _, tc := range tests {
 		level, msg, kv := parseLogLine(tc.line)

@@ -109,6 +109,7 @@ type instance struct {
 	cmd     *exec.Cmd
 	rpc     *rpcClient
 	version int
+	sockDir string
 	logs    []*lineLogger
 }
 
@@ -307,6 +308,19 @@ func call[T any](r *Reward, ctx context.Context, inst *instance, f func(context.
 		return v, nil
 	}
 	var zero T
+	// The plugin's gRPC server enforces the same deadline (sent as
+	// grpc-timeout) and may report it a moment before our timers fire; wait
+	// for them briefly to tell the caller's deadline from our timeout.
+	if status.Code(err) == codes.DeadlineExceeded && cctx.Err() == nil {
+		if dl, ok := cctx.Deadline(); ok && time.Until(dl) < 100*time.Millisecond {
+			t := time.NewTimer(time.Until(dl) + 10*time.Millisecond)
+			select {
+			case <-cctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		return zero, fmt.Errorf("plugin %q: %w", r.name, ctx.Err())
@@ -395,6 +409,7 @@ func (r *Reward) drop(inst *instance) {
 
 func (inst *instance) kill() {
 	inst.client.Kill()
+	os.RemoveAll(inst.sockDir)
 	for _, l := range inst.logs {
 		l.Flush()
 	}
@@ -412,8 +427,15 @@ var offLogger = hclog.New(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Disc
 // and reads Describe.
 func (r *Reward) start() (*instance, core.RewardInfo, error) {
 	r.starts.Add(1)
+	// A private socket directory, removed after the process ends: a plugin
+	// that crashes or is killed cannot remove its own socket file.
+	sockDir, err := os.MkdirTemp("", "grao-plugin-")
+	if err != nil {
+		return nil, core.RewardInfo{}, fmt.Errorf("plugin %q: %w", r.name, err)
+	}
 	cmd := exec.Command(r.path, r.cfg.Args...)
 	cmd.Env = append(os.Environ(), r.cfg.Env...)
+	cmd.Env = append(cmd.Env, plugin.EnvUnixSocketDir+"="+sockDir)
 	if !disablePdeathsig {
 		setPdeathsig(cmd)
 	}
@@ -440,7 +462,7 @@ func (r *Reward) start() (*instance, core.RewardInfo, error) {
 		SyncStdout:       syncOut,
 		SyncStderr:       syncErr,
 	})
-	inst := &instance{client: client, cmd: cmd, logs: []*lineLogger{stderr, syncOut, syncErr}}
+	inst := &instance{client: client, cmd: cmd, sockDir: sockDir, logs: []*lineLogger{stderr, syncOut, syncErr}}
 	fail := func(stage string, err error) (*instance, core.RewardInfo, error) {
 		inst.kill()
 		return nil, core.RewardInfo{}, fmt.Errorf("plugin %q (%s): %s: %s", r.name, r.path, stage, startHint(err))

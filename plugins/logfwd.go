@@ -85,6 +85,8 @@ var levelPrefixes = []struct {
 	{"[CRITICAL]", hclog.Error},
 }
 
+var crashPrefixes = []string{"panic: ", "fatal error: ", "Traceback (most recent call last):"}
+
 // parseLogLine understands hclog JSON lines ({"@level":…,"@message":…,
 // fields…}), "[LEVEL] message" lines, and plain text (logged at Info).
 func parseLogLine(line string) (hclog.Level, string, []any) {
@@ -118,6 +120,13 @@ func parseLogLine(line string) (hclog.Level, string, []any) {
 	for _, p := range levelPrefixes {
 		if strings.HasPrefix(line, p.tag) {
 			return p.level, strings.TrimSpace(line[len(p.tag):]), nil
+		}
+	}
+	// The first line of a Go panic or runtime error and of a Python
+	// traceback: the start of a crash report deserves Error.
+	for _, p := range crashPrefixes {
+		if strings.HasPrefix(line, p) {
+			return hclog.Error, line, nil
 		}
 	}
 	return hclog.Info, line, nil

@@ -117,8 +117,11 @@ func runMode(mode string) int {
 			marker := filepath.Join(dir, "crashed")
 			if _, err := os.Stat(marker); mode == "crash-always" || err != nil {
 				_ = os.WriteFile(marker, nil, 0o644)
-				fmt.Fprintln(os.Stderr, "[ERROR] simulated crash in the middle of a batch")
-				os.Exit(3)
+				if mode == "crash-always" {
+					Logger().Error("simulated crash in the middle of a batch")
+					os.Exit(3)
+				}
+				panic("simulated crash in the middle of a batch")
 			}
 			return base.Score(ctx, items)
 		}})

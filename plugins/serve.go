@@ -9,6 +9,24 @@ import (
 	"github.com/grao-lab/grao/core"
 )
 
+// serveLogger writes JSON lines, which keep levels and fields intact through
+// the host's log forwarding, to the process's real stderr: it is created at
+// init, before Serve points os.Stderr at go-plugin's stdio stream, which can
+// lose the last lines of a crashing plugin. Info keeps go-plugin's own debug
+// chatter out.
+var serveLogger = hclog.New(&hclog.LoggerOptions{
+	Name:       "plugin",
+	Level:      hclog.Info,
+	Output:     os.Stderr,
+	JSONFormat: true,
+})
+
+// Logger is the logger for plugin authors: its lines reach the host's run
+// log with their level and fields, even when the plugin dies right after
+// (unlike writes to os.Stderr after Serve, which travel through go-plugin's
+// stdio stream).
+func Logger() hclog.Logger { return serveLogger }
+
 // Serve serves r as a reward plugin and returns when the host closes it. Call
 // it from a plugin's main function; it never writes to stdout except the
 // handshake line (anything else there would break the handshake). Log to
@@ -28,14 +46,7 @@ func serveConfig(r core.Reward, test *plugin.ServeTestConfig) *plugin.ServeConfi
 			ProtocolVersion: {PluginName: &GRPCRewardPlugin{Impl: r}},
 		},
 		GRPCServer: plugin.DefaultGRPCServer,
-		// JSON lines keep levels and fields intact through the host's log
-		// forwarding; Info keeps go-plugin's own debug chatter out.
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Name:       "plugin",
-			Level:      hclog.Info,
-			Output:     os.Stderr,
-			JSONFormat: true,
-		}),
+		Logger:     serveLogger,
 		Test: test,
 	}
 }

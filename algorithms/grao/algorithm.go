@@ -60,7 +60,7 @@ func (a *Algorithm) Needs() core.Needs {
 func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
 	in := Input{Prompts: make([]Prompt, len(b.Groups))}
 	for i, g := range b.Groups {
-		pr := Prompt{Reference: g.Reference.LogP, Rewards: g.Rewards}
+		pr := Prompt{Reference: g.Reference.LogP, Rewards: g.Rewards, RefReward: g.RefReward}
 		for _, s := range g.Samples {
 			pr.Samples = append(pr.Samples, s.LogP)
 		}

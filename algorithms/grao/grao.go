@@ -63,6 +63,10 @@ type Prompt struct {
 	Reference []float64 `json:"reference"`
 	// Rewards are R(o_i, y), one per sample.
 	Rewards []float64 `json:"rewards"`
+	// RefReward, when set, is this prompt's R(y, y) and overrides
+	// Params.RefReward: the trainer scores the reference answer with the
+	// training reward itself (a judge gives 0, its tie value).
+	RefReward *float64 `json:"ref_reward,omitempty"`
 }
 
 // Input is a batch of prompts.
@@ -158,7 +162,11 @@ func Loss(in Input, p Params) (Result, error) {
 	var exp, imit, reg, jExpSum, jImitSum, advRef, advAbs, rSum, lenSum float64
 	var nSamples, zero int
 	for k, pr := range in.Prompts {
-		adv, ay, zv, err := Advantages(pr.Rewards, p.RefReward, p.Group, p.Eps)
+		refReward := p.RefReward
+		if pr.RefReward != nil {
+			refReward = *pr.RefReward
+		}
+		adv, ay, zv, err := Advantages(pr.Rewards, refReward, p.Group, p.Eps)
 		if err != nil {
 			return Result{}, fmt.Errorf("prompts[%d]: %w", k, err)
 		}

@@ -326,10 +326,17 @@ func (t *Trainer) rollout(ctx context.Context, rng *rand.Rand, exs []core.Exampl
 	}
 	log.Timing.Rollout = time.Since(t0).Seconds()
 	t0 = time.Now()
-	items := make([]core.RewardItem, len(outs))
+	items := make([]core.RewardItem, len(outs), len(outs)+len(exs))
 	for k, o := range outs {
 		ex := exs[k/G]
 		items[k] = core.RewardItem{Prompt: ex.Prompt, Completion: t.tok.Decode(o.Tokens), Reference: ex.Chosen, Meta: ex.Meta}
+	}
+	// The reference answers are scored too when the algorithm trains on
+	// them (GRAO's R(y, y)), in the same call.
+	if t.needs.Reference {
+		for _, ex := range exs {
+			items = append(items, core.RewardItem{Prompt: ex.Prompt, Completion: ex.Chosen, Reference: ex.Chosen, Meta: ex.Meta})
+		}
 	}
 	scores, err := t.reward.Score(ctx, items)
 	if err != nil {
@@ -364,6 +371,13 @@ func (t *Trainer) rollout(ctx context.Context, rng *rand.Rand, exs []core.Exampl
 	}
 	for i := range exs {
 		grad.Groups[i].Rewards = batch.Groups[i].Rewards
+		if t.needs.Reference {
+			r := 0.0
+			if sc := scores[len(outs)+i]; sc.Applicable {
+				r = sc.Value
+			}
+			batch.Groups[i].RefReward = &r
+		}
 	}
 	m, sd := meanStd(rs)
 	lm, _ := meanStd(lens)

@@ -356,7 +356,7 @@ func describe(raw any) string {
 		return "an array"
 	case map[string]any:
 		return "a table"
-	case time.Time, toml.LocalDate, toml.LocalDateTime, toml.LocalTime:
+	case time.Time:
 		return "a date/time"
 	case nil:
 		return "nothing"

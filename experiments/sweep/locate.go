@@ -227,7 +227,8 @@ func (l *locator) literalString() string {
 	return out
 }
 
-// multiline skips a """ or ''' string; the opening delimiter is at pos.
+// multiline skips a multi-line string (three quotes or three
+// apostrophes); the opening delimiter is at pos.
 func (l *locator) multiline(q byte) {
 	for range 3 {
 		l.advance()

@@ -197,14 +197,28 @@ func (a *AlgorithmSpec) label() string {
 	return a.Label
 }
 
+// defaultTarget is the label "grao", else the first algorithm named grao,
+// else the first algorithm.
+func (s *Sweep) defaultTarget() string {
+	if slices.Contains(s.labels(), DefaultTarget) {
+		return DefaultTarget
+	}
+	for _, a := range s.Algorithms {
+		if a.Name == DefaultTarget {
+			return a.label()
+		}
+	}
+	if len(s.Algorithms) > 0 {
+		return s.Algorithms[0].label()
+	}
+	return ""
+}
+
 func (s *Sweep) resolveReport() {
 	r := &s.Report
 	labels := s.labels()
 	if r.Target == "" && !s.set["report.target"] {
-		r.Target = DefaultTarget
-		if !slices.Contains(labels, DefaultTarget) && len(labels) > 0 {
-			r.Target = labels[0]
-		}
+		r.Target = s.defaultTarget()
 	}
 	if r.Baselines == nil && !s.set["report.baselines"] {
 		r.Baselines = []string{}

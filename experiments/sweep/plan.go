@@ -1,0 +1,86 @@
+package sweep
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Plan is the content of plan.json: what a sweep will run.
+type Plan struct {
+	Sweep  string      `json:"sweep"`
+	Trials int         `json:"trials"`
+	Bases  int         `json:"base_models"` // distinct base keys
+	List   []PlanTrial `json:"trial_list"`
+}
+
+// PlanTrial is one trial of a Plan.
+type PlanTrial struct {
+	ID        string            `json:"id"`
+	Label     string            `json:"label"`
+	Algorithm string            `json:"algorithm"`
+	Task      string            `json:"task"`
+	Model     string            `json:"model"` // the model's label
+	Seed      uint64            `json:"seed"`
+	Varying   map[string]string `json:"varying"`
+	BaseKey   string            `json:"base_key"`
+}
+
+// NewPlan summarises trials (in their order).
+func NewPlan(s *Sweep, trials []Trial) Plan {
+	p := Plan{Sweep: s.name(), Trials: len(trials), List: make([]PlanTrial, len(trials))}
+	bases := map[string]bool{}
+	for i, t := range trials {
+		v := t.Varying
+		if v == nil {
+			v = map[string]string{}
+		}
+		bk := t.BaseKey()
+		bases[bk] = true
+		p.List[i] = PlanTrial{ID: t.ID, Label: t.Label, Algorithm: t.Algorithm, Task: t.Task.Name,
+			Model: t.Model.Label, Seed: t.Seed, Varying: v, BaseKey: bk}
+	}
+	p.Bases = len(bases)
+	return p
+}
+
+// WritePlan writes plan.json (indented JSON, trailing newline) atomically:
+// to a temporary file in the same directory, synced, then renamed over
+// path, so a reader never sees half a plan. The directory must exist.
+func WritePlan(path string, s *Sweep, trials []Trial) error {
+	data, err := json.MarshalIndent(NewPlan(s, trials), "", "  ")
+	if err != nil {
+		return fmt.Errorf("sweep: plan: %w", err)
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+func writeAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	if err = os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	return nil
+}
