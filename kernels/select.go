@@ -86,5 +86,10 @@ func init() {
 	// set-up must be reportable by the CLI, not crash every binary.
 	var b Backend
 	b, selectErr = selectBackend(os.Getenv(EnvBLAS), OpenBLAS)
+	// One BLAS thread: Gemm splits large products over the cores itself,
+	// and attention heads and sampler rows already run in parallel
+	// goroutines; OpenBLAS's own pool on top oversubscribes the cores
+	// (measured: ~100 ms more CPU per small training step with 2 threads).
+	b.SetThreads(1)
 	Use(b)
 }

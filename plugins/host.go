@@ -191,7 +191,8 @@ func (r *Reward) Describe() core.RewardInfo {
 	return info
 }
 
-// Restarts is how many times the plugin was restarted after a crash.
+// Restarts is how many plugin processes were started after the first one
+// (after crashes, and after timeouts killed a hung plugin).
 func (r *Reward) Restarts() int { return int(r.restarts.Load()) }
 
 // Pid is the process id of the running plugin, 0 when none runs.
@@ -272,7 +273,7 @@ func (r *Reward) Score(ctx context.Context, items []core.RewardItem) ([]core.Sco
 			lastErr = err
 			continue
 		}
-		resp, err := r.call(ctx, inst, func(c context.Context) (*pb.ScoreResponse, error) { return inst.rpc.score(c, req) })
+		resp, err := r.call(ctx, inst, req)
 		if err == nil {
 			scores, err := scoresFromProto(resp.GetScores(), len(items), r.info)
 			if err != nil {
@@ -294,52 +295,47 @@ type crashError struct{ err error }
 func (e *crashError) Error() string { return e.err.Error() }
 func (e *crashError) Unwrap() error { return e.err }
 
-// call runs one RPC under the per-call timeout and classifies its failure:
-// caller cancellation, timeout (the instance is killed), crash (the instance
-// is dropped; returned as *crashError) or an error from the plugin itself.
-func call[T any](r *Reward, ctx context.Context, inst *instance, f func(context.Context) (T, error)) (T, error) {
+// call runs one Score RPC under the per-call timeout and classifies its
+// failure: caller cancellation, timeout (the instance is killed), crash (the
+// instance is dropped; returned as *crashError) or an error from the plugin
+// itself.
+func (r *Reward) call(ctx context.Context, inst *instance, req *pb.ScoreRequest) (*pb.ScoreResponse, error) {
 	cctx, cancel := ctx, context.CancelFunc(func() {})
 	if r.cfg.Timeout > 0 {
 		cctx, cancel = context.WithTimeout(ctx, r.cfg.Timeout)
 	}
 	defer cancel()
-	v, err := f(cctx)
+	resp, err := inst.rpc.score(cctx, req)
 	if err == nil {
-		return v, nil
+		return resp, nil
 	}
-	var zero T
-	// The plugin's gRPC server enforces the same deadline (sent as
-	// grpc-timeout) and may report it a moment before our timers fire; wait
-	// for them briefly to tell the caller's deadline from our timeout.
-	if status.Code(err) == codes.DeadlineExceeded && cctx.Err() == nil {
-		if dl, ok := cctx.Deadline(); ok && time.Until(dl) < 100*time.Millisecond {
-			t := time.NewTimer(time.Until(dl) + 10*time.Millisecond)
-			select {
-			case <-cctx.Done():
-			case <-t.C:
-			}
-			t.Stop()
-		}
+	// Whose deadline was it? Decide by the clock, not only ctx.Err(): gRPC
+	// reports DeadlineExceeded as soon as the deadline has passed (its own
+	// check, or the plugin's server enforcing the grpc-timeout it was sent),
+	// which on a loaded machine can be before the context's timer fires.
+	now := time.Now()
+	expired := func(c context.Context) bool {
+		dl, ok := c.Deadline()
+		return c.Err() != nil || ok && !now.Before(dl)
 	}
 	switch {
-	case ctx.Err() != nil:
-		return zero, fmt.Errorf("plugin %q: %w", r.name, ctx.Err())
-	case cctx.Err() != nil:
+	case expired(ctx):
+		cerr := ctx.Err()
+		if cerr == nil {
+			cerr = context.DeadlineExceeded
+		}
+		return nil, fmt.Errorf("plugin %q: %w", r.name, cerr)
+	case expired(cctx):
 		r.drop(inst)
 		r.log.Error("plugin timed out; killed it", "timeout", r.cfg.Timeout)
-		return zero, fmt.Errorf("plugin %q: call timed out after %v (plugin killed; the next call restarts it): %w",
+		return nil, fmt.Errorf("plugin %q: call timed out after %v (plugin killed; the next call restarts it): %w",
 			r.name, r.cfg.Timeout, context.DeadlineExceeded)
 	case inst.client.Exited() || status.Code(err) == codes.Unavailable:
 		r.drop(inst)
-		return zero, &crashError{fmt.Errorf("plugin %q crashed or dropped the connection: %s", r.name, statusText(err))}
+		return nil, &crashError{fmt.Errorf("plugin %q crashed or dropped the connection: %s", r.name, statusText(err))}
 	default:
-		return zero, fmt.Errorf("plugin %q: %s", r.name, statusText(err))
+		return nil, fmt.Errorf("plugin %q: %s", r.name, statusText(err))
 	}
-}
-
-// call is a method-shaped wrapper (methods cannot have type parameters).
-func (r *Reward) call(ctx context.Context, inst *instance, f func(context.Context) (*pb.ScoreResponse, error)) (*pb.ScoreResponse, error) {
-	return call(r, ctx, inst, f)
 }
 
 // statusText renders a gRPC error as "CODE: message" without grpc's

@@ -47,6 +47,6 @@ func serveConfig(r core.Reward, test *plugin.ServeTestConfig) *plugin.ServeConfi
 		},
 		GRPCServer: plugin.DefaultGRPCServer,
 		Logger:     serveLogger,
-		Test: test,
+		Test:       test,
 	}
 }

@@ -53,9 +53,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := sw.Resolve(); err != nil {
-		return usageError{err}
-	}
+	sw.Resolve()
 	trials, err := sw.Expand()
 	if err != nil {
 		return usageError{err}

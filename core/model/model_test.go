@@ -300,6 +300,21 @@ func TestSamplerOptions(t *testing.T) {
 }
 
 // Forcing EOS to dominate must stop generation at once.
+// A completion stops when prompt + completion fill the context, so the
+// whole sequence still fits one graph row.
+func TestSamplerRespectsContext(t *testing.T) {
+	c := testConfig()
+	p := perturbed(t, c, 17)
+	prompt := []int{tokenizer.BOS, 'a', 'b', 'c'}
+	out, err := NewSampler(p, 1).Generate([][]int{prompt}, SampleConfig{Temperature: 1, MaxNew: 100, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(prompt) + len(out[0].Tokens); n > c.Context || (!out[0].Stopped && n != c.Context) {
+		t.Fatalf("prompt+completion = %d tokens (stopped %v), context %d", n, out[0].Stopped, c.Context)
+	}
+}
+
 func TestSamplerStopsAtEOS(t *testing.T) {
 	c := testConfig()
 	p := perturbed(t, c, 13)

@@ -151,7 +151,9 @@ func (s *Sampler) pick(rs *rowState, logits []float32, cfg SampleConfig) {
 	switch {
 	case tok == tokenizer.EOS:
 		rs.done, rs.out.Stopped = true, true
-	case len(rs.out.Tokens) >= cfg.MaxNew || rs.pos >= s.p.Config.Context:
+	case len(rs.out.Tokens) >= cfg.MaxNew || rs.pos+1 >= s.p.Config.Context:
+		// pos+1 tokens (prompt and completion) fill the context: the whole
+		// sequence must still fit a graph row for training and scoring.
 		rs.done = true
 	}
 }

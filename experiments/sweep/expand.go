@@ -31,11 +31,13 @@ import (
 // none, unless files changed in between.
 func (s *Sweep) Expand() ([]Trial, error) {
 	el := &errList{file: s.fileName()}
-	s.check(el)
+	if _, ok := s.check(el); !ok || el.err() != nil {
+		return nil, el.err()
+	}
 	if err := el.err(); err != nil {
 		return nil, err
 	}
-	trials := s.expand(el, s.Seeds)
+	trials := s.expand(el, s.Seeds, skipped{})
 	if err := el.err(); err != nil {
 		return nil, err
 	}
@@ -51,15 +53,24 @@ func (s *Sweep) fileName() string {
 
 // validate is Parse's check: the sweep-level rules, then a dry run of the
 // expansion with the first seed (seeds change nothing that is validated).
+// Algorithms and grid keys that check rejected are left out of the dry
+// run, so that one bad key does not hide the problems of the rest.
 func (s *Sweep) validate(el *errList) {
-	if !s.check(el) {
-		return // the algorithms or the grid cannot be expanded
+	sk, ok := s.check(el)
+	if !ok {
+		return // too large to expand
 	}
 	seeds := s.Seeds
 	if len(seeds) == 0 {
 		seeds = []uint64{0} // reported already; still check the rest
 	}
-	s.expand(el, seeds[:1])
+	s.expand(el, seeds[:1], sk)
+}
+
+// skipped names what check rejected.
+type skipped struct {
+	alg  map[int]bool
+	grid map[string]bool
 }
 
 func (s *Sweep) name() string {
@@ -86,9 +97,11 @@ func locSegs(key string) []string {
 	return out
 }
 
-// check applies the rules that do not need a trial. It reports false when
-// the algorithms or grid keys are too broken to expand.
-func (s *Sweep) check(el *errList) bool {
+// check applies the rules that do not need a trial. It returns the
+// algorithms and grid keys it rejected, and false when the sweep is too
+// large to expand.
+func (s *Sweep) check(el *errList) (skipped, bool) {
+	sk := skipped{alg: map[int]bool{}, grid: map[string]bool{}}
 	if name := s.name(); name == "" {
 		el.add(0, "name", "required (or parse from a file, whose base name is the default)")
 	} else if !nameRE.MatchString(name) {
@@ -114,7 +127,6 @@ func (s *Sweep) check(el *errList) bool {
 	if len(s.Algorithms) == 0 {
 		el.add(0, "algorithm", "at least one [[algorithm]] table is required")
 	}
-	before := len(el.errs)
 	known := algorithms.Names()
 	byLabel := map[string]*AlgorithmSpec{}
 	for i := range s.Algorithms {
@@ -122,30 +134,36 @@ func (s *Sweep) check(el *errList) bool {
 		switch {
 		case a.Name == "":
 			el.add(a.line, a.disp(), "name is required (one of %s)", strings.Join(known, ", "))
+			sk.alg[i] = true
 			continue
 		case !slices.Contains(known, a.Name):
 			el.add(a.paramLine("name"), a.disp()+".name", "unknown algorithm %q (have %s)", a.Name, strings.Join(known, ", "))
+			sk.alg[i] = true
 		}
 		l := a.label()
 		if !labelRE.MatchString(l) {
 			el.add(a.paramLine("label"), a.disp()+".label", "%q must be letters, digits, '_' or '-' (it names trials and grid keys)", l)
+			sk.alg[i] = true
 			continue
 		}
 		if prev, dup := byLabel[l]; dup {
 			el.add(a.paramLine("label"), a.disp(), "label %q is already used by the [[algorithm]] on line %d; give one of them another label", l, prev.line)
+			sk.alg[i] = true
 			continue
 		}
 		byLabel[l] = a
 	}
 	for _, k := range sortedKeys(s.Grid) {
+		n := len(el.errs)
 		s.checkGridKey(el, k, byLabel)
-	}
-	expandable := len(el.errs) == before
-	if expandable {
-		if n := s.count(); n > MaxTrials {
-			el.add(s.line("sweep"), "sweep", "expands to more than %d trials (seeds × algorithms × grid points); split the sweep", MaxTrials)
-			expandable = false
+		if len(el.errs) > n {
+			sk.grid[k] = true
 		}
+	}
+	expandable := true
+	if n := s.count(); n > MaxTrials {
+		el.add(s.line("sweep"), "sweep", "expands to more than %d trials (seeds × algorithms × grid points); split the sweep", MaxTrials)
+		expandable = false
 	}
 	if s.set["model.label"] {
 		for k := range s.Grid {
@@ -156,7 +174,7 @@ func (s *Sweep) check(el *errList) bool {
 		}
 	}
 	s.checkReport(el, byLabel)
-	return expandable
+	return sk, expandable
 }
 
 // MaxTrials bounds a sweep's size: a larger grid is almost surely a
@@ -314,7 +332,7 @@ type assignment struct {
 	many  bool   // the key has more than one value (it varies)
 }
 
-func (s *Sweep) expand(el *errList, seeds []uint64) []Trial {
+func (s *Sweep) expand(el *errList, seeds []uint64, sk skipped) []Trial {
 	base := s.raw
 	if base == nil {
 		base = s
@@ -322,10 +340,16 @@ func (s *Sweep) expand(el *errList, seeds []uint64) []Trial {
 	c := &expander{s: s, base: base, el: el, files: map[string]fileInfo{}}
 	var out []Trial
 	for ai := range base.Algorithms {
+		if sk.alg[ai] {
+			continue
+		}
 		a := &base.Algorithms[ai]
 		label := a.label()
 		var keys []string
 		for _, k := range sortedKeys(base.Grid) {
+			if sk.grid[k] {
+				continue
+			}
 			if rest, ok := strings.CutPrefix(k, "algorithm."); ok {
 				if l, _, _ := strings.Cut(rest, "."); l != label {
 					continue
@@ -528,7 +552,7 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 			c.fail("model.context", "must be ≥ 2, got %d", m.Context)
 		}
 	}
-	if !labelRE.MatchString(m.Label) {
+	if (m.Label != "" || ex("model.label")) && !labelRE.MatchString(m.Label) { // "" only after a bad preset, reported above
 		c.fail("model.label", "%q must be letters, digits, '_' or '-'", m.Label)
 	}
 
@@ -543,6 +567,21 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 	}
 	nonNeg("task.train_size", tk.TrainSize, 1)
 	nonNeg("task.eval_size", tk.EvalSize, 1)
+	// tasks.WithSizes sets both at once, and JSONL datasets are split by
+	// fraction, not size.
+	if builtin := slices.Contains(tasks.Names(), tk.Name); !builtin {
+		for _, k := range []string{"task.train_size", "task.eval_size"} {
+			if ex(k) || (k == "task.train_size" && tk.TrainSize != 0) || (k == "task.eval_size" && tk.EvalSize != 0) {
+				c.fail(k, "applies to built-in tasks only (a JSONL dataset is split 90/10)")
+			}
+		}
+	} else if (tk.TrainSize == 0) != (tk.EvalSize == 0) {
+		key := "task.eval_size"
+		if tk.TrainSize == 0 {
+			key = "task.train_size"
+		}
+		c.fail(key, "train_size and eval_size go together: give both or neither")
+	}
 	if tk.TieMargin < 0 {
 		c.fail("task.tie_margin", "must be ≥ 0, got %g", tk.TieMargin)
 	}

@@ -117,7 +117,9 @@ func TestParseErrors(t *testing.T) {
 		{"checkpoint missing", minimal + "[pretrain]\ncheckpoint = \"base\"\n", nil, 8, "pretrain.checkpoint", "is not a directory"},
 		{"negative workers", "workers = -1\n" + minimal, nil, 1, "workers", "must be ≥ 0"},
 		{"explicit zero train size", strings.Replace(minimal, `name = "hh-helpful"`, "name = \"hh-helpful\"\ntrain_size = 0", 1), nil, 5, "task.train_size", "must be ≥ 1"},
-		{"eval prompts over eval size", strings.Replace(minimal, `name = "hh-helpful"`, "name = \"hh-helpful\"\neval_size = 10", 1) + "[eval]\nprompts = 20\n", nil, 9, "eval.prompts", "exceeds task.eval_size = 10"},
+		{"one size without the other", strings.Replace(minimal, `name = "hh-helpful"`, "name = \"hh-helpful\"\ntrain_size = 100", 1), nil, 3, "task.eval_size", "give both or neither"},
+		{"sizes for a dataset", strings.Replace(minimal, `name = "hh-helpful"`, "name = \"d.jsonl\"\neval_size = 10", 1), map[string]string{"d.jsonl": jsonlLine + strings.Replace(jsonlLine, "hi", "ho", 1)}, 5, "task.eval_size", "built-in tasks only"},
+		{"eval prompts over eval size", strings.Replace(minimal, `name = "hh-helpful"`, "name = \"hh-helpful\"\neval_size = 10\ntrain_size = 100", 1) + "[eval]\nprompts = 20\n", nil, 10, "eval.prompts", "exceeds task.eval_size = 10"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -173,6 +175,9 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			[]string{"colour", "train.steps", "train.stpes"}},
 		{"name = \"t\"\nseeds = [1, 1]\n[task]\nname = \"arith\"\n[train]\nsteps = -1\ntop_p = 2.0\n[[algorithm]]\nname = \"grao\"\nbetta = 1\n",
 			[]string{"seeds", "train.steps", "train.top_p", "algorithm.grao.betta"}},
+		// A bad grid key and a bad algorithm do not hide the other problems.
+		{"name = \"t\"\nseeds = [1]\n[task]\nname = \"arith\"\n[train]\nsteps = -1\n[[algorithm]]\nname = \"gro\"\n[[algorithm]]\nname = \"grpo\"\ng = 0\n[sweep]\n\"train.lrr\" = [1]\n",
+			[]string{"train.steps", "algorithm.gro.name", "algorithm.grpo.g", `sweep."train.lrr"`}},
 	}
 	for _, c := range cases {
 		if got := keys(c.src); strings.Join(got, ",") != strings.Join(c.want, ",") {
