@@ -100,7 +100,13 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 	c.logf("base %s: pre-training %s on %s (%d steps)", tr.BaseKey(), tr.Model.Label, tr.Task.Name, ps.Steps)
 	start := time.Now()
 	var lastLoss float64
-	p, err := pretrain.Run(ctx, cfg, pretrain.Docs(task.Corpus()), nil, func(pr pretrain.Progress) { lastLoss = pr.Loss })
+	every := max(ps.Steps/10, 1)
+	p, err := pretrain.Run(ctx, cfg, pretrain.Docs(task.Corpus()), nil, func(pr pretrain.Progress) {
+		lastLoss = pr.Loss
+		if pr.Step%every == 0 {
+			c.logf("base %s: step %d/%d loss %.3f (%.0fs)", tr.BaseKey(), pr.Step, ps.Steps, pr.Loss, time.Since(start).Seconds())
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("pre-training base model: %w", err)
 	}
@@ -133,32 +139,16 @@ func modelConfig(ms sweep.ModelSpec) (model.Config, error) {
 	return c, c.Validate()
 }
 
-// openTask builds the trial's task; a relative dataset path is resolved
-// against the sweep file's directory.
-func openTask(tr sweep.Trial, sweepDir string) (core.Task, error) {
-	var opts []tasks.Option
+// openTask builds the trial's task (a dataset path is already absolute in
+// a resolved trial).
+func openTask(tr sweep.Trial) (core.Task, error) {
 	ts := tr.Task
+	opts := []tasks.Option{tasks.WithTieMargin(ts.TieMargin)}
 	if ts.TrainSize > 0 || ts.EvalSize > 0 {
 		opts = append(opts, tasks.WithSizes(ts.TrainSize, ts.EvalSize))
-	}
-	if ts.TieMargin > 0 {
-		opts = append(opts, tasks.WithTieMargin(ts.TieMargin))
 	}
 	if ts.Digits > 0 {
 		opts = append(opts, tasks.WithDigits(ts.Digits))
 	}
-	name := ts.Name
-	if !isBuiltin(name) && !filepath.IsAbs(name) {
-		name = filepath.Join(sweepDir, name)
-	}
-	return tasks.Open(name, ts.DataSeed, opts...)
-}
-
-func isBuiltin(name string) bool {
-	for _, n := range tasks.Names() {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return tasks.Open(ts.Source(), ts.DataSeed, opts...)
 }

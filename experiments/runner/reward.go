@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/grao-lab/grao/core"
@@ -13,7 +12,7 @@ import (
 
 // buildReward assembles the trial's training reward. The returned close
 // function stops any plugin processes.
-func buildReward(tr sweep.Trial, task core.Task, sweepDir string) (core.Reward, func(), error) {
+func buildReward(tr sweep.Trial, task core.Task) (core.Reward, func(), error) {
 	var closers []func()
 	closeAll := func() {
 		for _, c := range closers {
@@ -27,13 +26,9 @@ func buildReward(tr sweep.Trial, task core.Task, sweepDir string) (core.Reward, 
 		case "score":
 			return task.Scorer(), nil
 		case "length":
-			return rewards.LengthPenalty(p.Target, 0.01, 1)
+			return rewards.LengthPenalty(p.Target, p.PerByte, p.Max)
 		case "plugin":
-			path := p.Path
-			if !filepath.IsAbs(path) {
-				path = filepath.Join(sweepDir, path)
-			}
-			cfg := plugins.Config{Path: path, Args: p.Args, SHA256: p.SHA256}
+			cfg := plugins.Config{Path: p.Path, Args: p.Args, SHA256: p.SHA256} // resolved: absolute
 			if p.Timeout != "" {
 				d, err := time.ParseDuration(p.Timeout)
 				if err != nil {

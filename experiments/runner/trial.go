@@ -113,7 +113,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		}
 	}()
 
-	task, err := openTask(tr, e.sweepDir)
+	task, err := openTask(tr)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		return err
 	}
 	man.AlgoConfig = alg.Config()
-	reward, closeReward, err := buildReward(tr, task, e.sweepDir)
+	reward, closeReward, err := buildReward(tr, task)
 	if err != nil {
 		return err
 	}
