@@ -99,7 +99,7 @@ func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Option
 	if sum.Skipped > 0 {
 		pr.log("resume: %d finished trials kept, %d to run", sum.Skipped, len(run))
 	}
-	e := &env{dir: opts.Out, sweepDir: filepath.Dir(opts.SweepPath), revision: gitRevision(filepath.Dir(opts.SweepPath)), logf: pr.log}
+	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), logf: pr.log}
 	e.bases = newBaseCache(opts.Out, pr.log)
 	ex := opts.Executor
 	if ex == nil {

@@ -72,7 +72,6 @@ type evalLine struct {
 // where to log.
 type env struct {
 	dir      string
-	sweepDir string // directory of the sweep file (relative paths)
 	bases    *baseCache
 	revision string
 	logf     func(format string, args ...any)
