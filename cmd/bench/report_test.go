@@ -12,9 +12,6 @@ import (
 // both sides of the path, --out.
 func TestReportCommand(t *testing.T) {
 	paper := filepath.Join("..", "..", "experiments", "report", "testdata", "paper_results.csv")
-	if _, err := os.Stat(paper); err != nil {
-		paper = "/work/main/experiments/report/testdata/paper_results.csv"
-	}
 	dir := t.TempDir()
 	data, err := os.ReadFile(paper)
 	if err != nil {

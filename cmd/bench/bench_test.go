@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func bench(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// pretrain lowers the loss, the same seed twice gives byte-identical
+// checkpoints, and sample/score read them.
+func TestPretrainSampleScore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	text := filepath.Join(dir, "t.txt")
+	os.WriteFile(text, bytes.Repeat([]byte("Human: 2+2=?\nAssistant: 4\n"), 40), 0o644)
+	var losses [2]string
+	for i, out := range []string{"a", "b"} {
+		code, so, se := bench(t, "pretrain", "--data", text, "--model", "tiny", "--steps", "30", "--batch", "4",
+			"--log-every", "29", "--out", filepath.Join(dir, out))
+		if code != 0 {
+			t.Fatalf("pretrain exit %d: %s", code, se)
+		}
+		losses[i] = so
+	}
+	first, last := lossAt(t, losses[0], "step     1/"), lossAt(t, losses[0], "step    30/")
+	if again := lossAt(t, losses[1], "step    30/"); again != last {
+		t.Errorf("same seed, final loss %v then %v", last, again)
+	}
+	if !(last < first-1) {
+		t.Errorf("loss %v -> %v: want a clear decrease", first, last)
+	}
+	for _, f := range []string{"model.safetensors", "config.json", "tokenizer.json"} {
+		a, _ := os.ReadFile(filepath.Join(dir, "a", f))
+		b, _ := os.ReadFile(filepath.Join(dir, "b", f))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two runs with the same seed", f)
+		}
+	}
+	code, so, se := bench(t, "sample", "--checkpoint", filepath.Join(dir, "a"), "--prompt", "Human: 2+2=?\nAssistant:", "--n", "2", "--max-new", "8")
+	if code != 0 || strings.Count(so, "\n") != 2 {
+		t.Fatalf("sample exit %d, %q %s", code, so, se)
+	}
+	code, so, se = bench(t, "score", "--checkpoint", filepath.Join(dir, "a"), "--text", "Human: 2")
+	var sc struct {
+		Tokens   []int
+		LogProbs []float64
+	}
+	if code != 0 || json.Unmarshal([]byte(so), &sc) != nil || len(sc.LogProbs) != len("Human: 2") {
+		t.Fatalf("score exit %d, %q %s", code, so, se)
+	}
+	if code, _, se := bench(t, "sample", "--checkpoint", filepath.Join(dir, "nope"), "--prompt", "x"); code != 2 {
+		t.Errorf("missing checkpoint: exit %d (%s), want 2", code, se)
+	}
+}
+
+func lossAt(t *testing.T, log, prefix string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(log, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			var v float64
+			f := strings.Fields(line)
+			for i, w := range f {
+				if w == "loss" {
+					json.Unmarshal([]byte(f[i+1]), &v)
+					return v
+				}
+			}
+		}
+	}
+	t.Fatalf("no line %q in\n%s", prefix, log)
+	return 0
+}
+
+const miniSweep = `name = "mini"
+seeds = [1, 2]
+[model]
+preset = "tiny"
+[task]
+name = "arith"
+digits = 1
+train_size = 200
+eval_size = 40
+[pretrain]
+steps = 30
+[train]
+steps = 3
+prompts = 2
+[eval]
+prompts = 8
+[[algorithm]]
+name = "sft"
+[[algorithm]]
+name = "grao"
+g = 2
+`
+
+// A sweep runs end to end; malformed sweeps exit 2 and write nothing; a
+// second run needs --resume, which keeps finished trials.
+func TestRunCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "mini.toml")
+	os.WriteFile(good, []byte(miniSweep), 0o644)
+	for name, tc := range map[string]struct{ src, want string }{
+		"syntax":      {"name = \n", "bad.toml:1"},
+		"unknown key": {miniSweep + "colour = 1\n", "colour"},
+		"wrong type":  {strings.Replace(miniSweep, "prompts = 2", `prompts = "2"`, 1), "train.prompts"},
+		"negative":    {strings.Replace(miniSweep, "prompts = 2", "prompts = -2", 1), "train.prompts"},
+		"no dataset":  {strings.Replace(miniSweep, `name = "arith"`, `name = "missing.jsonl"`, 1), "task.name"},
+	} {
+		bad := filepath.Join(dir, "bad.toml")
+		os.WriteFile(bad, []byte(tc.src), 0o644)
+		out := filepath.Join(dir, "out-"+strings.ReplaceAll(name, " ", "-"))
+		code, _, se := bench(t, "run", bad, "--out", out)
+		if code != 2 || !strings.Contains(se, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", name, code, se, tc.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: output directory was created", name)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	code, so, se := bench(t, "run", good, "--out", out)
+	if code != 0 || !strings.Contains(so, "## Task arith") {
+		t.Fatalf("run exit %d\nstdout %s\nstderr %s", code, so, se)
+	}
+	results, _ := os.ReadFile(filepath.Join(out, "results.csv"))
+	if n := strings.Count(string(results), ",RAS,"); n != 4 {
+		t.Errorf("results.csv has %d RAS rows, want 4:\n%s", n, results)
+	}
+	if code, _, se := bench(t, "run", good, "--out", out); code != 2 || !strings.Contains(se, "--resume") {
+		t.Errorf("rerun without --resume: exit %d %q", code, se)
+	}
+	code, _, se = bench(t, "run", good, "--out", out, "--resume")
+	if code != 0 || !strings.Contains(se, "4 skipped") {
+		t.Errorf("resume: exit %d %q", code, se)
+	}
+}
