@@ -102,6 +102,12 @@ func gemmCases() []gemmCase {
 		{"1x1x1", 1, 1, 1, 0, 0, 0},
 		{"row-vector", 1, 7, 5, 0, 0, 0},
 		{"col-vector", 7, 1, 5, 0, 0, 0},
+		// Single-row/column results take OpenBLAS's GEMV route; padding
+		// exercises its strided x and y.
+		{"padded row-vector", 1, 9, 6, 3, 2, 1},
+		{"padded col-vector", 8, 1, 6, 2, 3, 4},
+		{"decode 1x384x128", 1, 384, 128, 0, 0, 0},
+		{"k=0 row-vector", 1, 5, 0, 0, 0, 0},
 		{"k=1 outer product", 6, 4, 1, 0, 0, 0},
 		{"k=0 scales C", 3, 4, 0, 0, 0, 0},
 		{"odd 17x13x29", 17, 13, 29, 0, 0, 0},

@@ -17,10 +17,12 @@ const geluC = 0.7978845608028654
 func GELU[T Float](y, x []T) {
 	checkLen("GELU", "y", len(y), len(x))
 	y = y[:len(x)]
-	for i, v := range x {
-		u := geluC * (v + 0.044715*v*v*v)
-		y[i] = v / (1 + expT(-2*u))
-	}
+	parallelFor(len(x), len(x), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			u := geluC * (v + 0.044715*v*v*v)
+			y[lo+i] = v / (1 + expT(-2*u))
+		}
+	})
 }
 
 // GELUBackward computes dx = dy·gelu_new'(x). dx may alias dy. With
@@ -29,13 +31,15 @@ func GELUBackward[T Float](dx, dy, x []T) {
 	checkLen("GELUBackward", "dy", len(dy), len(x))
 	checkLen("GELUBackward", "dx", len(dx), len(x))
 	dx, dy = dx[:len(x)], dy[:len(x)]
-	for i, v := range x {
-		x2 := v * v
-		u := geluC * (v + 0.044715*x2*v)
-		s := 1 / (1 + expT(-2*u))
-		du := geluC * (1 + 3*0.044715*x2)
-		dx[i] = dy[i] * (s + 2*v*s*(1-s)*du)
-	}
+	parallelFor(len(x), len(x), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			x2 := v * v
+			u := geluC * (v + 0.044715*x2*v)
+			s := 1 / (1 + expT(-2*u))
+			du := geluC * (1 + 3*0.044715*x2)
+			dx[lo+i] = dy[lo+i] * (s + 2*v*s*(1-s)*du)
+		}
+	})
 }
 
 // expT is exp in T's precision: expf for 4-byte floats, math.Exp otherwise.

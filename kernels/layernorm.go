@@ -26,20 +26,22 @@ func LayerNorm[T Float](y, x, g, b []T, n, d int, eps float64, mean, rstd []T) {
 		return
 	}
 	g, b = g[:d], b[:d]
-	for i := 0; i < n; i++ {
-		xr := x[i*d : i*d+d]
-		yr := y[i*d : i*d+d]
-		m, rs := rowStats(xr, eps)
-		if mean != nil {
-			mean[i] = T(m)
+	parallelFor(n, n*d, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xr := x[i*d : i*d+d]
+			yr := y[i*d : i*d+d]
+			m, rs := rowStats(xr, eps)
+			if mean != nil {
+				mean[i] = T(m)
+			}
+			if rstd != nil {
+				rstd[i] = T(rs)
+			}
+			for j, v := range xr {
+				yr[j] = T((float64(v)-m)*rs)*g[j] + b[j]
+			}
 		}
-		if rstd != nil {
-			rstd[i] = T(rs)
-		}
-		for j, v := range xr {
-			yr[j] = T((float64(v)-m)*rs)*g[j] + b[j]
-		}
-	}
+	})
 }
 
 // rowStats returns the mean and 1/sqrt(var+eps) of one row. The variance is
@@ -85,34 +87,46 @@ func LayerNormBackward[T Float](dx, dg, db, dy, x, g []T, n, d int, eps float64)
 	}
 	g = g[:d]
 	inv := 1 / float64(d)
-	for i := 0; i < n; i++ {
-		xr := x[i*d : i*d+d]
-		dyr := dy[i*d : i*d+d]
-		m, rs := rowStats(xr, eps)
-		var sdx, sdxx float64 // Σ dx̂, Σ dx̂·x̂
-		for j, v := range xr {
-			xh := (float64(v) - m) * rs
-			gy := float64(dyr[j])
-			dxh := gy * float64(g[j])
-			sdx += dxh
-			sdxx += dxh * xh
-			if dg != nil {
-				dg[j] += T(gy * xh)
+	// dg and db sum over rows: one sequential pass, in row order.
+	if dg != nil || db != nil {
+		for i := 0; i < n; i++ {
+			xr := x[i*d : i*d+d]
+			dyr := dy[i*d : i*d+d]
+			m, rs := rowStats(xr, eps)
+			for j, v := range xr {
+				if dg != nil {
+					dg[j] += T(float64(dyr[j]) * (float64(v) - m) * rs)
+				}
+				if db != nil {
+					db[j] += dyr[j]
+				}
 			}
-			if db != nil {
-				db[j] += dyr[j]
-			}
-		}
-		if dx == nil {
-			continue
-		}
-		a, c := sdx*inv, sdxx*inv
-		dxr := dx[i*d : i*d+d]
-		for j, v := range xr {
-			xh := (float64(v) - m) * rs
-			dxr[j] = T(rs * (float64(dyr[j])*float64(g[j]) - a - xh*c))
 		}
 	}
+	if dx == nil {
+		return
+	}
+	// dx rows are independent: spread them over the cores.
+	parallelFor(n, n*d, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xr := x[i*d : i*d+d]
+			dyr := dy[i*d : i*d+d]
+			m, rs := rowStats(xr, eps)
+			var sdx, sdxx float64 // Σ dx̂, Σ dx̂·x̂
+			for j, v := range xr {
+				xh := (float64(v) - m) * rs
+				dxh := float64(dyr[j]) * float64(g[j])
+				sdx += dxh
+				sdxx += dxh * xh
+			}
+			a, c := sdx*inv, sdxx*inv
+			dxr := dx[i*d : i*d+d]
+			for j, v := range xr {
+				xh := (float64(v) - m) * rs
+				dxr[j] = T(rs * (float64(dyr[j])*float64(g[j]) - a - xh*c))
+			}
+		}
+	})
 }
 
 // checkLen panics with a message naming the kernel and argument when a

@@ -23,10 +23,11 @@ const (
 // cgo nor the library at build time.
 //
 // Two entry points are bound for each precision:
-//   - the Fortran-style sgemm_/dgemm_, which take every argument by pointer
-//     and so can be called with purego.SyscallN: no reflection, no
-//     allocation, ~0.2 µs of overhead. This is the default path; row-major is
-//     obtained by computing Cᵀ = op(B)ᵀ·op(A)ᵀ in column-major.
+//   - the Fortran-style sgemm_/dgemm_ (and sgemv_/dgemv_ for single-row or
+//     single-column results), which take every argument by pointer and so
+//     can be called with purego.SyscallN: no reflection, one small
+//     allocation, well under 1 µs of overhead. This is the default path
+//     (see gemmFortran).
 //   - cblas_sgemm/cblas_dgemm, which take alpha and beta by value in float
 //     registers and so need purego.RegisterFunc (reflection, ~3 µs and 12
 //     allocations per call). Used when the Fortran symbols are missing, and
@@ -43,8 +44,8 @@ type openBLAS struct {
 	corename string // kernel family chosen by OpenBLAS (e.g. "Haswell", "SkylakeX")
 	config   string // build configuration string
 
-	sgemmF, dgemmF uintptr // sgemm_, dgemm_ (0 when absent)
-	viaCBLAS       bool    // use the cblas_* path even when sgemm_ exists
+	sF, dF   fortranSyms // sgemm_/sgemv_, dgemm_/dgemv_ (0 when absent)
+	viaCBLAS bool        // use the cblas_* path even when sgemm_ exists
 
 	sgemm func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32, b *float32, ldb int32, beta float32, c *float32, ldc int32)
 	dgemm func(order, transA, transB, m, n, k int32, alpha float64, a *float64, lda int32, b *float64, ldb int32, beta float64, c *float64, ldc int32)
@@ -66,8 +67,12 @@ type openBLAS struct {
 type fortranArgs[T Float] struct {
 	transA, transB         byte
 	m, n, k, lda, ldb, ldc int32
+	incX, incY             int32
 	alpha, beta            T
 }
+
+// fortranSyms are the Fortran entry points of one precision (0 = absent).
+type fortranSyms struct{ gemm, gemv uintptr }
 
 var (
 	fortranPool32 = sync.Pool{New: func() any { return new(fortranArgs[float32]) }}
@@ -81,20 +86,80 @@ func fortranTrans(t bool) byte {
 	return 'N'
 }
 
-// callFortran calls xgemm_ for the row-major product: with the roles of A
-// and B swapped (and m, n swapped), column-major xgemm_ writes exactly the
-// row-major C. Pointer arguments are converted to uintptr inside the call
-// expression, which SyscallN's //go:uintptrescapes requires to keep the
-// referenced memory alive and in place during the call.
-func callFortran[T Float](fn uintptr, p *fortranArgs[T], a, b, c *T) {
+// gemmFortran computes the row-major product through xgemm_, or through
+// xgemv_ when the result is a single row or column. The GEMV route matters
+// for KV-cache decoding (one token row per step): OpenBLAS 0.3.21's GEMM
+// packs all of B on every call, which makes a 1×128·128×384 product slower
+// than gonum, while GEMV streams B once. (OpenBLAS ≥ 0.3.27 does this
+// forwarding itself; doing it here costs nothing there.) k == 0 stays on
+// GEMM, because GEMV's quick return would skip the required C = beta·C.
+//
+// Row-major is obtained by letting column-major BLAS compute the transpose:
+// a row-major r×c matrix with leading dimension ld is a column-major c×r one
+// with the same ld, and C = op(A)·op(B) ⇔ Cᵀ = op(B)ᵀ·op(A)ᵀ.
+//
+// Pointer arguments are converted to uintptr inside the SyscallN call
+// expressions, as //go:uintptrescapes (on SyscallN) requires for the
+// referenced memory to stay alive and in place during the call.
+func gemmFortran[T Float](f fortranSyms, pool *sync.Pool, transA, transB bool, m, n, k int, alpha T, a *T, lda int, b *T, ldb int, beta T, c *T, ldc int) {
+	p := pool.Get().(*fortranArgs[T])
+	defer pool.Put(p)
+	*p = fortranArgs[T]{alpha: alpha, beta: beta}
+	switch {
+	case f.gemv != 0 && k > 0 && m == 1:
+		// cᵀ (n) = op(B)ᵀ·aᵀ: the stored B is, column-major, n×k when not
+		// transposed (use it as is) and k×n when transposed (use its transpose).
+		p.incX, p.incY = 1, 1
+		if transA {
+			p.incX = int32(lda) // the row of op(A) is a column of the stored A
+		}
+		p.lda = int32(ldb)
+		if transB {
+			p.transA, p.m, p.n = 'N', int32(k), int32(n)
+		} else {
+			p.transA, p.m, p.n = 'N', int32(n), int32(k)
+		}
+		callGemv(f.gemv, p, b, a, c)
+	case f.gemv != 0 && k > 0 && n == 1:
+		// c (m, stride ldc) = op(A)·b: the stored A is, column-major, k×m when
+		// not transposed (use its transpose) and m×k when transposed.
+		p.incX, p.incY = int32(ldb), int32(ldc)
+		if transB {
+			p.incX = 1 // the column of op(B) is a row of the stored B
+		}
+		p.lda = int32(lda)
+		if transA {
+			p.transA, p.m, p.n = 'N', int32(m), int32(k)
+		} else {
+			p.transA, p.m, p.n = 'T', int32(k), int32(m)
+		}
+		callGemv(f.gemv, p, a, b, c)
+	default:
+		p.transA, p.transB = fortranTrans(transA), fortranTrans(transB)
+		p.m, p.n, p.k = int32(m), int32(n), int32(k)
+		p.lda, p.ldb, p.ldc = int32(lda), int32(ldb), int32(ldc)
+		purego.SyscallN(f.gemm,
+			uintptr(unsafe.Pointer(&p.transB)), uintptr(unsafe.Pointer(&p.transA)),
+			uintptr(unsafe.Pointer(&p.n)), uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.k)),
+			uintptr(unsafe.Pointer(&p.alpha)),
+			uintptr(unsafe.Pointer(b)), uintptr(unsafe.Pointer(&p.ldb)),
+			uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(&p.lda)),
+			uintptr(unsafe.Pointer(&p.beta)),
+			uintptr(unsafe.Pointer(c)), uintptr(unsafe.Pointer(&p.ldc)))
+	}
+}
+
+// callGemv calls xgemv_(trans, m, n, alpha, mat, lda, x, incx, beta, y, incy)
+// with the scalars prepared in p.
+func callGemv[T Float](fn uintptr, p *fortranArgs[T], mat, x, y *T) {
 	purego.SyscallN(fn,
-		uintptr(unsafe.Pointer(&p.transB)), uintptr(unsafe.Pointer(&p.transA)),
-		uintptr(unsafe.Pointer(&p.n)), uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.k)),
+		uintptr(unsafe.Pointer(&p.transA)),
+		uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.n)),
 		uintptr(unsafe.Pointer(&p.alpha)),
-		uintptr(unsafe.Pointer(b)), uintptr(unsafe.Pointer(&p.ldb)),
-		uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(&p.lda)),
+		uintptr(unsafe.Pointer(mat)), uintptr(unsafe.Pointer(&p.lda)),
+		uintptr(unsafe.Pointer(x)), uintptr(unsafe.Pointer(&p.incX)),
 		uintptr(unsafe.Pointer(&p.beta)),
-		uintptr(unsafe.Pointer(c)), uintptr(unsafe.Pointer(&p.ldc)))
+		uintptr(unsafe.Pointer(y)), uintptr(unsafe.Pointer(&p.incY)))
 }
 
 // cblasVariant returns a view of o that always takes the cblas_* path
@@ -176,11 +241,13 @@ func loadOpenBLAS(candidates []string) (_ Backend, err error) {
 		purego.RegisterFunc(s.fn, p)
 	}
 	// The fast path; its absence only costs speed.
-	if p, err := sym("sgemm_"); err == nil {
-		o.sgemmF = p
-	}
-	if p, err := sym("dgemm_"); err == nil {
-		o.dgemmF = p
+	for _, f := range []struct {
+		name string
+		dst  *uintptr
+	}{{"sgemm_", &o.sF.gemm}, {"sgemv_", &o.sF.gemv}, {"dgemm_", &o.dF.gemm}, {"dgemv_", &o.dF.gemv}} {
+		if p, err := sym(f.name); err == nil {
+			*f.dst = p
+		}
 	}
 	// Optional symbols: only used for Info.
 	if p, err := sym("openblas_get_num_threads"); err == nil {
@@ -262,11 +329,8 @@ func (o *openBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	}
 	pa, pb, pc := ptr(a, &dummy32[0]), ptr(b, &dummy32[0]), ptr(c, &dummy32[0])
 	o.mu.RLock()
-	if o.sgemmF != 0 && !o.viaCBLAS {
-		p := fortranPool32.Get().(*fortranArgs[float32])
-		*p = fortranArgs[float32]{fortranTrans(transA), fortranTrans(transB), int32(m), int32(n), int32(k), int32(lda), int32(ldb), int32(ldc), alpha, beta}
-		callFortran(o.sgemmF, p, pa, pb, pc)
-		fortranPool32.Put(p)
+	if o.sF.gemm != 0 && !o.viaCBLAS {
+		gemmFortran(o.sF, &fortranPool32, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
 	} else {
 		o.sgemm(cblasRowMajor, cblasOp(transA), cblasOp(transB), int32(m), int32(n), int32(k),
 			alpha, pa, int32(lda), pb, int32(ldb), beta, pc, int32(ldc))
@@ -283,11 +347,8 @@ func (o *openBLAS) Dgemm(transA, transB bool, m, n, k int, alpha float64, a []fl
 	}
 	pa, pb, pc := ptr(a, &dummy64[0]), ptr(b, &dummy64[0]), ptr(c, &dummy64[0])
 	o.mu.RLock()
-	if o.dgemmF != 0 && !o.viaCBLAS {
-		p := fortranPool64.Get().(*fortranArgs[float64])
-		*p = fortranArgs[float64]{fortranTrans(transA), fortranTrans(transB), int32(m), int32(n), int32(k), int32(lda), int32(ldb), int32(ldc), alpha, beta}
-		callFortran(o.dgemmF, p, pa, pb, pc)
-		fortranPool64.Put(p)
+	if o.dF.gemm != 0 && !o.viaCBLAS {
+		gemmFortran(o.dF, &fortranPool64, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
 	} else {
 		o.dgemm(cblasRowMajor, cblasOp(transA), cblasOp(transB), int32(m), int32(n), int32(k),
 			alpha, pa, int32(lda), pb, int32(ldb), beta, pc, int32(ldc))

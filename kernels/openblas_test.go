@@ -34,8 +34,8 @@ func TestOpenBLASPresent(t *testing.T) {
 // without it each call would go through reflection (see openBLAS).
 func TestOpenBLASFastPath(t *testing.T) {
 	ob := needOpenBLAS(t)
-	if ob.sgemmF == 0 || ob.dgemmF == 0 {
-		t.Errorf("%s: sgemm_/dgemm_ not found (sgemm_=%#x dgemm_=%#x)", ob.path, ob.sgemmF, ob.dgemmF)
+	if ob.sF.gemm == 0 || ob.dF.gemm == 0 || ob.sF.gemv == 0 || ob.dF.gemv == 0 {
+		t.Errorf("%s: Fortran symbols missing: single %+v, double %+v", ob.path, ob.sF, ob.dF)
 	}
 	// The default path must not allocate per call beyond SyscallN's own
 	// argument slice (one allocation).
