@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -239,6 +240,43 @@ func TestGemmGeneric(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGemmSplit checks Gemm's split of large products into row or column
+// blocks over goroutines (above parallelMinWork), against the naive
+// product, and that the result repeats bit for bit.
+func TestGemmSplit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3)) // 3 blocks: uneven split
+	cases := []gemmCase{
+		{name: "rows NN", m: 301, n: 130, k: 128, alpha: 0.7, beta: -1.3},
+		{name: "rows TT padded", m: 257, n: 129, k: 140, padA: 3, padB: 1, padC: 2, alpha: 1, beta: 0, transA: true, trans: true},
+		{name: "cols NT", m: 130, n: 301, k: 128, alpha: -0.5, beta: 0.25, trans: true},
+		{name: "cols TN padded", m: 129, n: 257, k: 140, padA: 1, padB: 2, padC: 5, alpha: 2, beta: 1, transA: true},
+	}
+	for _, be := range testBackends(t) {
+		for ci, tc := range cases {
+			if tc.m*tc.n*tc.k < parallelMinWork {
+				t.Fatalf("%s: %d multiply-adds do not reach the split threshold %d", tc.name, tc.m*tc.n*tc.k, parallelMinWork)
+			}
+			t.Run(be.label+"/"+tc.name, func(t *testing.T) {
+				old := Use(be.Backend)
+				defer Use(old)
+				rng := rand.New(rand.NewPCG(9, uint64(ci)))
+				a, lda, b, ldb, c0, ldc := operands[float32](rng, tc)
+				want, scale := naiveGemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c0, ldc)
+				c := append([]float32(nil), c0...)
+				Gemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c, ldc)
+				checkGemmResult(t, c, want, scale, ldc, tc.n, c0, 1e-5)
+				again := append([]float32(nil), c0...)
+				Gemm(tc.transA, tc.trans, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), again, ldc)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(again[i]) {
+						t.Fatalf("c[%d] differs between two identical calls: %v vs %v", i, c[i], again[i])
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -23,15 +23,23 @@ var benchShapes = []struct {
 	{"decode_x[1x128]·W[128x384]", false, false, 1, 384, 128},
 }
 
+// BenchmarkSgemm compares, per shape: each backend called directly (OpenBLAS
+// with 1 thread, as set at init, and with 2 threads), and the Gemm
+// dispatcher, which splits large products over GOMAXPROCS goroutines of
+// single-threaded backend calls (what the model code uses).
 func BenchmarkSgemm(b *testing.B) {
 	type variant struct {
 		name    string
 		be      Backend
-		threads int // 0 = library default
+		threads int  // 0 = leave as is
+		split   bool // through Gemm instead of be.Sgemm
 	}
-	vs := []variant{{"gonum", Gonum{}, 0}}
+	vs := []variant{{"gonum", Gonum{}, 0, false}, {"Gemm(gonum)", Gonum{}, 0, true}}
 	if ob, err := OpenBLAS(); err == nil {
-		vs = append(vs, variant{"openblas", ob, 0}, variant{"openblas-1thread", ob, 1})
+		vs = append(vs,
+			variant{"openblas-1thread", ob, 1, false},
+			variant{"openblas-2threads", ob, 2, false},
+			variant{"Gemm(openblas-1thread)", ob, 1, true})
 	} else {
 		b.Logf("OpenBLAS not benchmarked: %v", err)
 	}
@@ -43,6 +51,8 @@ func BenchmarkSgemm(b *testing.B) {
 					ob.SetThreads(v.threads)
 					defer ob.SetThreads(orig)
 				}
+				old := Use(v.be)
+				defer Use(old)
 				rng := rand.New(rand.NewPCG(1, 2))
 				rnd := func(n int) []float32 {
 					x := make([]float32, n)
@@ -61,7 +71,11 @@ func BenchmarkSgemm(b *testing.B) {
 				}
 				b.ResetTimer()
 				for b.Loop() {
-					v.be.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					if v.split {
+						Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					} else {
+						v.be.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					}
 				}
 				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -63,7 +63,8 @@ type openBLAS struct {
 
 // fortranArgs holds the scalars the Fortran interface takes by address. One
 // block per call comes from a pool, so that concurrent calls never share one
-// and the hot path does not allocate.
+// and it costs no allocation (the one left per call is SyscallN's variadic
+// argument slice).
 type fortranArgs[T Float] struct {
 	transA, transB         byte
 	m, n, k, lda, ldb, ldc int32
@@ -115,7 +116,7 @@ func gemmFortran[T Float](f fortranSyms, pool *sync.Pool, transA, transB bool, m
 		}
 		p.lda = int32(ldb)
 		if transB {
-			p.transA, p.m, p.n = 'N', int32(k), int32(n)
+			p.transA, p.m, p.n = 'T', int32(k), int32(n)
 		} else {
 			p.transA, p.m, p.n = 'N', int32(n), int32(k)
 		}
@@ -269,14 +270,14 @@ func loadOpenBLAS(candidates []string) (_ Backend, err error) {
 
 func (o *openBLAS) Name() string { return "openblas" }
 
-// Info is e.g. "openblas libopenblas.so.0, core Haswell, 2 threads (OpenBLAS 0.3.21 ...)".
+// Info is e.g. "openblas libopenblas.so.0, core Haswell, threads 1 (OpenBLAS 0.3.21 ...)".
 func (o *openBLAS) Info() string {
 	s := "openblas " + o.path
 	if o.corename != "" {
 		s += ", core " + o.corename
 	}
 	if n := o.Threads(); n > 0 {
-		s += fmt.Sprintf(", %d threads", n)
+		s += fmt.Sprintf(", threads %d", n)
 	}
 	if o.config != "" {
 		s += " (" + o.config + ")"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -191,14 +192,16 @@ func itemsToProto(items []core.RewardItem, rs readSet) ([]*pb.Item, error) {
 	buf := make([]pb.Item, len(items))
 	for i := range items {
 		it := &buf[i]
+		// Protobuf strings must be UTF-8, but a byte-level policy can emit
+		// any bytes: invalid sequences travel as U+FFFD (PROTOCOL.md §6).
 		if rs.prompt {
-			it.Prompt = items[i].Prompt
+			it.Prompt = strings.ToValidUTF8(items[i].Prompt, "\uFFFD")
 		}
 		if rs.completion {
-			it.Completion = items[i].Completion
+			it.Completion = strings.ToValidUTF8(items[i].Completion, "\uFFFD")
 		}
 		if rs.reference {
-			it.Reference = items[i].Reference
+			it.Reference = strings.ToValidUTF8(items[i].Reference, "\uFFFD")
 		}
 		if rs.meta && len(items[i].Meta) > 0 {
 			b, err := json.Marshal(items[i].Meta)

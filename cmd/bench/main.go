@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/grao-lab/grao/plugins"
 )
 
 // command is one subcommand; each lives in its own file and registers itself
@@ -54,7 +56,13 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	return nil
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	// Reward plugins are child processes: stop them on every exit path
+	// (they also die with us through Pdeathsig if we are killed).
+	plugins.CleanupClients()
+	os.Exit(code)
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {

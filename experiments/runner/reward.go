@@ -8,6 +8,7 @@ import (
 	"github.com/grao-lab/grao/experiments/sweep"
 	"github.com/grao-lab/grao/plugins"
 	"github.com/grao-lab/grao/rewards"
+	"github.com/grao-lab/grao/rewards/rm"
 )
 
 // buildReward assembles the trial's training reward. The returned close
@@ -27,6 +28,8 @@ func buildReward(tr sweep.Trial, task core.Task) (core.Reward, func(), error) {
 			return task.Scorer(), nil
 		case "length":
 			return rewards.LengthPenalty(p.Target, p.PerByte, p.Max)
+		case "rm":
+			return rm.Load(p.Path)
 		case "plugin":
 			cfg := plugins.Config{Path: p.Path, Args: p.Args, SHA256: p.SHA256} // resolved: absolute
 			if p.Timeout != "" {

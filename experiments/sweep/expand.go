@@ -524,7 +524,7 @@ func formatValue(v any) string {
 
 var schedules = []string{"constant", "cosine"}
 var rewardKinds = []string{"judge", "score", "combine"}
-var partKinds = []string{"judge", "score", "length", "plugin"}
+var partKinds = []string{"judge", "score", "length", "plugin", "rm"}
 
 // validate checks the ranges of a resolved trial. ex tells explicit keys
 // from defaults where a zero means "unset".
@@ -671,7 +671,9 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 				c.fail(k+key, "applies to kind = %q parts only", kind)
 			}
 		}
-		only("path", "plugin", pt.Path != "" || ex(k+"path"))
+		if (pt.Path != "" || ex(k+"path")) && pt.Kind != "plugin" && pt.Kind != "rm" {
+			c.fail(k+"path", "applies to kind = \"plugin\" and \"rm\" parts only")
+		}
 		only("args", "plugin", len(pt.Args) > 0 || ex(k+"args"))
 		only("sha256", "plugin", pt.SHA256 != "" || ex(k+"sha256"))
 		only("timeout", "plugin", pt.Timeout != "" && ex(k+"timeout"))
@@ -690,6 +692,10 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 				if b, err := hex.DecodeString(pt.SHA256); err != nil || len(b) != sha256.Size {
 					c.fail(k+"sha256", "want 64 hexadecimal digits, got %q", pt.SHA256)
 				}
+			}
+		case "rm":
+			if pt.Path == "" {
+				c.fail(k+"path", "an rm part needs the reward model's checkpoint directory (bench train-rm --out)")
 			}
 		case "length":
 			if !ex(k + "target") {
@@ -735,10 +741,19 @@ func (c *tctx) files(t *Trial) {
 	}
 	for i := range t.Reward.Parts {
 		pt := &t.Reward.Parts[i]
+		k := fmt.Sprintf("reward.part[%d].", i+1)
+		if pt.Kind == "rm" && pt.Path != "" {
+			p := c.rel(pt.Path)
+			if st, err := os.Stat(p); err != nil || !st.IsDir() {
+				c.fail(k+"path", "%q is not a checkpoint directory (resolved to %s)", pt.Path, p)
+			} else if abs, err := filepath.Abs(p); err == nil {
+				pt.Path = abs
+			}
+			continue
+		}
 		if pt.Kind != "plugin" || pt.Path == "" {
 			continue
 		}
-		k := fmt.Sprintf("reward.part[%d].", i+1)
 		path := pt.Path
 		if !strings.ContainsRune(path, filepath.Separator) && !strings.ContainsRune(path, '/') {
 			if _, err := os.Stat(c.rel(path)); err != nil {

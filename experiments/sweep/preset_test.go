@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -120,7 +121,7 @@ func TestFullParamsRoundTrip(t *testing.T) {
 // README-snippet.md as `section.key`, and each default constant's value
 // next to it.
 func TestREADMEDocumentsEveryKey(t *testing.T) {
-	b, err := os.ReadFile("README-snippet.md")
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "sweeps.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,123 @@
+package runner_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/grao-lab/grao/experiments/runner"
+	"github.com/grao-lab/grao/experiments/sweep"
+)
+
+const sweepHead = `name = "plug"
+seeds = [1]
+[model]
+preset = "tiny"
+[task]
+name = "arith"
+digits = 1
+train_size = 200
+eval_size = 40
+[pretrain]
+steps = 10
+[train]
+steps = 2
+prompts = 2
+[eval]
+prompts = 4
+[[algorithm]]
+name = "grpo"
+g = 2
+[reward]
+kind = "combine"
+[[reward.part]]
+kind = "judge"
+[[reward.part]]
+kind = "plugin"
+weight = 0.5
+`
+
+func runSweep(t *testing.T, dir, src string) (runner.Summary, []sweep.Trial) {
+	t.Helper()
+	path := filepath.Join(dir, "s.toml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sw, err := sweep.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.Resolve()
+	trials, err := sw.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := runner.Run(context.Background(), sw, trials, runner.Options{SweepPath: path, Out: filepath.Join(dir, "out"), Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, trials
+}
+
+func manifest(t *testing.T, dir, id string) runner.Manifest {
+	t.Helper()
+	var m runner.Manifest
+	data, err := os.ReadFile(filepath.Join(dir, "out", "runs", id, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A sweep trains with an external reward plugin (the Go keyword example)
+// combined with the task's judge, and records its provenance.
+func TestPluginRewardInSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "keyword")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/grao-lab/grao/plugins/examples/keyword").CombinedOutput(); err != nil {
+		t.Fatalf("building the example plugin: %v\n%s", err, out)
+	}
+	sum, trials := runSweep(t, dir, sweepHead+`path = "keyword"
+args = ["-keywords", "is"]
+`)
+	if sum.Failed != 0 {
+		t.Fatalf("summary %+v: %+v", sum, manifest(t, dir, trials[0].ID))
+	}
+	m := manifest(t, dir, trials[0].ID)
+	if m.Status != runner.StatusDone || len(m.Reward) == 0 || !strings.Contains(m.Reward[0].Name, "keyword") {
+		t.Errorf("manifest %+v: want done with the combined reward's provenance", m)
+	}
+}
+
+// A plugin that cannot start fails only its trial, with the reason in the
+// trial's manifest; results.csv is still written.
+func TestBrokenPluginFailsItsTrial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "broken")
+	os.WriteFile(bad, []byte("#!/bin/sh\necho not a handshake\nexit 3\n"), 0o755)
+	sum, trials := runSweep(t, dir, sweepHead+`path = "broken"
+`)
+	if sum.Failed != 1 {
+		t.Fatalf("summary %+v: want 1 failed", sum)
+	}
+	m := manifest(t, dir, trials[0].ID)
+	if m.Status != runner.StatusFailed || !strings.Contains(m.Error, "broken") {
+		t.Errorf("manifest status %q error %q: want failed naming the plugin", m.Status, m.Error)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "results.csv")); err != nil {
+		t.Error(err)
+	}
+}
