@@ -313,7 +313,7 @@ func (b *builder) dynamics(c cell, metric string, ablation bool) *figure {
 		what = "Ablation of " + displayName(b.o.Target)
 	}
 	title := fmt.Sprintf("%s: %s vs step — task %s, model %s\nmean over %s; shaded: %s across seeds",
-		what, shortMetric(metric), c.Task, c.Model, seedText(ns), b.o.CI.describe())
+		what, shortMetric(metric), c.Task, c.Model, seedText(ns), describeCI(b.o.CI))
 	p := newPlot(title, "training step", axisName(metric))
 	leg := newLegend()
 	for i, cv := range curves {
@@ -324,7 +324,7 @@ func (b *builder) dynamics(c cell, metric string, ablation bool) *figure {
 	return &figure{
 		Figure: Figure{Name: name, Kind: kind, Title: title,
 			Caption: fmt.Sprintf("%s on the held-out prompts against training step in %s; lines are the mean over %s, shaded bands the %s across seeds (none where only one seed has the step).",
-				capitalize(shortMetric(metric)), c, seedText(ns), b.o.CI.describe())},
+				capitalize(shortMetric(metric)), c, seedText(ns), describeCI(b.o.CI))},
 		p: p, legend: leg,
 	}
 }
@@ -646,13 +646,13 @@ func (b *builder) ablationBars() *figure {
 		series = append(series, s)
 	}
 	title := fmt.Sprintf("Ablation of %s: final %s per task and model\nbar: mean over %s; whisker: %s across seeds",
-		displayName(target), m, seedText(ns), b.o.CI.describe())
+		displayName(target), m, seedText(ns), describeCI(b.o.CI))
 	p := newPlotNoVGrid(title, "task / model", axisName(m))
 	leg := newLegend()
 	groupedBars(p, leg, groupsX, series)
 	return &figure{Figure: Figure{Name: name, Kind: "ablation", Title: title,
 		Caption: fmt.Sprintf("Final %s of %s and its ablations (each without one loss term) per task and model; bars are means over %s, whiskers %s across seeds.",
-			m, displayName(target), seedText(ns), b.o.CI.describe())},
+			m, displayName(target), seedText(ns), describeCI(b.o.CI))},
 		p: p, legend: leg}
 }
 
@@ -698,7 +698,7 @@ func (b *builder) lossAnatomy(c cell) *figure {
 	}
 	tc := b.curveOf(total, name+"|total")
 	title := fmt.Sprintf("Loss anatomy of %s — task %s, model %s\nmean over %s; shaded: %s of the total",
-		displayName(b.o.Target), c.Task, c.Model, seedText([]int{len(cf.Trials)}), b.o.CI.describe())
+		displayName(b.o.Target), c.Task, c.Model, seedText([]int{len(cf.Trials)}), describeCI(b.o.CI))
 	p := newPlot(title, "training step", "loss (−J; terms include β, λ)")
 	leg := newLegend()
 	zero, _ := plotter.NewLine(plotter.XYs{{X: tc.steps[0], Y: 0}, {X: tc.steps[len(tc.steps)-1], Y: 0}})
@@ -720,7 +720,7 @@ func (b *builder) lossAnatomy(c cell) *figure {
 	padY(p, 0.04)
 	return &figure{Figure: Figure{Name: name, Kind: "loss", Title: title,
 		Caption: fmt.Sprintf("%s training loss (total, with its %s across seeds) and its exploration, imitation and regulariser terms in %s, averaged over %s; the terms include their coefficients, sum to the total and can be negative.",
-			displayName(b.o.Target), b.o.CI.describe(), c, seedText([]int{len(cf.Trials)}))},
+			displayName(b.o.Target), describeCI(b.o.CI), c, seedText([]int{len(cf.Trials)}))},
 		p: p, legend: leg}
 }
 

@@ -1,7 +1,7 @@
 package plots
 
 import (
-	"hash/fnv"
+	"github.com/grao-lab/grao/experiments/report"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -9,93 +9,34 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// CIMethod picks how 95% intervals across seeds are computed.
-type CIMethod int
+// CIMethod picks how 95% intervals across seeds are computed; it is the
+// report's type, so tables and figures agree. Figures default to
+// CIStudentT: with the 3–5 seeds a sweep usually has, a bootstrap over so
+// few values is too narrow.
+type CIMethod = report.CIMethod
 
+// The interval methods.
 const (
-	// CIStudentT is mean ± t(0.975, n−1)·s/√n. With the 3–5 seeds a sweep
-	// usually has, it is the honest choice: a bootstrap over so few values
-	// is too narrow.
-	CIStudentT CIMethod = iota
-	// CIBootstrap is the percentile bootstrap of the mean over seeds.
-	CIBootstrap
+	CIStudentT  = report.CIStudentT
+	CIBootstrap = report.CIBootstrap
 )
 
-func (m CIMethod) String() string {
-	if m == CIBootstrap {
-		return "bootstrap"
-	}
-	return "t"
-}
-
-// describe is the interval's name for captions and legends.
-func (m CIMethod) describe() string {
+// describeCI is the interval's name for captions and legends.
+func describeCI(m CIMethod) string {
 	if m == CIBootstrap {
 		return "95% percentile-bootstrap interval"
 	}
 	return "95% t-interval"
 }
 
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
-
-func sampleSD(xs []float64) float64 {
-	if len(xs) < 2 {
-		return math.NaN()
-	}
-	m, ss := mean(xs), 0.0
-	for _, x := range xs {
-		ss += (x - m) * (x - m)
-	}
-	return math.Sqrt(ss / float64(len(xs)-1))
-}
-
-// keyedRNG seeds a PCG from the options' seed and a key, so one interval
-// does not change when other figures or cells are added.
-func keyedRNG(seed uint64, key string) *rand.Rand {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	return rand.New(rand.NewPCG(seed, h.Sum64()))
-}
-
-// quantile of sorted data with linear interpolation (type 7, as R/NumPy).
-func quantile(sorted []float64, p float64) float64 {
-	h := p * float64(len(sorted)-1)
-	i := int(math.Floor(h))
-	if i+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
-}
-
-// interval is the 95% interval of the mean of xs; ok is false below two
-// values, where no interval exists.
-func interval(xs []float64, m CIMethod, resamples int, rng *rand.Rand) (lo, hi float64, ok bool) {
-	n := len(xs)
-	if n < 2 {
-		return math.NaN(), math.NaN(), false
-	}
-	if m == CIBootstrap {
-		means := make([]float64, resamples)
-		for b := range means {
-			s := 0.0
-			for range n {
-				s += xs[rng.IntN(n)]
-			}
-			means[b] = s / float64(n)
-		}
-		sort.Float64s(means)
-		return quantile(means, 0.025), quantile(means, 0.975), true
-	}
-	mu, s := mean(xs), sampleSD(xs)
-	hw := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975) * s / math.Sqrt(float64(n))
-	return mu - hw, mu + hw, true
-}
+// The report's estimators, under the short names the figure code uses.
+var (
+	mean     = report.Mean
+	sampleSD = report.SampleSD
+	keyedRNG = report.KeyedRNG
+	quantile = report.Quantile
+	interval = report.Interval
+)
 
 // ratioCI is the relative improvement mean(a)/mean(b) − 1 (the quantity
 // `bench report` tabulates) with a 95% percentile-bootstrap interval:

@@ -76,7 +76,7 @@ type Headline struct {
 type Comparison struct {
 	Task, Model, Baseline string
 	Target, Base          *Cell
-	Diff                  float64 // mean(target) − mean(baseline)
+	Diff                  float64 // Mean(target) − Mean(baseline)
 	Relative              float64 // A/B − 1; NaN when B ≤ 0
 	Paired                bool
 	N                     int    // shared seeds when paired, else min(nA, nB)
@@ -167,13 +167,13 @@ func Build(res *Results, opts Options) (*Report, error) {
 	nCount := map[int]int{}
 	for k, c := range cells {
 		sortBySeed(c)
-		c.Mean, c.SD = mean(c.Values), sampleSD(c.Values)
+		c.Mean, c.SD = Mean(c.Values), SampleSD(c.Values)
 		if c.N() >= 2 {
 			c.HasCI = true
 			if opts.CI == CIStudentT {
 				c.Lo, c.Hi = tCI(c.Values)
 			} else {
-				rng := keyedRNG(opts.Seed, "ci\x00"+k.task+"\x00"+k.model+"\x00"+k.label+"\x00"+k.metric)
+				rng := KeyedRNG(opts.Seed, "ci\x00"+k.task+"\x00"+k.model+"\x00"+k.label+"\x00"+k.metric)
 				c.Lo, c.Hi = bootstrapCI(c.Values, opts.Resamples, rng)
 			}
 		}
@@ -336,7 +336,7 @@ func meanOrNaN(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
 	}
-	return mean(xs)
+	return Mean(xs)
 }
 
 // compare runs the significance test of one target cell against one
@@ -359,7 +359,7 @@ func compare(a, b *Cell, opts Options) Comparison {
 			d = append(d, a.Values[i]-v)
 		}
 	}
-	rng := keyedRNG(opts.Seed, "test\x00"+a.Task+"\x00"+a.Model+"\x00"+a.Algorithm+"\x00"+b.Algorithm+"\x00"+a.Metric)
+	rng := KeyedRNG(opts.Seed, "test\x00"+a.Task+"\x00"+a.Model+"\x00"+a.Algorithm+"\x00"+b.Algorithm+"\x00"+a.Metric)
 	var ok bool
 	switch {
 	case len(d) >= 2:

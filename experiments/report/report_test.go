@@ -280,7 +280,7 @@ func TestStatsByHand(t *testing.T) {
 	if p, exact := signFlip(make([]float64, 20), 500, rng); exact || p != 1 {
 		t.Errorf("MC sign-flip on zeros p %v exact %v, want 1", p, exact)
 	}
-	if got := quantile([]float64{1, 2, 3, 4}, 0.5); got != 2.5 {
+	if got := Quantile([]float64{1, 2, 3, 4}, 0.5); got != 2.5 {
 		t.Errorf("median of 1..4 = %v", got)
 	}
 }

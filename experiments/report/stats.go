@@ -55,7 +55,8 @@ func (m TestMethod) String() string {
 // exactLimit caps exact enumeration in permutation tests.
 const exactLimit = 1 << 16
 
-func mean(xs []float64) float64 {
+// Mean is the arithmetic mean (NaN for no values).
+func Mean(xs []float64) float64 {
 	s := 0.0
 	for _, x := range xs {
 		s += x
@@ -63,12 +64,12 @@ func mean(xs []float64) float64 {
 	return s / float64(len(xs))
 }
 
-// sampleSD is the Bessel-corrected standard deviation; 0 for n < 2.
-func sampleSD(xs []float64) float64 {
+// SampleSD is the Bessel-corrected standard deviation; 0 for n < 2.
+func SampleSD(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := mean(xs)
+	m := Mean(xs)
 	s := 0.0
 	for _, x := range xs {
 		s += (x - m) * (x - m)
@@ -76,9 +77,9 @@ func sampleSD(xs []float64) float64 {
 	return math.Sqrt(s / float64(len(xs)-1))
 }
 
-// keyedRNG gives an RNG whose stream depends only on seed and key, so a
+// KeyedRNG gives an RNG whose stream depends only on seed and key, so a
 // cell's interval does not change when other cells are added or reordered.
-func keyedRNG(seed uint64, key string) *rand.Rand {
+func KeyedRNG(seed uint64, key string) *rand.Rand {
 	h := fnv.New64a()
 	h.Write([]byte(key))
 	return rand.New(rand.NewPCG(seed, h.Sum64()))
@@ -96,11 +97,11 @@ func bootstrapCI(xs []float64, resamples int, rng *rand.Rand) (lo, hi float64) {
 		means[b] = s / float64(n)
 	}
 	sort.Float64s(means)
-	return quantile(means, 0.025), quantile(means, 0.975)
+	return Quantile(means, 0.025), Quantile(means, 0.975)
 }
 
-// quantile of sorted data with linear interpolation (type 7, as R and NumPy).
-func quantile(sorted []float64, p float64) float64 {
+// Quantile of sorted data with linear interpolation (type 7, as R and NumPy).
+func Quantile(sorted []float64, p float64) float64 {
 	h := p * float64(len(sorted)-1)
 	i := int(math.Floor(h))
 	if i+1 >= len(sorted) {
@@ -109,9 +110,23 @@ func quantile(sorted []float64, p float64) float64 {
 	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
 }
 
+// Interval is the 95% interval of the mean of xs by method m (resamples
+// and rng serve the bootstrap); ok is false below two values.
+func Interval(xs []float64, m CIMethod, resamples int, rng *rand.Rand) (lo, hi float64, ok bool) {
+	if len(xs) < 2 {
+		return math.NaN(), math.NaN(), false
+	}
+	if m == CIBootstrap {
+		lo, hi = bootstrapCI(xs, resamples, rng)
+	} else {
+		lo, hi = tCI(xs)
+	}
+	return lo, hi, true
+}
+
 // tCI returns mean ± t(0.975, n−1)·s/√n.
 func tCI(xs []float64) (lo, hi float64) {
-	m, s, n := mean(xs), sampleSD(xs), float64(len(xs))
+	m, s, n := Mean(xs), SampleSD(xs), float64(len(xs))
 	hw := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(0.975) * s / math.Sqrt(n)
 	return m - hw, m + hw
 }
@@ -122,27 +137,27 @@ func tTwoSided(t, df float64) float64 {
 	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Survival(math.Abs(t))
 }
 
-// pairedT tests mean(d) = 0. ok is false when the differences have zero
+// pairedT tests Mean(d) = 0. ok is false when the differences have zero
 // variance (the statistic is undefined; the caller says so).
 func pairedT(d []float64) (p float64, ok bool) {
-	s := sampleSD(d)
+	s := SampleSD(d)
 	if s == 0 {
 		return math.NaN(), false
 	}
-	t := mean(d) / (s / math.Sqrt(float64(len(d))))
+	t := Mean(d) / (s / math.Sqrt(float64(len(d))))
 	return tTwoSided(t, float64(len(d)-1)), true
 }
 
-// welchT tests mean(a) = mean(b) without assuming equal variances, with the
+// welchT tests Mean(a) = Mean(b) without assuming equal variances, with the
 // Welch–Satterthwaite degrees of freedom.
 func welchT(a, b []float64) (p float64, ok bool) {
-	va, vb := sq(sampleSD(a)), sq(sampleSD(b))
+	va, vb := sq(SampleSD(a)), sq(SampleSD(b))
 	na, nb := float64(len(a)), float64(len(b))
 	se2 := va/na + vb/nb
 	if se2 == 0 {
 		return math.NaN(), false
 	}
-	t := (mean(a) - mean(b)) / math.Sqrt(se2)
+	t := (Mean(a) - Mean(b)) / math.Sqrt(se2)
 	df := se2 * se2 / (sq(va/na)/(na-1) + sq(vb/nb)/(nb-1))
 	return tTwoSided(t, df), true
 }
@@ -193,7 +208,7 @@ func signFlip(d []float64, mc int, rng *rand.Rand) (p float64, exact bool) {
 	return float64(count+1) / float64(mc+1), false
 }
 
-// twoSamplePerm permutes group labels; statistic |mean(a) − mean(b)|.
+// twoSamplePerm permutes group labels; statistic |Mean(a) − Mean(b)|.
 func twoSamplePerm(a, b []float64, mc int, rng *rand.Rand) (p float64, exact bool) {
 	all := append(append([]float64{}, a...), b...)
 	n, k := len(all), len(a)
