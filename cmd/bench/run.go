@@ -62,6 +62,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		*out = filepath.Join("runs", sw.Name)
 	}
 	if *planOnly {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return err
+		}
 		if err := sweep.WritePlan(filepath.Join(*out, "plan.json"), sw, trials); err != nil {
 			return err
 		}
