@@ -247,6 +247,26 @@ func (gr *Graph) Grads() ([][]float32, error) {
 	return out, nil
 }
 
+// Float64Weights returns the weight arrays of a float64 graph (Params.All()
+// order) and their gradients from the last Run, for finite-difference
+// checks: writing into a weight array changes the next Run. It fails on a
+// float32 graph, whose weights are Params' own arrays.
+func (gr *Graph) Float64Weights() (weights, grads [][]float64, err error) {
+	for i, w := range gr.weights {
+		d, ok := gr.values[i].Data().([]float64)
+		if !ok {
+			return nil, nil, fmt.Errorf("model: Float64Weights on a %v graph", gr.values[i].Dtype())
+		}
+		gv, err := w.Grad()
+		if err != nil {
+			return nil, nil, fmt.Errorf("model: gradient of %s: %w", w.Name(), err)
+		}
+		weights = append(weights, d)
+		grads = append(grads, gv.Data().([]float64))
+	}
+	return weights, grads, nil
+}
+
 func scalar(v G.Value) float64 {
 	switch x := v.Data().(type) {
 	case float32:

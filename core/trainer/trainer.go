@@ -8,6 +8,7 @@ import (
 	"time"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
@@ -102,6 +103,12 @@ type slot struct {
 // New prepares a trainer. policy is trained in place; a value head is added
 // when the algorithm needs one.
 func New(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
+	return newTrainer(cfg, alg, train, reward, policy, G.Float32)
+}
+
+// newTrainer is New with the graph's dtype: float64 serves the gradient
+// checks of the algorithms through the graph.
+func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params, dtype tensor.Dtype) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -126,7 +133,7 @@ func New(cfg Config, alg core.Algorithm, train []core.Example, reward core.Rewar
 		return nil, fmt.Errorf("trainer: %s declares no sequences to train on", alg.Name())
 	}
 	var err error
-	if t.graph, err = model.NewGraph(policy, rows, policy.Config.Context, G.Float32); err != nil {
+	if t.graph, err = model.NewGraph(policy, rows, policy.Config.Context, dtype); err != nil {
 		return nil, err
 	}
 	inputs := []*G.Node{t.graph.LogP}
@@ -186,6 +193,53 @@ func (t *Trainer) lossFn(in, grad [][]float64) float64 {
 
 // Step runs training step number step (1-based).
 func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
+	log, err := t.prepare(ctx, step)
+	if err != nil {
+		return log, err
+	}
+	for e := 0; e < t.needs.Epochs; e++ {
+		if err := ctx.Err(); err != nil {
+			return log, err
+		}
+		t0 := time.Now()
+		if err := t.run(step); err != nil {
+			return log, err
+		}
+		grads, err := t.graph.Grads()
+		if err != nil {
+			return log, err
+		}
+		log.Timing.Backward += time.Since(t0).Seconds()
+		t0 = time.Now()
+		st, err := t.opt.Step(grads)
+		if err != nil {
+			return log, fmt.Errorf("trainer: step %d: %w", step, err)
+		}
+		log.Timing.Update += time.Since(t0).Seconds()
+		if e == 0 {
+			log.Loss, log.Components = t.lastLoss.Loss, t.lastLoss.Components
+		}
+		log.GradNorm, log.LR = st.GradNorm, st.LR
+	}
+	return log, nil
+}
+
+// run executes the graph (forward, the algorithm's loss, backward) on the
+// prepared batch.
+func (t *Trainer) run(step int) error {
+	if err := t.graph.Run(); err != nil {
+		return fmt.Errorf("trainer: step %d: %w", step, err)
+	}
+	if t.lossErr != nil {
+		return fmt.Errorf("trainer: step %d: %s loss: %w", step, t.alg.Name(), t.lossErr)
+	}
+	return nil
+}
+
+// prepare draws the step's prompts, rolls out and scores when the algorithm
+// needs samples, computes reference-policy log-probs, and loads the batch
+// into the graph.
+func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 	log := StepLog{Step: step}
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(step)))
 	exs := make([]core.Example, t.cfg.Prompts)
@@ -276,33 +330,6 @@ func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
 		}
 	}
 	t.batch, t.grad = batch, grad
-	for e := 0; e < t.needs.Epochs; e++ {
-		if err := ctx.Err(); err != nil {
-			return log, err
-		}
-		t0 := time.Now()
-		if err := t.graph.Run(); err != nil {
-			return log, fmt.Errorf("trainer: step %d: %w", step, err)
-		}
-		if t.lossErr != nil {
-			return log, fmt.Errorf("trainer: step %d: %s loss: %w", step, t.alg.Name(), t.lossErr)
-		}
-		grads, err := t.graph.Grads()
-		if err != nil {
-			return log, err
-		}
-		log.Timing.Backward += time.Since(t0).Seconds()
-		t0 = time.Now()
-		st, err := t.opt.Step(grads)
-		if err != nil {
-			return log, fmt.Errorf("trainer: step %d: %w", step, err)
-		}
-		log.Timing.Update += time.Since(t0).Seconds()
-		if e == 0 {
-			log.Loss, log.Components = t.lastLoss.Loss, t.lastLoss.Components
-		}
-		log.GradNorm, log.LR = st.GradNorm, st.LR
-	}
 	return log, nil
 }
 
