@@ -23,8 +23,8 @@ func TestPresets(t *testing.T) {
 	}{
 		{"quickstart", 5, 1, []string{"sft", "dpo", "ppo", "grpo", "grao"}, func(t *testing.T, trials []Trial) {
 			for _, tr := range trials {
-				if tr.Task.Name != "hh-helpful" || tr.Model.Preset != "small" || tr.Pretrain.Steps != 400 ||
-					tr.Train.Steps != 30 || tr.Train.Prompts != 4 || tr.Eval.Prompts != 48 || tr.Seed != 1 {
+				if tr.Task.Name != "hh-helpful" || tr.Model.Preset != "small" || tr.Pretrain.Steps != 800 ||
+					tr.Train.Steps != 80 || tr.Train.Prompts != 8 || tr.Eval.Prompts != 64 || tr.Seed != 1 {
 					t.Errorf("%s: %+v", tr.ID, tr)
 				}
 				if g, ok := tr.Params["g"]; ok && g != int64(4) {

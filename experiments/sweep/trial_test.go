@@ -73,7 +73,7 @@ func TestDecodeTrialErrors(t *testing.T) {
 		key       string
 		reason    string
 	}{
-		{"edited value", strings.Replace(src, "steps = 30", "steps = 31", 1), lineOf("id ="), "id", "does not match"},
+		{"edited value", strings.Replace(src, "steps = 80", "steps = 81", 1), lineOf("id ="), "id", "does not match"},
 		{"unknown key", strings.Replace(src, "[train]\n", "[train]\nspeed = 1\n", 1), lineOf("[train]") + 1, "train.speed", "unknown key"},
 		{"wrong type", strings.Replace(src, "seed = 1\n", "seed = \"one\"\n", 1), lineOf("seed = 1"), "seed", "want a non-negative integer"},
 		{"syntax", src + "[[[\n", strings.Count(src, "\n") + 1, "reward", "syntax error"},
