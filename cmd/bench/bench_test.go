@@ -142,6 +142,13 @@ func TestRunCommand(t *testing.T) {
 	if n := strings.Count(string(results), ",RAS,"); n != 4 {
 		t.Errorf("results.csv has %d RAS rows, want 4:\n%s", n, results)
 	}
+	// The figures and the report read what the runner wrote.
+	if code, so, se := bench(t, "plot", out); code != 0 || !strings.Contains(so, "dynamics_reward_arith_tiny") {
+		t.Errorf("plot: exit %d\nstdout %s\nstderr %s", code, so, se)
+	}
+	if code, so, se := bench(t, "report", out, "--format", "csv"); code != 0 || !strings.Contains(so, "RAS") {
+		t.Errorf("report: exit %d\nstdout %s\nstderr %s", code, so, se)
+	}
 	if code, _, se := bench(t, "run", good, "--out", out); code != 2 || !strings.Contains(se, "--resume") {
 		t.Errorf("rerun without --resume: exit %d %q", code, se)
 	}

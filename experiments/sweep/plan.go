@@ -10,9 +10,9 @@ import (
 // Plan is the content of plan.json: what a sweep will run.
 type Plan struct {
 	Sweep  string      `json:"sweep"`
-	Trials int         `json:"trials"`
+	Trials int         `json:"trial_count"`
 	Bases  int         `json:"base_models"` // distinct base keys
-	List   []PlanTrial `json:"trial_list"`
+	List   []PlanTrial `json:"trials"`
 }
 
 // PlanTrial is one trial of a Plan.
