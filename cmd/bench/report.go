@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/google/renameio/v2"
+	"github.com/grao-lab/grao/plots"
 	"io"
 	"io/fs"
 	"os"
@@ -135,11 +137,17 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err := rep.Render(&buf, f); err != nil {
 		return err
 	}
+	// Markdown reports of a sweep directory link its figures (bench plot).
+	if f == report.Markdown {
+		if links := plots.MarkdownLinks(filepath.Dir(path)); links != "" {
+			buf.WriteString("\n## Figures\n\n" + links)
+		}
+	}
 	if *out == "" {
 		_, err = stdout.Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(*out, buf.Bytes())
+	return renameio.WriteFile(*out, buf.Bytes(), 0o644)
 }
 
 func containsFold(list []string, s string) bool {
@@ -149,27 +157,4 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// writeFileAtomic writes via a temporary file and rename, so a reader never
-// sees half a report.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -18,6 +18,12 @@ import (
 	"github.com/grao-lab/grao/experiments/tasks"
 )
 
+// EnvBaseCache names an optional directory shared by all sweeps: base
+// models are looked up there by BaseKey before pre-training, and saved
+// there after. The key covers model, task and pre-training config, not the
+// code version: clear the directory after changing the model code.
+const EnvBaseCache = "GRAO_BASE_CACHE"
+
 // baseCache builds each base model once per BaseKey (model × task ×
 // pretrain config) and keeps it in DIR/base/<key>/; trials clone it. The
 // starting model's evaluation outputs (for NAG) are cached the same way.
@@ -80,13 +86,27 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 		return checkpoint.Load(tr.Pretrain.Checkpoint)
 	}
 	dir := filepath.Join(c.dir, "base", tr.BaseKey())
-	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
-		p, err := checkpoint.Load(dir)
-		if err == nil {
-			c.logf("base %s: reusing %s", tr.BaseKey(), dir)
-			return p, nil
+	shared := ""
+	if root := os.Getenv(EnvBaseCache); root != "" {
+		shared = filepath.Join(root, tr.BaseKey())
+	}
+	for _, d := range []string{dir, shared} {
+		if d == "" {
+			continue
 		}
-		c.logf("base %s: cached checkpoint unreadable (%v), rebuilding", tr.BaseKey(), err)
+		if _, err := os.Stat(filepath.Join(d, "model.safetensors")); err != nil {
+			continue
+		}
+		p, err := checkpoint.Load(d)
+		if err != nil {
+			c.logf("base %s: cached checkpoint in %s unreadable (%v), ignoring it", tr.BaseKey(), d, err)
+			continue
+		}
+		c.logf("base %s: reusing %s", tr.BaseKey(), d)
+		if d != dir {
+			err = checkpoint.Save(dir, p, map[string]string{"base_key": tr.BaseKey(), "copied_from": d})
+		}
+		return p, err
 	}
 	mc, err := modelConfig(tr.Model)
 	if err != nil {
@@ -111,8 +131,13 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 		return nil, fmt.Errorf("pre-training base model: %w", err)
 	}
 	meta := map[string]string{"base_key": tr.BaseKey(), "task": tr.Task.Name, "steps": fmt.Sprint(ps.Steps)}
-	if err := checkpoint.Save(dir, p, meta); err != nil {
-		return nil, err
+	for _, d := range []string{dir, shared} {
+		if d == "" {
+			continue
+		}
+		if err := checkpoint.Save(d, p, meta); err != nil {
+			return nil, err
+		}
 	}
 	c.logf("base %s: done in %.0fs, final loss %.3f", tr.BaseKey(), time.Since(start).Seconds(), lastLoss)
 	return p, nil

@@ -121,3 +121,38 @@ func TestBrokenPluginFailsItsTrial(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// With GRAO_BASE_CACHE set, a second sweep directory reuses the base model
+// pre-trained by the first (same model × task × pretrain config), and its
+// results are identical.
+func TestSharedBaseCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	cache := t.TempDir()
+	t.Setenv(runner.EnvBaseCache, cache)
+	src := strings.Split(sweepHead, "[reward]")[0]
+	var evals [2][]byte
+	for i := range evals {
+		dir := t.TempDir()
+		sum, trials := runSweep(t, dir, src)
+		if sum.Failed != 0 {
+			t.Fatalf("run %d: %+v", i, sum)
+		}
+		evals[i], _ = os.ReadFile(filepath.Join(dir, "out", "runs", trials[0].ID, "eval.json"))
+		if i == 0 {
+			if _, err := os.Stat(filepath.Join(cache, trials[0].BaseKey(), "model.safetensors")); err != nil {
+				t.Fatalf("base model not saved to the shared cache: %v", err)
+			}
+		}
+		if i == 1 {
+			meta, err := os.ReadFile(filepath.Join(dir, "out", "base", trials[0].BaseKey(), "model.safetensors"))
+			if err != nil || !strings.Contains(string(meta[:min(len(meta), 4096)]), "copied_from") {
+				t.Errorf("second sweep's base was not taken from the shared cache")
+			}
+		}
+	}
+	if len(evals[0]) == 0 || string(evals[0]) != string(evals[1]) {
+		t.Error("eval.json differs between the sweep that trained the base and the one that reused it")
+	}
+}
