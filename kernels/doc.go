@@ -4,6 +4,10 @@
 // attention) shared by the gorgonia training graph (kernels/ops) and the
 // hand-written KV-cache sampler.
 //
+// GRAO_BLAS=auto|openblas|gonum chooses the backend at start-up and
+// GRAO_OPENBLAS_LIB names a specific library (see docs/blas.md);
+// Current().Info() says which is in use and why.
+//
 // All matrices are row-major. Kernels are generic over float32 (training,
 // sampling) and float64 (finite-difference gradient checks).
 package kernels
