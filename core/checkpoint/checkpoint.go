@@ -206,19 +206,11 @@ func Load(path string) (*model.Params, error) {
 	if _, err := LoadTokenizer(dir); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(weights)
+	f, h, err := openWeights(weights)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	h, err := ReadHeader(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %s: %w", weights, err)
-	}
 	if s, ok := h.Metadata[MetaTokenizer]; ok {
 		var spec tokenizer.Spec
 		if err := decodeStrict([]byte(s), &spec); err != nil {
@@ -273,6 +265,25 @@ func valueHeadHint(name string, c model.Config) string {
 	return ""
 }
 
+// openWeights opens a safetensors file and reads its validated header;
+// the caller closes the file.
+func openWeights(weights string) (*os.File, *Header, error) {
+	f, err := os.Open(weights)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	st, err := f.Stat()
+	if err == nil {
+		var h *Header
+		if h, err = ReadHeader(f, st.Size()); err == nil {
+			return f, h, nil
+		}
+		err = fmt.Errorf("%s: %w", weights, err)
+	}
+	f.Close()
+	return nil, nil, fmt.Errorf("checkpoint: %w", err)
+}
+
 // Metadata returns the safetensors metadata of the checkpoint at path,
 // including the reserved keys written by Save.
 func Metadata(path string) (map[string]string, error) {
@@ -280,19 +291,11 @@ func Metadata(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(weights)
+	f, h, err := openWeights(weights)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	h, err := ReadHeader(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %s: %w", weights, err)
-	}
 	return h.Metadata, nil
 }
 
