@@ -109,7 +109,8 @@ type TrainSpec struct {
 	TopP        float64 `toml:"top_p"`
 	MaxNew      int     `toml:"max_new_tokens"` // default 48
 	EvalEvery   int     `toml:"eval_every"`     // default steps/4
-	// CheckpointEvery saves the policy and optimiser for --resume (0: only at the end).
+	// CheckpointEvery is reserved for mid-trial checkpoints and must be 0:
+	// --resume redoes an unfinished trial from its start.
 	CheckpointEvery int `toml:"checkpoint_every"`
 }
 
