@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -468,18 +469,6 @@ func finalValues(cf *config, metric string) (seeds []int64, vals []float64) {
 	return seeds, vals
 }
 
-func sameSeeds(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // improvement is the relative improvement of the target over each
 // baseline, one group of bars per task × model.
 func (b *builder) improvement() *figure {
@@ -511,7 +500,7 @@ func (b *builder) improvement() *figure {
 			if len(bv) == 0 {
 				continue
 			}
-			pr := sameSeeds(ts, bs)
+			pr := slices.Equal(ts, bs)
 			paired = paired && pr
 			r, lo, hi, ok := ratioCI(tv, bv, pr, b.o.Resamples, keyedRNG(b.o.Seed, name+"|"+c.String()+"|"+l))
 			if !finite(r) {

@@ -56,6 +56,23 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	return nil
 }
 
+// parseInterleaved parses flags that may stand on both sides of the
+// positional arguments (Go's flag package stops at the first positional
+// one) and returns the positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args, stderr); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func main() {
 	code := run(os.Args[1:], os.Stdout, os.Stderr)
 	// Reward plugins are child processes: stop them on every exit path

@@ -33,17 +33,9 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(flags.Output(), "usage: bench plot DIR [flags]\n\nDIR is a sweep output directory (results.csv, plan.json, runs/). Flags may come before or after DIR.")
 		flags.PrintDefaults()
 	}
-	// Accept flags on both sides of DIR, as `bench report` does.
-	var pos []string
-	for {
-		if err := parseFlags(flags, args, stderr); err != nil {
-			return err
-		}
-		if flags.NArg() == 0 {
-			break
-		}
-		pos = append(pos, flags.Arg(0))
-		args = flags.Args()[1:]
+	pos, err := parseInterleaved(flags, args, stderr)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		flags.Usage()

@@ -57,18 +57,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		flags.PrintDefaults()
 	}
 
-	// Go's flag package stops at the first positional argument; accept
-	// flags on both sides of the path as the docs show them after it.
-	var pos []string
-	for {
-		if err := parseFlags(flags, args, stderr); err != nil {
-			return err
-		}
-		if flags.NArg() == 0 {
-			break
-		}
-		pos = append(pos, flags.Arg(0))
-		args = flags.Args()[1:]
+	pos, err := parseInterleaved(flags, args, stderr)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		flags.Usage()

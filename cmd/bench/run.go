@@ -36,16 +36,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--out DIR] [--workers N] [--resume] [--trial ID,...] [--plan]")
 		fs.PrintDefaults()
 	}
-	path, rest := splitPositional(args)
-	if err := parseFlags(fs, rest, stderr); err != nil {
+	pos, err := parseInterleaved(fs, args, stderr)
+	if err != nil {
 		return err
 	}
-	if path == "" && fs.NArg() == 1 {
-		path = fs.Arg(0)
-	} else if path == "" || fs.NArg() > 0 {
+	if len(pos) != 1 {
 		fs.Usage()
-		return badInput("run: give exactly one sweep file")
+		return badInput("run: give exactly one sweep file, got %d arguments", len(pos))
 	}
+	path := pos[0]
 	if err := kernels.LoadError(); err != nil {
 		return badInput("%v", err)
 	}
@@ -128,28 +127,6 @@ func printReport(w io.Writer, results string, sw *sweep.Sweep) error {
 		return err
 	}
 	return rep.Render(w, report.Markdown)
-}
-
-// splitPositional pulls the first non-flag argument out so that flags may
-// follow the sweep path.
-func splitPositional(args []string) (string, []string) {
-	for i, a := range args {
-		if !strings.HasPrefix(a, "-") && (i == 0 || !needsValue(args[i-1])) {
-			return a, append(append([]string(nil), args[:i]...), args[i+1:]...)
-		}
-	}
-	return "", args
-}
-
-func needsValue(flagArg string) bool {
-	if strings.Contains(flagArg, "=") {
-		return false
-	}
-	switch strings.TrimLeft(flagArg, "-") {
-	case "out", "workers", "trial":
-		return true
-	}
-	return false
 }
 
 func formatVarying(v map[string]string) string {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -118,7 +119,7 @@ func Save(dir string, p *model.Params, meta map[string]string) error {
 		if t == nil {
 			return fmt.Errorf("checkpoint: tensor %q is nil", want[i].Name)
 		}
-		if t.Name != want[i].Name || !equalShape(t.Shape, want[i].Shape) || len(t.Data) != want[i].Size() {
+		if t.Name != want[i].Name || !slices.Equal(t.Shape, want[i].Shape) || len(t.Data) != want[i].Size() {
 			return fmt.Errorf("checkpoint: tensor %q %s with %d values, config implies %q %s",
 				t.Name, shapeString(t.Shape), len(t.Data), want[i].Name, shapeString(want[i].Shape))
 		}
@@ -162,18 +163,6 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // resolve maps a checkpoint path (its directory, or the .safetensors file
@@ -237,7 +226,7 @@ func Load(path string) (*model.Params, error) {
 		if info.DType != "F32" {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q: dtype %s not supported (grao stores F32)", weights, t.Name, info.DType)
 		}
-		if !equalShape(info.Shape, t.Shape) {
+		if !slices.Equal(info.Shape, t.Shape) {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q has shape %s, but %s implies %s",
 				weights, t.Name, shapeString(info.Shape), filepath.Join(dir, ConfigFile), shapeString(t.Shape))
 		}

@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -274,19 +275,19 @@ func TestSamplerOptions(t *testing.T) {
 	if len(greedy.Tokens) != 10 && !greedy.Stopped {
 		t.Fatalf("greedy produced %d tokens without EOS", len(greedy.Tokens))
 	}
-	if k1 := gen(SampleConfig{Temperature: 1.3, TopK: 1, MaxNew: 10, Seed: 4}); !equalInts(k1.Tokens, greedy.Tokens) {
+	if k1 := gen(SampleConfig{Temperature: 1.3, TopK: 1, MaxNew: 10, Seed: 4}); !slices.Equal(k1.Tokens, greedy.Tokens) {
 		t.Errorf("top-k=1 %v differs from greedy %v", k1.Tokens, greedy.Tokens)
 	}
-	if p0 := gen(SampleConfig{Temperature: 1, TopP: 1e-9, MaxNew: 10, Seed: 4}); !equalInts(p0.Tokens, greedy.Tokens) {
+	if p0 := gen(SampleConfig{Temperature: 1, TopP: 1e-9, MaxNew: 10, Seed: 4}); !slices.Equal(p0.Tokens, greedy.Tokens) {
 		t.Errorf("top-p→0 %v differs from greedy %v", p0.Tokens, greedy.Tokens)
 	}
 	a := gen(SampleConfig{Temperature: 1, MaxNew: 20, Seed: 42})
 	b := gen(SampleConfig{Temperature: 1, MaxNew: 20, Seed: 42})
 	d := gen(SampleConfig{Temperature: 1, MaxNew: 20, Seed: 43})
-	if !equalInts(a.Tokens, b.Tokens) {
+	if !slices.Equal(a.Tokens, b.Tokens) {
 		t.Error("same seed, different samples")
 	}
-	if equalInts(a.Tokens, d.Tokens) {
+	if slices.Equal(a.Tokens, d.Tokens) {
 		t.Error("different seeds, same 20-token sample (suspicious)")
 	}
 	// A row's sample does not depend on its batch-mates.
@@ -294,7 +295,7 @@ func TestSamplerOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if alone, _ := s.Generate([][]int{{tokenizer.BOS, 'x'}}, SampleConfig{Temperature: 1, MaxNew: 20, Seed: 42}); !equalInts(alone[0].Tokens, batch[0].Tokens) {
+	if alone, _ := s.Generate([][]int{{tokenizer.BOS, 'x'}}, SampleConfig{Temperature: 1, MaxNew: 20, Seed: 42}); !slices.Equal(alone[0].Tokens, batch[0].Tokens) {
 		t.Error("row 0 changed with a batch-mate")
 	}
 }
@@ -354,16 +355,4 @@ func TestSamplerRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: want error", name)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
