@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -44,7 +46,10 @@ func (p *progress) end(id string, err error) {
 	delete(p.running, id)
 	p.done++
 	word := "done  "
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		word = "interrupted"
+	case err != nil:
 		p.failed++
 		word = "FAILED"
 	}

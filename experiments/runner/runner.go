@@ -110,13 +110,14 @@ func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Option
 		ex = Local{Workers: w}
 	}
 	var (
-		mu                  sync.Mutex
-		failed, interrupted int
+		mu                       sync.Mutex
+		ran, failed, interrupted int
 	)
 	xerr := ex.Execute(ctx, run, func(ctx context.Context, tr sweep.Trial) {
 		pr.begin(tr.ID)
 		err := e.runTrial(ctx, tr)
 		mu.Lock()
+		ran++
 		switch {
 		case err == nil:
 		case errors.Is(err, context.Canceled):
@@ -128,7 +129,7 @@ func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Option
 		pr.end(tr.ID, err)
 	})
 	pr.finish()
-	sum.Ran, sum.Failed, sum.Interrupted = len(run), failed, interrupted
+	sum.Ran, sum.Failed, sum.Interrupted = ran, failed, interrupted
 	if err := Collect(opts.Out, trials); err != nil {
 		return sum, err
 	}

@@ -3,11 +3,13 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grao-lab/grao/experiments/runner"
 	"github.com/grao-lab/grao/experiments/sweep"
@@ -154,5 +156,38 @@ func TestSharedBaseCache(t *testing.T) {
 	}
 	if len(evals[0]) == 0 || string(evals[0]) != string(evals[1]) {
 		t.Error("eval.json differs between the sweep that trained the base and the one that reused it")
+	}
+}
+
+// Cancelling the run (SIGINT in the CLI) marks the running trial
+// interrupted, never failed or done, and leaves no eval.json behind.
+func TestCancelMarksInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	src := strings.Replace(strings.Split(sweepHead, "[reward]")[0], "steps = 10", "steps = 100000", 1)
+	path := filepath.Join(dir, "s.toml")
+	os.WriteFile(path, []byte(src), 0o644)
+	sw, err := sweep.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.Resolve()
+	trials, err := sw.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel)
+	sum, err := runner.Run(ctx, sw, trials, runner.Options{SweepPath: path, Out: filepath.Join(dir, "out"), Workers: 1})
+	if !errors.Is(err, context.Canceled) || sum.Interrupted != 1 || sum.Failed != 0 {
+		t.Fatalf("summary %+v, err %v: want one interrupted trial and context.Canceled", sum, err)
+	}
+	if m := manifest(t, dir, trials[0].ID); m.Status != runner.StatusInterrupted {
+		t.Errorf("manifest status %q, want interrupted", m.Status)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "runs", trials[0].ID, "eval.json")); err == nil {
+		t.Error("an interrupted trial left an eval.json")
 	}
 }
