@@ -73,3 +73,35 @@ func expf(x float32) float32 {
 	p = p*r*r + r + 1
 	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
+
+// GELUWithDerivative writes y = gelu_new(x) and d = gelu_new'(x) in one
+// pass (one exp per element), so that a backward pass keeping d is a plain
+// product (GELUBackwardFrom) instead of a second exp per element.
+func GELUWithDerivative[T Float](y, d, x []T) {
+	checkLen("GELUWithDerivative", "y", len(y), len(x))
+	checkLen("GELUWithDerivative", "d", len(d), len(x))
+	y, d = y[:len(x)], d[:len(x)]
+	parallelFor(len(x), len(x), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			x2 := v * v
+			u := geluC * (v + 0.044715*x2*v)
+			s := 1 / (1 + expT(-2*u))
+			du := geluC * (1 + 3*0.044715*x2)
+			y[lo+i] = v * s
+			d[lo+i] = s + 2*v*s*(1-s)*du
+		}
+	})
+}
+
+// GELUBackwardFrom computes dx = dy·d with d from GELUWithDerivative.
+// dx may alias dy.
+func GELUBackwardFrom[T Float](dx, dy, d []T) {
+	checkLen("GELUBackwardFrom", "dy", len(dy), len(d))
+	checkLen("GELUBackwardFrom", "dx", len(dx), len(d))
+	dx, dy = dx[:len(d)], dy[:len(d)]
+	parallelFor(len(d), len(d), func(lo, hi int) {
+		for i, v := range d[lo:hi] {
+			dx[lo+i] = dy[lo+i] * v
+		}
+	})
+}

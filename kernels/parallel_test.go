@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -45,5 +46,27 @@ func TestParallelPathsMatchSequential(t *testing.T) {
 		check("LayerNorm", row(ln))
 		LayerNormBackward(one, nil, nil, row(dy), row(x), g, 1, d, 1e-5)
 		check("LayerNormBackward", row(lnB))
+	}
+}
+
+// GELUWithDerivative gives GELU's values and the derivative GELUBackward
+// uses, so the cached backward equals the recomputing one.
+func TestGELUWithDerivative(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 7, 40000} {
+		x, dy := make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i], dy[i] = rng.NormFloat64()*3, rng.NormFloat64()
+		}
+		y, d, yRef, dxRef, dx := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		GELUWithDerivative(y, d, x)
+		GELU(yRef, x)
+		GELUBackward(dxRef, dy, x)
+		GELUBackwardFrom(dx, dy, d)
+		for i := range x {
+			if math.Abs(y[i]-yRef[i]) > 1e-15*math.Max(1, math.Abs(yRef[i])) || math.Abs(dx[i]-dxRef[i]) > 1e-14 {
+				t.Fatalf("n=%d i=%d: y %v vs %v, dx %v vs %v", n, i, y[i], yRef[i], dx[i], dxRef[i])
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -179,6 +180,13 @@ func GELU(x *G.Node) (*G.Node, error) {
 type geluOp struct {
 	opBase
 	dims int
+	// The forward pass keeps gelu'(x) for its gradient op, with the
+	// address of the x it was computed from: the gradient uses it only
+	// for that same x (else it recomputes), so the cache can never be
+	// stale.
+	d32 []float32
+	d64 []float64
+	src unsafe.Pointer
 }
 
 func (op *geluOp) Arity() int            { return 1 }
@@ -208,22 +216,41 @@ func (op *geluOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
 	}
 	out := op.out(p, dt, in[0].Shape())
 	return run(dt, out, in,
-		func(y []float32, in [][]float32) error { kernels.GELU(y, in[0]); return nil },
-		func(y []float64, in [][]float64) error { kernels.GELU(y, in[0]); return nil })
+		func(y []float32, in [][]float32) error {
+			op.d32 = resize(op.d32, len(in[0]))
+			kernels.GELUWithDerivative(y, op.d32, in[0])
+			op.src = unsafe.Pointer(unsafe.SliceData(in[0]))
+			return nil
+		},
+		func(y []float64, in [][]float64) error {
+			op.d64 = resize(op.d64, len(in[0]))
+			kernels.GELUWithDerivative(y, op.d64, in[0])
+			op.src = unsafe.Pointer(unsafe.SliceData(in[0]))
+			return nil
+		})
+}
+
+func resize[T kernels.Float](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
 }
 
 func (op *geluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if err := checkArity(op, len(inputs)); err != nil {
 		return nil, err
 	}
-	dx, err := G.ApplyOp(&geluGradOp{dims: op.dims}, inputs[0], grad)
+	dx, err := G.ApplyOp(&geluGradOp{dims: op.dims, fwd: op}, inputs[0], grad)
 	return G.Nodes{dx}, err
 }
 
-// geluGradOp computes dy·gelu'(x) from (x, dy).
+// geluGradOp computes dy·gelu'(x) from (x, dy), reusing the derivative
+// its forward op kept when it was computed from this x.
 type geluGradOp struct {
 	opBase
 	dims int
+	fwd  *geluOp
 }
 
 func (op *geluGradOp) Arity() int            { return 2 }
@@ -255,8 +282,22 @@ func (op *geluGradOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
 	}
 	out := op.out(p, dt, in[0].Shape())
 	return run(dt, out, in,
-		func(dx []float32, in [][]float32) error { kernels.GELUBackward(dx, in[1], in[0]); return nil },
-		func(dx []float64, in [][]float64) error { kernels.GELUBackward(dx, in[1], in[0]); return nil })
+		func(dx []float32, in [][]float32) error {
+			if f := op.fwd; f != nil && f.src == unsafe.Pointer(unsafe.SliceData(in[0])) && len(f.d32) == len(in[0]) {
+				kernels.GELUBackwardFrom(dx, in[1], f.d32)
+			} else {
+				kernels.GELUBackward(dx, in[1], in[0])
+			}
+			return nil
+		},
+		func(dx []float64, in [][]float64) error {
+			if f := op.fwd; f != nil && f.src == unsafe.Pointer(unsafe.SliceData(in[0])) && len(f.d64) == len(in[0]) {
+				kernels.GELUBackwardFrom(dx, in[1], f.d64)
+			} else {
+				kernels.GELUBackward(dx, in[1], in[0])
+			}
+			return nil
+		})
 }
 
 var (
