@@ -206,3 +206,25 @@ func (sc *Scorer) LogProbs(s Sequence) ([]float64, error) {
 	lg := sc.st.logitsOf(sc.st.act.x[(s.Start-1)*d:(n-1)*d], rows)
 	return TokenLogProbs(lg[:rows*V], s.Tokens[s.Start-1:], V), nil
 }
+
+// Value returns the value head at the last position of ids (a sequence
+// starting at position 0), in float64: a reward model's score.
+func (sc *Scorer) Value(ids []int) (float64, error) {
+	p := sc.st.p
+	if p.VW == nil {
+		return 0, fmt.Errorf("model: no value head")
+	}
+	if len(ids) == 0 {
+		return 0, fmt.Errorf("model: empty sequence")
+	}
+	if err := sc.st.prefill(0, ids, 0); err != nil {
+		return 0, err
+	}
+	d := p.Config.DModel
+	last := sc.st.act.x[(len(ids)-1)*d : len(ids)*d] // after ln_f
+	v := float64(p.VB.Data[0])
+	for j, w := range p.VW.Data {
+		v += float64(last[j]) * float64(w)
+	}
+	return v, nil
+}

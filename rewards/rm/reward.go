@@ -38,7 +38,7 @@ func New(p *model.Params) (*Reward, error) {
 		return nil, err
 	}
 	r := &Reward{p: p, hash: Fingerprint(p)}
-	r.pool.New = func() any { return &scorer{p: p} }
+	r.pool.New = func() any { sc, _ := newScorer(p); return sc } // p checked above
 	return r, nil
 }
 
