@@ -21,6 +21,7 @@ require (
 require (
 	github.com/chewxy/hm v1.0.0
 	github.com/google/renameio/v2 v2.0.2
+	golang.org/x/sys v0.50.0
 	gorgonia.org/tensor v0.9.23
 )
 
@@ -48,7 +49,6 @@ require (
 	github.com/xtgo/set v1.0.0 // indirect
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect

@@ -53,10 +53,7 @@ func CausalAttentionBackward[T Float](dqkv, dout, qkv []T, b, t, nHead, headDim 
 		Gemm(false, true, t, t, headDim, 1, do, d, v, ld, 0, dp, t)
 		for i := 0; i < t; i++ {
 			pr, dr := p[i*t:i*t+i+1], dp[i*t:i*t+t]
-			var acc float64
-			for j, pv := range pr {
-				acc += float64(pv) * float64(dr[j])
-			}
+			acc := dot64(pr, dr)
 			for j, pv := range pr {
 				dr[j] = pv * (dr[j] - T(acc))
 			}
@@ -93,12 +90,8 @@ func softmaxInPlace[T Float](row []T) {
 			m = x
 		}
 	}
-	var sum float64
-	for j, x := range row {
-		e := expT(x - m)
-		row[j] = e
-		sum += float64(e)
-	}
+	expShift(row, row, m)
+	sum := sum64(row)
 	inv := T(1 / sum)
 	for j := range row {
 		row[j] *= inv

@@ -1,10 +1,5 @@
 package kernels
 
-import (
-	"math"
-	"unsafe"
-)
-
 // geluC is √(2/π), the constant of the tanh approximation.
 const geluC = 0.7978845608028654
 
@@ -18,11 +13,21 @@ func GELU[T Float](y, x []T) {
 	checkLen("GELU", "y", len(y), len(x))
 	y = y[:len(x)]
 	parallelFor(len(x), len(x), func(lo, hi int) {
-		for i, v := range x[lo:hi] {
-			u := geluC * (v + 0.044715*v*v*v)
-			y[lo+i] = v / (1 + expT(-2*u))
+		if y32, ok := asF32(y[lo:hi]); ok {
+			x32, _ := asF32(x[lo:hi])
+			gelu32(y32, x32)
+			return
 		}
+		geluScalar(y[lo:hi], x[lo:hi])
 	})
+}
+
+func geluScalar[T Float](y, x []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		u := geluC * (v + 0.044715*v*v*v)
+		y[i] = v / (1 + expT(-2*u))
+	}
 }
 
 // GELUBackward computes dx = dy·gelu_new'(x). dx may alias dy. With
@@ -42,38 +47,6 @@ func GELUBackward[T Float](dx, dy, x []T) {
 	})
 }
 
-// expT is exp in T's precision: expf for 4-byte floats, math.Exp otherwise.
-// unsafe.Sizeof is a constant in each instantiation, so the branch
-// disappears.
-func expT[T Float](x T) T {
-	if unsafe.Sizeof(x) == 4 {
-		return T(expf(float32(x)))
-	}
-	return T(math.Exp(float64(x)))
-}
-
-// expf is a float32 exp for softmax weights and GELU: Cephes expf's
-// degree-6 polynomial after a round-to-nearest range reduction by ln 2,
-// within ~2 ulp of exp(x) for x in [-87.3, 88]. Outside that range it
-// saturates to exp(-87.3) ≈ 1.2e-38 and exp(88) ≈ 1.7e38 instead of 0 and
-// +Inf, which changes neither a softmax nor GELU at float32 precision; NaN
-// gives NaN. It is branch-free and small enough to be inlined into the
-// kernels' loops, several times faster than math.Exp through float64.
-func expf(x float32) float32 {
-	const (
-		log2e = 1.44269504088896341
-		c1    = 0.693359375 // ln 2 = c1 + c2, c1 exact in a few bits
-		c2    = -2.12194440e-4
-		magic = 12582912 // 1.5·2²³: adding it rounds a float32 to an integer
-	)
-	x = min(max(x, -87.33654), 88)
-	n := (x*log2e + magic) - magic
-	r := x - n*c1 - n*c2
-	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
-	p = p*r*r + r + 1
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
-}
-
 // GELUWithDerivative writes y = gelu_new(x) and d = gelu_new'(x) in one
 // pass (one exp per element), so that a backward pass keeping d is a plain
 // product (GELUBackwardFrom) instead of a second exp per element.
@@ -82,15 +55,26 @@ func GELUWithDerivative[T Float](y, d, x []T) {
 	checkLen("GELUWithDerivative", "d", len(d), len(x))
 	y, d = y[:len(x)], d[:len(x)]
 	parallelFor(len(x), len(x), func(lo, hi int) {
-		for i, v := range x[lo:hi] {
-			x2 := v * v
-			u := geluC * (v + 0.044715*x2*v)
-			s := 1 / (1 + expT(-2*u))
-			du := geluC * (1 + 3*0.044715*x2)
-			y[lo+i] = v * s
-			d[lo+i] = s + 2*v*s*(1-s)*du
+		if y32, ok := asF32(y[lo:hi]); ok {
+			d32, _ := asF32(d[lo:hi])
+			x32, _ := asF32(x[lo:hi])
+			geluDeriv32(y32, d32, x32)
+			return
 		}
+		geluDerivScalar(y[lo:hi], d[lo:hi], x[lo:hi])
 	})
+}
+
+func geluDerivScalar[T Float](y, d, x []T) {
+	y, d = y[:len(x)], d[:len(x)]
+	for i, v := range x {
+		x2 := v * v
+		u := geluC * (v + 0.044715*x2*v)
+		s := 1 / (1 + expT(-2*u))
+		du := geluC * (1 + 3*0.044715*x2)
+		y[i] = v * s
+		d[i] = s + 2*v*s*(1-s)*du
+	}
 }
 
 // GELUBackwardFrom computes dx = dy·d with d from GELUWithDerivative.

@@ -48,17 +48,8 @@ func LayerNorm[T Float](y, x, g, b []T, n, d int, eps float64, mean, rstd []T) {
 // computed around the mean (two passes), not as E[x²]-E[x]², which cancels
 // catastrophically for rows with a large offset.
 func rowStats[T Float](xr []T, eps float64) (mean, rstd float64) {
-	var s float64
-	for _, v := range xr {
-		s += float64(v)
-	}
-	mean = s / float64(len(xr))
-	var ss float64
-	for _, v := range xr {
-		c := float64(v) - mean
-		ss += c * c
-	}
-	return mean, 1 / math.Sqrt(ss/float64(len(xr))+eps)
+	mean = sum64(xr) / float64(len(xr))
+	return mean, 1 / math.Sqrt(sumSq64(xr, mean)/float64(len(xr))+eps)
 }
 
 // LayerNormBackward overwrites each of dx, dg, db that is non-nil with the
@@ -87,43 +78,49 @@ func LayerNormBackward[T Float](dx, dg, db, dy, x, g []T, n, d int, eps float64)
 	}
 	g = g[:d]
 	inv := 1 / float64(d)
-	// dg and db sum over rows: one sequential pass, in row order.
-	if dg != nil || db != nil {
-		for i := 0; i < n; i++ {
-			xr := x[i*d : i*d+d]
-			dyr := dy[i*d : i*d+d]
-			m, rs := rowStats(xr, eps)
-			for j, v := range xr {
-				if dg != nil {
-					dg[j] += T(float64(dyr[j]) * (float64(v) - m) * rs)
-				}
-				if db != nil {
-					db[j] += dyr[j]
-				}
-			}
-		}
-	}
-	if dx == nil {
-		return
-	}
-	// dx rows are independent: spread them over the cores.
+	// Row statistics are computed once, in the row-parallel pass, and
+	// reused by the column pass for dg and db.
+	stats := make([]float64, 2*n)
 	parallelFor(n, n*d, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			xr := x[i*d : i*d+d]
-			dyr := dy[i*d : i*d+d]
 			m, rs := rowStats(xr, eps)
-			var sdx, sdxx float64 // Σ dx̂, Σ dx̂·x̂
-			for j, v := range xr {
-				xh := (float64(v) - m) * rs
-				dxh := float64(dyr[j]) * float64(g[j])
-				sdx += dxh
-				sdxx += dxh * xh
+			stats[2*i], stats[2*i+1] = m, rs
+			if dx == nil {
+				continue
 			}
+			dyr := dy[i*d : i*d+d]
+			sdx, sdxx := lnBackwardSums(xr, dyr, g, m, rs)
 			a, c := sdx*inv, sdxx*inv
 			dxr := dx[i*d : i*d+d]
 			for j, v := range xr {
 				xh := (float64(v) - m) * rs
 				dxr[j] = T(rs * (float64(dyr[j])*float64(g[j]) - a - xh*c))
+			}
+		}
+	})
+	if dg == nil && db == nil {
+		return
+	}
+	// dg and db sum over rows. Splitting the columns over the cores keeps
+	// each column's sum in row order, so the result does not depend on the
+	// number of cores.
+	parallelFor(d, n*d, func(lo, hi int) {
+		for i := 0; i < n; i++ {
+			xr := x[i*d+lo : i*d+hi]
+			dyr := dy[i*d+lo : i*d+hi]
+			m, rs := stats[2*i], stats[2*i+1]
+			if dg != nil {
+				dgr := dg[lo:hi]
+				for j, v := range xr {
+					dgr[j] += T(float64(dyr[j]) * (float64(v) - m) * rs)
+				}
+			}
+			if db != nil {
+				dbr := db[lo:hi]
+				for j, v := range dyr {
+					dbr[j] += v
+				}
 			}
 		}
 	})
@@ -136,4 +133,26 @@ func checkLen(kernel, arg string, got, want int) {
 	if got < want {
 		panic(fmt.Sprintf("kernels.%s: %s has length %d, need at least %d", kernel, arg, got, want))
 	}
+}
+
+// lnBackwardSums returns Σ dx̂ and Σ dx̂·x̂ over one row (dx̂ = dy·g,
+// x̂ = (x-m)·rs), with two interleaved accumulators per sum (see reduce.go).
+func lnBackwardSums[T Float](xr, dyr, g []T, m, rs float64) (sdx, sdxx float64) {
+	dyr, g = dyr[:len(xr)], g[:len(xr)]
+	var a0, a1, b0, b1 float64
+	j := 0
+	for ; j+2 <= len(xr); j += 2 {
+		h0 := float64(dyr[j]) * float64(g[j])
+		h1 := float64(dyr[j+1]) * float64(g[j+1])
+		a0 += h0
+		a1 += h1
+		b0 += h0 * ((float64(xr[j]) - m) * rs)
+		b1 += h1 * ((float64(xr[j+1]) - m) * rs)
+	}
+	if j < len(xr) {
+		h := float64(dyr[j]) * float64(g[j])
+		a0 += h
+		b0 += h * ((float64(xr[j]) - m) * rs)
+	}
+	return a0 + a1, b0 + b1
 }

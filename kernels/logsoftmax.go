@@ -36,8 +36,12 @@ func logSumExp[T Float](row []T) (mx, lse float64) {
 		}
 	}
 	var s float64
-	for _, x := range row {
-		s += float64(expT(x - m))
+	var buf [256]T
+	for len(row) > 0 {
+		c := buf[:min(len(row), len(buf))]
+		expShift(c, row[:len(c)], m)
+		s += sum64(c)
+		row = row[len(c):]
 	}
 	return float64(m), math.Log(s)
 }
@@ -63,9 +67,9 @@ func LogSoftmaxGatherBackward[T Float](dlogits, logits []T, targets []int, dy []
 		// softmax_j = exp(x_j - mx)/exp(lse), computed in T's precision.
 		g := dy[i]
 		scale := -g * T(math.Exp(-lse))
-		m := T(mx)
-		for j, x := range row {
-			dr[j] = scale * expT(x-m)
+		expShift(dr, row, T(mx))
+		for j := range dr {
+			dr[j] *= scale
 		}
 		dr[tg] += g
 	}

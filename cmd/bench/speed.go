@@ -1,13 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,12 +41,25 @@ type speedRow struct {
 	Repetitions int     `json:"repetitions"`
 }
 
+// speedup is the ratio of two backends' median throughputs for one
+// (model, kind, batch), measured in the same interleaved rounds.
+type speedup struct {
+	Model string  `json:"model"`
+	Kind  string  `json:"kind"`
+	Batch int     `json:"batch"`
+	Of    string  `json:"of"`
+	Over  string  `json:"over"`
+	Ratio float64 `json:"ratio"`
+}
+
 type speedReport struct {
 	Version    string     `json:"version"`
 	GoVersion  string     `json:"go"`
 	GOMAXPROCS int        `json:"gomaxprocs"`
 	BLASInfo   string     `json:"blas_info"`
+	Rounds     int        `json:"rounds"`
 	Rows       []speedRow `json:"results"`
+	Speedups   []speedup  `json:"speedups,omitempty"`
 }
 
 func runSpeed(args []string, stdout, stderr io.Writer) error {
@@ -50,35 +67,75 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	models := fs.String("models", "small,medium", "comma-separated model presets")
 	blas := fs.String("blas", "current", "BLAS to measure: current, gonum, openblas or both")
-	trainSteps := fs.Int("train-steps", 3, "timed training steps per model (after one warm-up)")
+	trainSteps := fs.Int("train-steps", 3, "timed training steps per model and round (after one warm-up)")
+	rounds := fs.Int("rounds", 1, "rounds; each measures every backend in turn, and the medians over rounds are reported")
 	batch := fs.Int("batch", 16, "training batch (sequences)")
 	newTokens := fs.Int("new-tokens", 64, "tokens generated per sampling row")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole measurement to this file (go tool pprof)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
+	}
+	if *trainSteps < 1 || *rounds < 1 || *batch < 1 || *newTokens < 1 {
+		return badInput("--train-steps, --rounds, --batch and --new-tokens must be at least 1")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return badInput("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	backends, err := speedBackends(*blas)
 	if err != nil {
 		return err
 	}
-	rep := speedReport{Version: versionString(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), BLASInfo: kernels.Current().Info()}
+	rep := speedReport{Version: versionString(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		BLASInfo: kernels.Current().Info(), Rounds: *rounds}
 	for _, name := range strings.Split(*models, ",") {
-		mc, err := model.Preset(strings.TrimSpace(name))
+		name = strings.TrimSpace(name)
+		mc, err := model.Preset(name)
 		if err != nil {
 			return badInput("--models: %v", err)
 		}
-		for _, b := range backends {
-			prev := kernels.Use(b)
-			rows, err := measureModel(name, mc, *trainSteps, *batch, *newTokens)
-			kernels.Use(prev)
-			if err != nil {
-				return err
+		// samples[backend][row] collects one measurement per round. Rounds
+		// alternate the backends so that a slow spell of a shared machine
+		// hits all of them, and the ratios compare like with like.
+		samples := make([][][]speedRow, len(backends))
+		for r := 0; r < *rounds; r++ {
+			for i, b := range backends {
+				prev := kernels.Use(b)
+				rows, err := measureModel(name, mc, *trainSteps, *batch, *newTokens)
+				kernels.Use(prev)
+				if err != nil {
+					return err
+				}
+				if samples[i] == nil {
+					samples[i] = make([][]speedRow, len(rows))
+				}
+				for k := range rows {
+					rows[k].BLAS = b.Name()
+					samples[i][k] = append(samples[i][k], rows[k])
+				}
+				if !*asJSON {
+					fmt.Fprintf(stderr, "measured %s with %s (round %d/%d)\n", name, b.Name(), r+1, *rounds)
+				}
 			}
-			for i := range rows {
-				rows[i].BLAS = b.Name()
+		}
+		med := make([][]speedRow, len(backends))
+		for i := range backends {
+			for _, rs := range samples[i] {
+				med[i] = append(med[i], medianRow(rs))
 			}
-			rep.Rows = append(rep.Rows, rows...)
-			if !*asJSON {
-				fmt.Fprintf(stderr, "measured %s with %s\n", name, b.Name())
+			rep.Rows = append(rep.Rows, med[i]...)
+		}
+		for i := 1; i < len(backends); i++ {
+			for k, row := range med[0] {
+				rep.Speedups = append(rep.Speedups, speedup{Model: name, Kind: row.Kind, Batch: row.Batch,
+					Of: row.BLAS, Over: med[i][k].BLAS, Ratio: row.TokensPerS / med[i][k].TokensPerS})
 			}
 		}
 	}
@@ -88,12 +145,34 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	fmt.Fprintf(stdout, "grao %s, %s, GOMAXPROCS=%d, %s\n", rep.Version, rep.GoVersion, rep.GOMAXPROCS, rep.BLASInfo)
+	if rep.Rounds > 1 {
+		fmt.Fprintf(stdout, "medians over %d interleaved rounds\n", rep.Rounds)
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tblas\tkind\tbatch\ttokens/s\tms/step\tGFLOP/s\t")
 	for _, r := range rep.Rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t\n", r.Model, r.BLAS, r.Kind, r.Batch, r.TokensPerS, r.MsPerStep, r.GFLOPs)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range rep.Speedups {
+		fmt.Fprintf(stdout, "speedup %s %s batch %d: %s %.2fx %s\n", s.Model, s.Kind, s.Batch, s.Of, s.Ratio, s.Over)
+	}
+	return nil
+}
+
+// medianRow returns the round with the median throughput (the lower
+// middle one for an even count), with Repetitions summed over rounds.
+func medianRow(rs []speedRow) speedRow {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b speedRow) int { return cmp.Compare(a.TokensPerS, b.TokensPerS) })
+	m := sorted[(len(sorted)-1)/2]
+	m.Repetitions = 0
+	for _, r := range rs {
+		m.Repetitions += r.Repetitions
+	}
+	return m
 }
 
 func speedBackends(which string) ([]kernels.Backend, error) {

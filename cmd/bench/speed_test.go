@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/grao-lab/grao/kernels"
+)
+
+// TestSpeedJSON checks the JSON contract of bench speed on the tiny model:
+// one median row per (backend, kind, batch), repetitions summed over
+// rounds, and one speedup per row when two backends are compared.
+func TestSpeedJSON(t *testing.T) {
+	blas, backends := "gonum", 1
+	if _, err := kernels.OpenBLAS(); err == nil {
+		blas, backends = "both", 2
+	}
+	code, so, se := bench(t, "speed", "--json", "--models", "tiny", "--blas", blas, "--rounds", "2",
+		"--train-steps", "2", "--batch", "2", "--new-tokens", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se)
+	}
+	var rep speedReport
+	if err := json.Unmarshal([]byte(so), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, so)
+	}
+	if rep.Rounds != 2 || len(rep.Rows) != 3*backends {
+		t.Fatalf("rounds %d, %d rows; want 2 rounds and %d rows", rep.Rounds, len(rep.Rows), 3*backends)
+	}
+	for _, r := range rep.Rows {
+		if r.Model != "tiny" || r.TokensPerS <= 0 || r.GFLOPs <= 0 {
+			t.Errorf("implausible row %+v", r)
+		}
+		want := 2 // one sampling measurement per round
+		if r.Kind == "train" {
+			want = 2 * 2 // rounds × timed steps
+		}
+		if r.Repetitions != want {
+			t.Errorf("%s %s batch %d: %d repetitions, want %d", r.BLAS, r.Kind, r.Batch, r.Repetitions, want)
+		}
+	}
+	if len(rep.Speedups) != 3*(backends-1) {
+		t.Errorf("%d speedups, want %d", len(rep.Speedups), 3*(backends-1))
+	}
+	for _, s := range rep.Speedups {
+		if s.Of != "openblas" || s.Over != "gonum" || s.Ratio <= 0 {
+			t.Errorf("speedup %+v", s)
+		}
+	}
+}
+
+func TestSpeedBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"speed", "--rounds", "0"},
+		{"speed", "--models", "huge"},
+		{"speed", "--blas", "mkl"},
+	} {
+		if code, _, se := bench(t, args...); code != 2 || !strings.Contains(se, "--") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message naming the flag", args, code, se)
+		}
+	}
+}
+
+func TestMedianRow(t *testing.T) {
+	rs := []speedRow{{TokensPerS: 5, Repetitions: 3}, {TokensPerS: 1, Repetitions: 3}, {TokensPerS: 9, Repetitions: 3}, {TokensPerS: 2, Repetitions: 3}}
+	m := medianRow(rs)
+	if m.TokensPerS != 2 || m.Repetitions != 12 {
+		t.Errorf("medianRow = %+v, want the lower middle (2) with 12 repetitions", m)
+	}
+}

@@ -1,0 +1,54 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 selects the assembly loops of exp_amd64.s. They produce the
+// same bits as the scalar Go code (same IEEE operations in the same
+// order, no FMA), so results do not depend on which path runs.
+var hasAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func expShiftAVX2(dst, src *float32, n int, shift float32)
+
+//go:noescape
+func geluDerivAVX2(y, d, x *float32, n int)
+
+//go:noescape
+func geluAVX2(y, x *float32, n int)
+
+// expShift32 sets dst[i] = expf(src[i]-shift).
+func expShift32(dst, src []float32, shift float32) {
+	src = src[:len(dst)]
+	i := 0
+	if hasAVX2 && len(dst) >= 8 {
+		expShiftAVX2(&dst[0], &src[0], len(dst), shift)
+		i = len(dst) &^ 7
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = expf(src[i] - shift)
+	}
+}
+
+// geluDeriv32 is GELUWithDerivative for float32 slices of equal length.
+func geluDeriv32(y, d, x []float32) {
+	y, d = y[:len(x)], d[:len(x)]
+	i := 0
+	if hasAVX2 && len(x) >= 8 {
+		geluDerivAVX2(&y[0], &d[0], &x[0], len(x))
+		i = len(x) &^ 7
+	}
+	geluDerivScalar(y[i:], d[i:], x[i:])
+}
+
+// gelu32 is GELU for float32 slices of equal length.
+func gelu32(y, x []float32) {
+	y = y[:len(x)]
+	i := 0
+	if hasAVX2 && len(x) >= 8 {
+		geluAVX2(&y[0], &x[0], len(x))
+		i = len(x) &^ 7
+	}
+	geluScalar(y[i:], x[i:])
+}

@@ -1,0 +1,303 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// Each constant is stored 8 times (one YMM register's worth) so that it can
+// be a memory operand. The float32 values are exactly those of the Go
+// constants in expf and the GELU kernels (exp_amd64_test.go checks the
+// results bit for bit against the scalar code).
+
+DATA expc<>+0(SB)/4, $0xc2aeac4f
+DATA expc<>+4(SB)/4, $0xc2aeac4f
+DATA expc<>+8(SB)/4, $0xc2aeac4f
+DATA expc<>+12(SB)/4, $0xc2aeac4f
+DATA expc<>+16(SB)/4, $0xc2aeac4f
+DATA expc<>+20(SB)/4, $0xc2aeac4f
+DATA expc<>+24(SB)/4, $0xc2aeac4f
+DATA expc<>+28(SB)/4, $0xc2aeac4f
+DATA expc<>+32(SB)/4, $0x42b00000
+DATA expc<>+36(SB)/4, $0x42b00000
+DATA expc<>+40(SB)/4, $0x42b00000
+DATA expc<>+44(SB)/4, $0x42b00000
+DATA expc<>+48(SB)/4, $0x42b00000
+DATA expc<>+52(SB)/4, $0x42b00000
+DATA expc<>+56(SB)/4, $0x42b00000
+DATA expc<>+60(SB)/4, $0x42b00000
+DATA expc<>+64(SB)/4, $0x3fb8aa3b
+DATA expc<>+68(SB)/4, $0x3fb8aa3b
+DATA expc<>+72(SB)/4, $0x3fb8aa3b
+DATA expc<>+76(SB)/4, $0x3fb8aa3b
+DATA expc<>+80(SB)/4, $0x3fb8aa3b
+DATA expc<>+84(SB)/4, $0x3fb8aa3b
+DATA expc<>+88(SB)/4, $0x3fb8aa3b
+DATA expc<>+92(SB)/4, $0x3fb8aa3b
+DATA expc<>+96(SB)/4, $0x4b400000
+DATA expc<>+100(SB)/4, $0x4b400000
+DATA expc<>+104(SB)/4, $0x4b400000
+DATA expc<>+108(SB)/4, $0x4b400000
+DATA expc<>+112(SB)/4, $0x4b400000
+DATA expc<>+116(SB)/4, $0x4b400000
+DATA expc<>+120(SB)/4, $0x4b400000
+DATA expc<>+124(SB)/4, $0x4b400000
+DATA expc<>+128(SB)/4, $0x3f318000
+DATA expc<>+132(SB)/4, $0x3f318000
+DATA expc<>+136(SB)/4, $0x3f318000
+DATA expc<>+140(SB)/4, $0x3f318000
+DATA expc<>+144(SB)/4, $0x3f318000
+DATA expc<>+148(SB)/4, $0x3f318000
+DATA expc<>+152(SB)/4, $0x3f318000
+DATA expc<>+156(SB)/4, $0x3f318000
+DATA expc<>+160(SB)/4, $0xb95e8083
+DATA expc<>+164(SB)/4, $0xb95e8083
+DATA expc<>+168(SB)/4, $0xb95e8083
+DATA expc<>+172(SB)/4, $0xb95e8083
+DATA expc<>+176(SB)/4, $0xb95e8083
+DATA expc<>+180(SB)/4, $0xb95e8083
+DATA expc<>+184(SB)/4, $0xb95e8083
+DATA expc<>+188(SB)/4, $0xb95e8083
+DATA expc<>+192(SB)/4, $0x39506967
+DATA expc<>+196(SB)/4, $0x39506967
+DATA expc<>+200(SB)/4, $0x39506967
+DATA expc<>+204(SB)/4, $0x39506967
+DATA expc<>+208(SB)/4, $0x39506967
+DATA expc<>+212(SB)/4, $0x39506967
+DATA expc<>+216(SB)/4, $0x39506967
+DATA expc<>+220(SB)/4, $0x39506967
+DATA expc<>+224(SB)/4, $0x3ab743ce
+DATA expc<>+228(SB)/4, $0x3ab743ce
+DATA expc<>+232(SB)/4, $0x3ab743ce
+DATA expc<>+236(SB)/4, $0x3ab743ce
+DATA expc<>+240(SB)/4, $0x3ab743ce
+DATA expc<>+244(SB)/4, $0x3ab743ce
+DATA expc<>+248(SB)/4, $0x3ab743ce
+DATA expc<>+252(SB)/4, $0x3ab743ce
+DATA expc<>+256(SB)/4, $0x3c088908
+DATA expc<>+260(SB)/4, $0x3c088908
+DATA expc<>+264(SB)/4, $0x3c088908
+DATA expc<>+268(SB)/4, $0x3c088908
+DATA expc<>+272(SB)/4, $0x3c088908
+DATA expc<>+276(SB)/4, $0x3c088908
+DATA expc<>+280(SB)/4, $0x3c088908
+DATA expc<>+284(SB)/4, $0x3c088908
+DATA expc<>+288(SB)/4, $0x3d2aa9c1
+DATA expc<>+292(SB)/4, $0x3d2aa9c1
+DATA expc<>+296(SB)/4, $0x3d2aa9c1
+DATA expc<>+300(SB)/4, $0x3d2aa9c1
+DATA expc<>+304(SB)/4, $0x3d2aa9c1
+DATA expc<>+308(SB)/4, $0x3d2aa9c1
+DATA expc<>+312(SB)/4, $0x3d2aa9c1
+DATA expc<>+316(SB)/4, $0x3d2aa9c1
+DATA expc<>+320(SB)/4, $0x3e2aaaaa
+DATA expc<>+324(SB)/4, $0x3e2aaaaa
+DATA expc<>+328(SB)/4, $0x3e2aaaaa
+DATA expc<>+332(SB)/4, $0x3e2aaaaa
+DATA expc<>+336(SB)/4, $0x3e2aaaaa
+DATA expc<>+340(SB)/4, $0x3e2aaaaa
+DATA expc<>+344(SB)/4, $0x3e2aaaaa
+DATA expc<>+348(SB)/4, $0x3e2aaaaa
+DATA expc<>+352(SB)/4, $0x3f000000
+DATA expc<>+356(SB)/4, $0x3f000000
+DATA expc<>+360(SB)/4, $0x3f000000
+DATA expc<>+364(SB)/4, $0x3f000000
+DATA expc<>+368(SB)/4, $0x3f000000
+DATA expc<>+372(SB)/4, $0x3f000000
+DATA expc<>+376(SB)/4, $0x3f000000
+DATA expc<>+380(SB)/4, $0x3f000000
+DATA expc<>+384(SB)/4, $0x3f800000
+DATA expc<>+388(SB)/4, $0x3f800000
+DATA expc<>+392(SB)/4, $0x3f800000
+DATA expc<>+396(SB)/4, $0x3f800000
+DATA expc<>+400(SB)/4, $0x3f800000
+DATA expc<>+404(SB)/4, $0x3f800000
+DATA expc<>+408(SB)/4, $0x3f800000
+DATA expc<>+412(SB)/4, $0x3f800000
+DATA expc<>+416(SB)/4, $0x3f4c422a
+DATA expc<>+420(SB)/4, $0x3f4c422a
+DATA expc<>+424(SB)/4, $0x3f4c422a
+DATA expc<>+428(SB)/4, $0x3f4c422a
+DATA expc<>+432(SB)/4, $0x3f4c422a
+DATA expc<>+436(SB)/4, $0x3f4c422a
+DATA expc<>+440(SB)/4, $0x3f4c422a
+DATA expc<>+444(SB)/4, $0x3f4c422a
+DATA expc<>+448(SB)/4, $0x3d372713
+DATA expc<>+452(SB)/4, $0x3d372713
+DATA expc<>+456(SB)/4, $0x3d372713
+DATA expc<>+460(SB)/4, $0x3d372713
+DATA expc<>+464(SB)/4, $0x3d372713
+DATA expc<>+468(SB)/4, $0x3d372713
+DATA expc<>+472(SB)/4, $0x3d372713
+DATA expc<>+476(SB)/4, $0x3d372713
+DATA expc<>+480(SB)/4, $0x3e095d4f
+DATA expc<>+484(SB)/4, $0x3e095d4f
+DATA expc<>+488(SB)/4, $0x3e095d4f
+DATA expc<>+492(SB)/4, $0x3e095d4f
+DATA expc<>+496(SB)/4, $0x3e095d4f
+DATA expc<>+500(SB)/4, $0x3e095d4f
+DATA expc<>+504(SB)/4, $0x3e095d4f
+DATA expc<>+508(SB)/4, $0x3e095d4f
+DATA expc<>+512(SB)/4, $0xc0000000
+DATA expc<>+516(SB)/4, $0xc0000000
+DATA expc<>+520(SB)/4, $0xc0000000
+DATA expc<>+524(SB)/4, $0xc0000000
+DATA expc<>+528(SB)/4, $0xc0000000
+DATA expc<>+532(SB)/4, $0xc0000000
+DATA expc<>+536(SB)/4, $0xc0000000
+DATA expc<>+540(SB)/4, $0xc0000000
+DATA expc<>+544(SB)/4, $0x0000007f
+DATA expc<>+548(SB)/4, $0x0000007f
+DATA expc<>+552(SB)/4, $0x0000007f
+DATA expc<>+556(SB)/4, $0x0000007f
+DATA expc<>+560(SB)/4, $0x0000007f
+DATA expc<>+564(SB)/4, $0x0000007f
+DATA expc<>+568(SB)/4, $0x0000007f
+DATA expc<>+572(SB)/4, $0x0000007f
+GLOBL expc<>(SB), RODATA|NOPTR, $576
+
+#define LO expc<>+0(SB)
+#define HI expc<>+32(SB)
+#define LOG2E expc<>+64(SB)
+#define MAGIC expc<>+96(SB)
+#define C1 expc<>+128(SB)
+#define C2 expc<>+160(SB)
+#define P0 expc<>+192(SB)
+#define P1 expc<>+224(SB)
+#define P2 expc<>+256(SB)
+#define P3 expc<>+288(SB)
+#define P4 expc<>+320(SB)
+#define P5 expc<>+352(SB)
+#define ONE expc<>+384(SB)
+#define GELUC expc<>+416(SB)
+#define K1 expc<>+448(SB)
+#define K3 expc<>+480(SB)
+#define M2 expc<>+512(SB)
+#define I127 expc<>+544(SB)
+
+// EXP8 sets Y0 = expf(Y0) lane by lane with the same sequence of IEEE
+// float32 operations as the scalar expf (no FMA: Go does not fuse on
+// GOAMD64=v1, so fusing here would change the last bit). Clobbers Y1, Y2.
+// VMAXPS/VMINPS return their last Go operand when either is NaN, so NaN
+// stays NaN as with Go's min/max.
+#define EXP8 \
+	VMOVUPS LO, Y1 \
+	VMAXPS  Y0, Y1, Y0 \
+	VMOVUPS HI, Y1 \
+	VMINPS  Y0, Y1, Y0 \
+	VMULPS  LOG2E, Y0, Y1 \
+	VADDPS  MAGIC, Y1, Y1 \
+	VSUBPS  MAGIC, Y1, Y1 \
+	VMULPS  C1, Y1, Y2 \
+	VSUBPS  Y2, Y0, Y0 \
+	VMULPS  C2, Y1, Y2 \
+	VSUBPS  Y2, Y0, Y0 \
+	VMULPS  P0, Y0, Y2 \
+	VADDPS  P1, Y2, Y2 \
+	VMULPS  Y0, Y2, Y2 \
+	VADDPS  P2, Y2, Y2 \
+	VMULPS  Y0, Y2, Y2 \
+	VADDPS  P3, Y2, Y2 \
+	VMULPS  Y0, Y2, Y2 \
+	VADDPS  P4, Y2, Y2 \
+	VMULPS  Y0, Y2, Y2 \
+	VADDPS  P5, Y2, Y2 \
+	VMULPS  Y0, Y2, Y2 \
+	VMULPS  Y0, Y2, Y2 \
+	VADDPS  Y0, Y2, Y2 \
+	VADDPS  ONE, Y2, Y2 \
+	VCVTTPS2DQ Y1, Y1 \
+	VPADDD  I127, Y1, Y1 \
+	VPSLLD  $23, Y1, Y1 \
+	VMULPS  Y1, Y2, Y0
+
+// func expShiftAVX2(dst, src *float32, n int, shift float32)
+// dst[i] = expf(src[i]-shift) for i < n&^7.
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS shift+24(FP), Y3
+	SHRQ $3, CX
+	JZ   expdone
+exploop:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y3, Y0, Y0
+	EXP8
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  exploop
+expdone:
+	VZEROUPPER
+	RET
+
+// func geluDerivAVX2(y, d, x *float32, n int)
+// For i < n&^7, with x2 = x·x, u = C·(x + (K1·x2)·x), s = 1/(1+expf(-2u)),
+// du = C·(1 + K3·x2): y = x·s, d = s + (((2x)·s)·(1-s))·du.
+TEXT ·geluDerivAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ d+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   gddone
+gdloop:
+	VMOVUPS (SI), Y4
+	VMULPS  Y4, Y4, Y5
+	VMULPS  K1, Y5, Y6
+	VMULPS  Y4, Y6, Y6
+	VADDPS  Y6, Y4, Y6
+	VMULPS  GELUC, Y6, Y6
+	VMULPS  M2, Y6, Y0
+	EXP8
+	VADDPS  ONE, Y0, Y0
+	VMOVUPS ONE, Y1
+	VDIVPS  Y0, Y1, Y0
+	VMULPS  K3, Y5, Y5
+	VADDPS  ONE, Y5, Y5
+	VMULPS  GELUC, Y5, Y5
+	VMULPS  Y0, Y4, Y6
+	VMOVUPS Y6, (DI)
+	VADDPS  Y4, Y4, Y7
+	VMULPS  Y0, Y7, Y7
+	VMOVUPS ONE, Y1
+	VSUBPS  Y0, Y1, Y1
+	VMULPS  Y1, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VADDPS  Y7, Y0, Y7
+	VMOVUPS Y7, (DX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  gdloop
+gddone:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(y, x *float32, n int)
+// For i < n&^7: u = C·(x + ((K1·x)·x)·x), y = x / (1 + expf(-2u)).
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   gdone
+gloop:
+	VMOVUPS (SI), Y4
+	VMULPS  K1, Y4, Y6
+	VMULPS  Y4, Y6, Y6
+	VMULPS  Y4, Y6, Y6
+	VADDPS  Y6, Y4, Y6
+	VMULPS  GELUC, Y6, Y6
+	VMULPS  M2, Y6, Y0
+	EXP8
+	VADDPS  ONE, Y0, Y0
+	VDIVPS  Y0, Y4, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  gloop
+gdone:
+	VZEROUPPER
+	RET

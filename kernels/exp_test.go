@@ -1,0 +1,111 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// expInputs covers the ranges the kernels see (softmax shifts ≤ 0, GELU
+// arguments of either sign), both clamps, signed zeros, infinities and
+// lengths that leave a scalar tail after the 8-wide loop.
+func expInputs(n int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 88, 88.5, -87.33654, -87.4, -200, 200,
+		float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -1e-30, 3.4e38, -3.4e38, 0.3465736, -0.3465736}
+	x := make([]float32, n)
+	for i := range x {
+		switch {
+		case i < len(special):
+			x[i] = special[i]
+		case i%3 == 0:
+			x[i] = float32(rng.NormFloat64() * 3)
+		case i%3 == 1:
+			x[i] = float32(-rng.Float64() * 90)
+		default:
+			x[i] = float32((rng.Float64() - 0.5) * 20)
+		}
+	}
+	return x
+}
+
+func sameBits(a, b float32) bool {
+	if math.IsNaN(float64(a)) || math.IsNaN(float64(b)) {
+		return math.IsNaN(float64(a)) && math.IsNaN(float64(b))
+	}
+	return math.Float32bits(a) == math.Float32bits(b)
+}
+
+// TestVectorKernelsMatchScalarBits pins the promise that the AVX2 loops
+// give exactly the scalar code's bits, so a run is reproducible whichever
+// path the CPU takes.
+func TestVectorKernelsMatchScalarBits(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2 path on this CPU/build")
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 1000, 4099} {
+		x := expInputs(n, uint64(n))
+		x = append(x, float32(math.NaN()))
+		n := len(x)
+		for _, shift := range []float32{0, 2.5, -1} {
+			got := make([]float32, n)
+			expShift32(got, x, shift)
+			for i, v := range x {
+				if want := expf(v - shift); !sameBits(got[i], want) {
+					t.Fatalf("n=%d shift=%g: expShift32(x[%d]=%g) = %x, scalar expf %x", n, shift, i, v, math.Float32bits(got[i]), math.Float32bits(want))
+				}
+			}
+		}
+		y, d := make([]float32, n), make([]float32, n)
+		wy, wd := make([]float32, n), make([]float32, n)
+		geluDeriv32(y, d, x)
+		geluDerivScalar(wy, wd, x)
+		for i := range x {
+			if !sameBits(y[i], wy[i]) || !sameBits(d[i], wd[i]) {
+				t.Fatalf("n=%d: geluDeriv32(x[%d]=%g) = (%g, %g), scalar (%g, %g)", n, i, x[i], y[i], d[i], wy[i], wd[i])
+			}
+		}
+		gelu32(y, x)
+		geluScalar(wy, x)
+		for i := range x {
+			if !sameBits(y[i], wy[i]) {
+				t.Fatalf("n=%d: gelu32(x[%d]=%g) = %g, scalar %g", n, i, x[i], y[i], wy[i])
+			}
+		}
+	}
+}
+
+func TestExpfAccuracy(t *testing.T) {
+	x := expInputs(20000, 7)
+	got := make([]float32, len(x))
+	expShift32(got, x, 0)
+	for i, v := range x {
+		if v < -87.33654 || v > 88 || math.IsInf(float64(v), 0) {
+			continue
+		}
+		want := math.Exp(float64(v))
+		if rel := math.Abs(float64(got[i])-want) / want; rel > 3e-7 {
+			t.Fatalf("expf(%g) = %g, exp = %g (rel err %.2g)", v, got[i], want, rel)
+		}
+	}
+}
+
+func BenchmarkExpShift(b *testing.B) {
+	x := expInputs(4096, 1)
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		expShift32(y, x, 1)
+	}
+}
+
+func BenchmarkExpScalar(b *testing.B) {
+	x := expInputs(4096, 1)
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		for i, v := range x {
+			y[i] = expf(v - 1)
+		}
+	}
+}
