@@ -3,12 +3,16 @@ package main
 import (
 	"cmp"
 	"context"
+	_ "embed"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -39,6 +43,7 @@ type speedRow struct {
 	MsPerStep   float64 `json:"ms_per_step,omitempty"`
 	GFLOPs      float64 `json:"gflops"`
 	Repetitions int     `json:"repetitions"`
+	Threads     int     `json:"threads,omitempty"` // PyTorch rows: the thread count that gave this figure
 }
 
 // speedup is the ratio of two backends' median throughputs for one
@@ -71,6 +76,7 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	rounds := fs.Int("rounds", 1, "rounds; each measures every backend in turn, and the medians over rounds are reported")
 	batch := fs.Int("batch", 16, "training batch (sequences)")
 	newTokens := fs.Int("new-tokens", 64, "tokens generated per sampling row")
+	torchPython := fs.String("torch", "", "also measure PyTorch on the same shapes with this Python interpreter (e.g. /usr/bin/python3 with python3-torch)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole measurement to this file (go tool pprof)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
@@ -93,6 +99,13 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	engines := make([]speedEngine, 0, len(backends)+1)
+	for _, b := range backends {
+		engines = append(engines, blasEngine(b, *trainSteps, *batch, *newTokens))
+	}
+	if *torchPython != "" {
+		engines = append(engines, torchEngine(*torchPython, *trainSteps, *batch, *newTokens))
+	}
 	rep := speedReport{Version: versionString(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		BLASInfo: kernels.Current().Info(), Rounds: *rounds}
 	for _, name := range strings.Split(*models, ",") {
@@ -104,12 +117,10 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 		// samples[backend][row] collects one measurement per round. Rounds
 		// alternate the backends so that a slow spell of a shared machine
 		// hits all of them, and the ratios compare like with like.
-		samples := make([][][]speedRow, len(backends))
+		samples := make([][][]speedRow, len(engines))
 		for r := 0; r < *rounds; r++ {
-			for i, b := range backends {
-				prev := kernels.Use(b)
-				rows, err := measureModel(name, mc, *trainSteps, *batch, *newTokens)
-				kernels.Use(prev)
+			for i, e := range engines {
+				rows, err := e.measure(name, mc)
 				if err != nil {
 					return err
 				}
@@ -117,25 +128,27 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 					samples[i] = make([][]speedRow, len(rows))
 				}
 				for k := range rows {
-					rows[k].BLAS = b.Name()
+					rows[k].BLAS = e.name
 					samples[i][k] = append(samples[i][k], rows[k])
 				}
 				if !*asJSON {
-					fmt.Fprintf(stderr, "measured %s with %s (round %d/%d)\n", name, b.Name(), r+1, *rounds)
+					fmt.Fprintf(stderr, "measured %s with %s (round %d/%d)\n", name, e.name, r+1, *rounds)
 				}
 			}
 		}
-		med := make([][]speedRow, len(backends))
-		for i := range backends {
+		med := make([][]speedRow, len(engines))
+		for i := range engines {
 			for _, rs := range samples[i] {
 				med[i] = append(med[i], medianRow(rs))
 			}
 			rep.Rows = append(rep.Rows, med[i]...)
 		}
-		for i := 1; i < len(backends); i++ {
+		for i := 1; i < len(engines); i++ {
 			for k, row := range med[0] {
-				rep.Speedups = append(rep.Speedups, speedup{Model: name, Kind: row.Kind, Batch: row.Batch,
-					Of: row.BLAS, Over: med[i][k].BLAS, Ratio: row.TokensPerS / med[i][k].TokensPerS})
+				if k < len(med[i]) {
+					rep.Speedups = append(rep.Speedups, speedup{Model: name, Kind: row.Kind, Batch: row.Batch,
+						Of: row.BLAS, Over: med[i][k].BLAS, Ratio: row.TokensPerS / med[i][k].TokensPerS})
+				}
 			}
 		}
 	}
@@ -194,6 +207,86 @@ func speedBackends(which string) ([]kernels.Backend, error) {
 	return nil, badInput("--blas must be current, gonum, openblas or both, got %q", which)
 }
 
+// speedEngine is one thing bench speed measures: grao on a BLAS backend,
+// or PyTorch on the same shapes. measure returns one row per (kind, batch)
+// in a fixed order: train, sample b=1, sample b=32.
+type speedEngine struct {
+	name    string
+	measure func(name string, mc model.Config) ([]speedRow, error)
+}
+
+func blasEngine(b kernels.Backend, steps, batch, newTokens int) speedEngine {
+	return speedEngine{name: b.Name(), measure: func(name string, mc model.Config) ([]speedRow, error) {
+		prev := kernels.Use(b)
+		defer kernels.Use(prev)
+		return measureModel(name, mc, steps, batch, newTokens)
+	}}
+}
+
+//go:embed torch_speed.py
+var torchSpeedScript string
+
+// torchEngine runs torch_speed.py with the given interpreter. PyTorch is
+// measured with one thread and with as many as grao has cores (GOMAXPROCS),
+// keeping the faster per row, so the comparison errs in PyTorch's favour;
+// GFLOP/s are computed here with grao's FLOP count.
+func torchEngine(python string, steps, batch, newTokens int) speedEngine {
+	return speedEngine{name: "pytorch", measure: func(name string, mc model.Config) ([]speedRow, error) {
+		arg, _ := json.Marshal(map[string]any{
+			"vocab": mc.VocabSize, "d": mc.DModel, "layers": mc.NLayer, "heads": mc.NHead, "ctx": mc.Context,
+			"batch": batch, "train_steps": steps, "new_tokens": newTokens, "sample_batches": []int{1, 32},
+			"threads": slices.Compact([]int{1, runtime.GOMAXPROCS(0)}),
+		})
+		cmd := exec.Command(python, "-c", torchSpeedScript, string(arg))
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return nil, badInput("--torch %s: %v", python, err)
+		}
+		if err != nil { // e.g. no torch module: the script's own message says so
+			return nil, fmt.Errorf("--torch %s: %v\n%s", python, err, lastLines(stderr.String(), 5))
+		}
+		var res struct {
+			Results []struct {
+				speedRow
+				NewTokens int `json:"new_tokens"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(out, &res); err != nil {
+			return nil, fmt.Errorf("--torch: reading the script's output: %w", err)
+		}
+		var rows []speedRow
+		for _, r := range res.Results {
+			row := r.speedRow
+			row.Model = name
+			switch row.Kind {
+			case "train":
+				row.GFLOPs = 3 * seqFLOPs(mc, row.Seq, 0) * float64(row.Batch) / (row.MsPerStep / 1e3) / 1e9
+			case "sample":
+				// tokens_per_s·FLOPs per generated token, positions 3..3+n.
+				row.GFLOPs = row.TokensPerS * seqFLOPs(mc, r.NewTokens, 3) / float64(r.NewTokens) / 1e9
+			}
+			rows = append(rows, row)
+		}
+		return rows, nil
+	}}
+}
+
+// seqFLOPs is the forward FLOPs of n tokens at positions from, from+1, ….
+func seqFLOPs(mc model.Config, n, from int) float64 {
+	var f float64
+	for t := from; t < from+n; t++ {
+		f += mc.FLOPsPerToken(t)
+	}
+	return f
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
 // measureModel times full training steps (forward, backward, AdamW) on
 // random full-length sequences, then KV-cache sampling at batch 1 and 32.
 func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]speedRow, error) {
@@ -218,10 +311,7 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 	}
 	perStep := total.Seconds() / float64(len(stepTimes))
 	tokens := float64(batch * seq)
-	var fwd float64
-	for t := 0; t < seq; t++ {
-		fwd += mc.FLOPsPerToken(t)
-	}
+	fwd := seqFLOPs(mc, seq, 0)
 	// Backward costs about twice the forward.
 	rows := []speedRow{{Model: name, Kind: "train", Batch: batch, Seq: seq, TokensPerS: tokens / perStep,
 		MsPerStep: perStep * 1e3, GFLOPs: 3 * fwd * float64(batch) / perStep / 1e9, Repetitions: len(stepTimes)}}

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -67,5 +71,50 @@ func TestMedianRow(t *testing.T) {
 	m := medianRow(rs)
 	if m.TokensPerS != 2 || m.Repetitions != 12 {
 		t.Errorf("medianRow = %+v, want the lower middle (2) with 12 repetitions", m)
+	}
+}
+
+// TestSpeedTorch runs the PyTorch reference on the tiny model. It needs
+// Debian's python3-torch, like the checkpoint parity test: it skips
+// without it unless GRAO_REQUIRE_TORCH=1 (CI).
+func TestSpeedTorch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	python := cmp.Or(os.Getenv("GRAO_TORCH_PYTHON"), "/usr/bin/python3")
+	if out, err := exec.Command(python, "-c", "import torch").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("%s cannot import torch (%v: %s)", python, err, out)
+		if os.Getenv("GRAO_REQUIRE_TORCH") == "1" {
+			t.Fatal(msg + " and GRAO_REQUIRE_TORCH=1")
+		}
+		t.Skip(msg)
+	}
+	code, so, se := bench(t, "speed", "--json", "--models", "tiny", "--blas", "gonum", "--torch", python,
+		"--train-steps", "2", "--batch", "2", "--new-tokens", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se)
+	}
+	var rep speedReport
+	if err := json.Unmarshal([]byte(so), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var torchRows int
+	for _, r := range rep.Rows {
+		if r.BLAS != "pytorch" {
+			continue
+		}
+		torchRows++
+		if r.TokensPerS <= 0 || r.GFLOPs <= 0 || r.Threads < 1 {
+			t.Errorf("implausible PyTorch row %+v", r)
+		}
+		if r.Kind == "train" && (r.Seq != 64 || r.Batch != 2 || r.Repetitions != 2) {
+			t.Errorf("PyTorch train row %+v: want seq 64 (tiny's context), batch 2, 2 steps", r)
+		}
+	}
+	if torchRows != 3 || len(rep.Speedups) != 3 {
+		t.Errorf("%d PyTorch rows and %d speedups, want 3 and 3", torchRows, len(rep.Speedups))
+	}
+	if code, _, se := bench(t, "speed", "--models", "tiny", "--torch", "/nonexistent/python"); code != 2 || !strings.Contains(se, "--torch") {
+		t.Errorf("missing interpreter: exit %d, %q; want 2 naming --torch", code, se)
 	}
 }
