@@ -176,9 +176,13 @@ func AttendOne[T Float](out, q, keys, values, scratch []T, n, nHead, headDim int
 	}
 }
 
-// dot is a 4-way unrolled inner product; independent accumulators let the
-// CPU overlap the multiply-adds.
+// dot is the inner product of a and b[:len(a)]: dot32 (vectorised, in a
+// fixed lane order) for float32, four interleaved accumulators otherwise.
 func dot[T Float](a, b []T) T {
+	if a32, ok := asF32(a); ok {
+		b32, _ := asF32(b[:len(a)])
+		return T(dot32(a32, b32))
+	}
 	b = b[:len(a)]
 	var s0, s1, s2, s3 T
 	i := 0
@@ -196,6 +200,11 @@ func dot[T Float](a, b []T) T {
 
 // axpy computes y += alpha·x.
 func axpy[T Float](y, x []T, alpha T) {
+	if y32, ok := asF32(y); ok {
+		x32, _ := asF32(x[:len(y)])
+		axpy32(y32, x32, float32(alpha))
+		return
+	}
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += alpha * x[i]

@@ -14,3 +14,12 @@ func expShift32(dst, src []float32, shift float32) {
 func geluDeriv32(y, d, x []float32) { geluDerivScalar(y, d, x) }
 
 func gelu32(y, x []float32) { geluScalar(y, x) }
+
+func dot32(a, b []float32) float32 { return dot32Lanes(a, b) }
+
+func axpy32(y, x []float32, alpha float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += alpha * x[i]
+	}
+}

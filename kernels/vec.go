@@ -60,3 +60,24 @@ func expShift[T Float](dst, src []T, shift T) {
 		dst[i] = T(math.Exp(float64(x - shift)))
 	}
 }
+
+// dot32Lanes is the float32 inner product in the order of the 8-lane
+// vector loop: lane k sums a[i]·b[i] for i ≡ k (mod 8) over the whole
+// blocks of 8, the lanes are combined pairwise, and the tail is added in
+// index order. Fixing the order in Go too keeps results bit-identical
+// with and without the assembly.
+func dot32Lanes(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s [8]float32
+	n := len(a) &^ 7
+	for i := 0; i < n; i += 8 {
+		for k := range s {
+			s[k] += a[i+k] * b[i+k]
+		}
+	}
+	r := ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+	for i := n; i < len(a); i++ {
+		r += a[i] * b[i]
+	}
+	return r
+}

@@ -301,3 +301,54 @@ gloop:
 gdone:
 	VZEROUPPER
 	RET
+
+// func dotAVX2(a, b *float32, n int) float32
+// Lane k of one accumulator sums a[i]·b[i] for i ≡ k (mod 8), i < n&^7,
+// then lanes are combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)).
+// dot32Lanes in vec.go is the same computation in Go.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	SHRQ $3, CX
+	JZ   dotsum
+dotloop:
+	VMOVUPS (SI), Y1
+	VMULPS  (DI), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  dotloop
+dotsum:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS  X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS  X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS  X1, X0, X0
+	VMOVSS  X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(y, x *float32, n int, alpha float32)
+// y[i] += alpha·x[i] for i < n&^7 (a product, then a sum, as in Go).
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS alpha+24(FP), Y3
+	SHRQ $3, CX
+	JZ   axpydone
+axpyloop:
+	VMULPS  (SI), Y3, Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  axpyloop
+axpydone:
+	VZEROUPPER
+	RET

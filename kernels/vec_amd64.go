@@ -52,3 +52,35 @@ func gelu32(y, x []float32) {
 	}
 	geluScalar(y[i:], x[i:])
 }
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func axpyAVX2(y, x *float32, n int, alpha float32)
+
+// dot32 is Σ a[i]·b[i] over len(a) elements in dot32Lanes' order.
+func dot32(a, b []float32) float32 {
+	b = b[:len(a)]
+	if !hasAVX2 || len(a) < 8 {
+		return dot32Lanes(a, b)
+	}
+	s := dotAVX2(&a[0], &b[0], len(a))
+	for i := len(a) &^ 7; i < len(a); i++ {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// axpy32 sets y[i] += alpha·x[i].
+func axpy32(y, x []float32, alpha float32) {
+	x = x[:len(y)]
+	i := 0
+	if hasAVX2 && len(y) >= 8 {
+		axpyAVX2(&y[0], &x[0], len(y), alpha)
+		i = len(y) &^ 7
+	}
+	for ; i < len(y); i++ {
+		y[i] += alpha * x[i]
+	}
+}

@@ -75,6 +75,47 @@ func TestVectorKernelsMatchScalarBits(t *testing.T) {
 	}
 }
 
+func TestDotAxpyMatchScalarBits(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2 path on this CPU/build")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 32, 64, 100} {
+		a, b, y := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i], y[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()*10), float32(rng.NormFloat64())
+		}
+		if got, want := dot32(a, b), dot32Lanes(a, b); !sameBits(got, want) {
+			t.Errorf("n=%d: dot32 = %x, dot32Lanes = %x", n, math.Float32bits(got), math.Float32bits(want))
+		}
+		want := append([]float32(nil), y...)
+		for i := range want {
+			want[i] += 0.37 * a[i]
+		}
+		axpy32(y, a, 0.37)
+		for i := range y {
+			if !sameBits(y[i], want[i]) {
+				t.Fatalf("n=%d: axpy32 y[%d] = %g, scalar %g", n, i, y[i], want[i])
+			}
+		}
+	}
+}
+
+func TestDot32LanesAccuracy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{3, 8, 64, 1000} {
+		a, b := make([]float32, n), make([]float32, n)
+		var exact float64
+		for i := range a {
+			a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			exact += float64(a[i]) * float64(b[i])
+		}
+		if got := dot32Lanes(a, b); math.Abs(float64(got)-exact) > 1e-5*float64(n) {
+			t.Errorf("n=%d: dot32Lanes = %g, float64 sum %g", n, got, exact)
+		}
+	}
+}
+
 func TestExpfAccuracy(t *testing.T) {
 	x := expInputs(20000, 7)
 	got := make([]float32, len(x))
