@@ -100,3 +100,13 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		Current().Dgemm(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }
+
+// CheckGemm validates a row-major GEMM call by gonum's rules, panicking
+// with a message naming the operand when a slice is too short or a stride
+// too small, and reports whether there is work to do (false when m or n is
+// 0). Backends outside this package (kernels/cuda) call it first, so that
+// every backend accepts and rejects the same calls; op names the caller in
+// the message.
+func CheckGemm(op string, transA, transB bool, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) bool {
+	return checkGemm(op, transA, transB, m, n, k, lenA, lda, lenB, ldb, lenC, ldc)
+}

@@ -23,6 +23,13 @@ var benchShapes = []struct {
 	{"decode_x[1x128]·W[128x384]", false, false, 1, 384, 128},
 }
 
+// threadCounter is implemented by backends whose thread count can be read
+// back, hence restored after a benchmark changes it (OpenBLAS).
+type threadCounter interface {
+	Threads() int
+	SetThreads(int)
+}
+
 // BenchmarkSgemm compares, per shape: each backend called directly (OpenBLAS
 // with 1 thread, as set at init, and with 2 threads), and the Gemm
 // dispatcher, which splits large products over GOMAXPROCS goroutines of

@@ -75,9 +75,44 @@ func selectBackend(env string, load func() (Backend, error)) (Backend, error) {
 		}
 		return fallback{why: "OpenBLAS not loaded: " + err.Error()}, nil
 	default:
-		err := fmt.Errorf("%s=%q: unknown value (want auto, openblas or gonum)", EnvBLAS, env)
+		err := fmt.Errorf("%s=%q: unknown value (want auto, openblas or gonum; cuda needs a binary built with -tags cuda)", EnvBLAS, env)
 		return fallback{why: err.Error()}, err
 	}
+}
+
+var (
+	providedMu sync.Mutex
+	provided   = map[string]bool{}
+)
+
+// Provide makes an optional backend package, compiled in only with its
+// build tag (kernels/cuda with -tags cuda), selectable as GRAO_BLAS=name.
+// The package calls it from its init, which runs after this package's:
+// when GRAO_BLAS names it, open runs then and its backend becomes the
+// current one, or LoadError reports why it could not. Provide panics when
+// two packages claim the same name, or a built-in one.
+func Provide(name string, open func() (Backend, error)) {
+	name = strings.ToLower(name)
+	providedMu.Lock()
+	defer providedMu.Unlock()
+	switch {
+	case name == "" || name == "auto" || name == "openblas" || name == "gonum":
+		panic("kernels.Provide: " + name + " is a built-in GRAO_BLAS value")
+	case provided[name]:
+		panic("kernels.Provide: backend " + name + " provided twice")
+	}
+	provided[name] = true
+	if strings.ToLower(strings.TrimSpace(os.Getenv(EnvBLAS))) != name {
+		return
+	}
+	b, err := open()
+	if err != nil {
+		selectErr = fmt.Errorf("%s=%s: %w", EnvBLAS, name, err)
+		Use(fallback{why: selectErr.Error()})
+		return
+	}
+	selectErr = nil
+	Use(b)
 }
 
 func init() {

@@ -157,3 +157,51 @@ func TestDefaultSelection(t *testing.T) {
 		t.Errorf("LoadError() = %v", LoadError())
 	}
 }
+
+// fakeBackend is a named gonum for the Provide tests.
+type fakeBackend struct {
+	Gonum
+	name string
+}
+
+func (f fakeBackend) Name() string { return f.name }
+
+func TestProvide(t *testing.T) {
+	prevBackend, prevErr := Current(), selectErr
+	t.Cleanup(func() {
+		Use(prevBackend)
+		selectErr = prevErr
+		providedMu.Lock()
+		delete(provided, "fake-ok")
+		delete(provided, "fake-broken")
+		delete(provided, "fake-other")
+		providedMu.Unlock()
+	})
+
+	t.Setenv(EnvBLAS, "fake-ok")
+	Provide("fake-other", func() (Backend, error) { t.Fatal("opened a backend GRAO_BLAS does not name"); return nil, nil })
+	Provide("fake-ok", func() (Backend, error) { return fakeBackend{name: "fake-ok"}, nil })
+	if Current().Name() != "fake-ok" || LoadError() != nil {
+		t.Fatalf("after Provide with GRAO_BLAS=fake-ok: current %q, LoadError %v", Current().Name(), LoadError())
+	}
+
+	t.Setenv(EnvBLAS, "FAKE-broken")
+	Provide("fake-broken", func() (Backend, error) { return nil, errors.New("no device") })
+	if err := LoadError(); err == nil || !strings.Contains(err.Error(), "no device") || !strings.Contains(err.Error(), EnvBLAS) {
+		t.Fatalf("LoadError = %v, want the open error naming %s", err, EnvBLAS)
+	}
+	if !strings.Contains(Current().Info(), "no device") {
+		t.Errorf("fallback Info %q does not say why", Current().Info())
+	}
+
+	for _, name := range []string{"fake-ok", "gonum", "openblas", "auto", ""} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Provide(%q) did not panic", name)
+				}
+			}()
+			Provide(name, func() (Backend, error) { return nil, nil })
+		}()
+	}
+}

@@ -1,4 +1,4 @@
-package kernels
+package ops_test
 
 import (
 	"fmt"
@@ -11,12 +11,15 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/grao-lab/grao/kernels"
+	"github.com/grao-lab/grao/kernels/ops"
 )
 
 // countingBackend proves that gorgonia's products really reach Current()
 // (a test comparing results alone would pass if the adapter were ignored).
 type countingBackend struct {
-	Backend
+	kernels.Backend
 	calls atomic.Int64
 }
 
@@ -111,9 +114,9 @@ func TestUseInGorgonia(t *testing.T) {
 				want := mulGraph(t, tc.dt, x, w, v, m, k, n)
 
 				counter := &countingBackend{Backend: be.Backend}
-				old := Use(counter)
-				defer Use(old)
-				UseInGorgonia()
+				old := kernels.Use(counter)
+				defer kernels.Use(old)
+				ops.UseInGorgonia()
 				got := mulGraph(t, tc.dt, x, w, v, m, k, n)
 				gorgonia.Use(gonum.Implementation{})
 
@@ -157,8 +160,8 @@ func TestGorgoniaBLASGemv(t *testing.T) {
 			incX, incY int
 		}{{"N unit", blas.NoTrans, 1, 1}, {"T unit", blas.Trans, 1, 1}, {"C unit", blas.ConjTrans, 1, 1}, {"N strided", blas.NoTrans, 2, 3}, {"T strided", blas.Trans, 2, 1}} {
 			t.Run(be.label+"/"+tc.name, func(t *testing.T) {
-				old := Use(be.Backend)
-				defer Use(old)
+				old := kernels.Use(be.Backend)
+				defer kernels.Use(old)
 				lenX, lenY := n, m
 				if tc.tA != blas.NoTrans {
 					lenX, lenY = m, n
@@ -175,8 +178,8 @@ func TestGorgoniaBLASGemv(t *testing.T) {
 				gonum.Implementation{}.Dgemv(tc.tA, m, n, 0.5, a, lda, x, tc.incX, -2, want, tc.incY)
 				gonum.Implementation{}.Sgemv(tc.tA, m, n, 0.5, f32(a), lda, f32(x), tc.incX, -2, want32, tc.incY)
 				got, got32 := append([]float64(nil), y...), f32(y)
-				GorgoniaBLAS{}.Dgemv(tc.tA, m, n, 0.5, a, lda, x, tc.incX, -2, got, tc.incY)
-				GorgoniaBLAS{}.Sgemv(tc.tA, m, n, 0.5, f32(a), lda, f32(x), tc.incX, -2, got32, tc.incY)
+				ops.GorgoniaBLAS{}.Dgemv(tc.tA, m, n, 0.5, a, lda, x, tc.incX, -2, got, tc.incY)
+				ops.GorgoniaBLAS{}.Sgemv(tc.tA, m, n, 0.5, f32(a), lda, f32(x), tc.incX, -2, got32, tc.incY)
 				for i := range want {
 					if math.Abs(got[i]-want[i]) > 1e-12 {
 						t.Errorf("Dgemv y[%d] = %v, want %v", i, got[i], want[i])
@@ -193,7 +196,7 @@ func TestGorgoniaBLASGemv(t *testing.T) {
 // ExampleUseInGorgonia routes a gorgonia matrix product through the
 // selected backend (OpenBLAS when present).
 func ExampleUseInGorgonia() {
-	UseInGorgonia()
+	ops.UseInGorgonia()
 	defer gorgonia.Use(gonum.Implementation{})
 
 	g := gorgonia.NewGraph()
@@ -209,4 +212,24 @@ func ExampleUseInGorgonia() {
 	}
 	fmt.Println(c.Value().Data())
 	// Output: [4 5 10 11]
+}
+
+// testBackends lists the backends available in this process: gonum, and
+// OpenBLAS when it loads (whatever GRAO_BLAS says).
+func testBackends(t testing.TB) []struct {
+	label string
+	kernels.Backend
+} {
+	t.Helper()
+	type tb = struct {
+		label string
+		kernels.Backend
+	}
+	bs := []tb{{"gonum", kernels.Gonum{}}}
+	if ob, err := kernels.OpenBLAS(); err == nil {
+		bs = append(bs, tb{"openblas", ob})
+	} else {
+		t.Logf("OpenBLAS not tested: %v", err)
+	}
+	return bs
 }

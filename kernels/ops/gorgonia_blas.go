@@ -1,17 +1,19 @@
-package kernels
+package ops
 
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/grao-lab/grao/kernels"
 )
 
 // GorgoniaBLAS adapts the current backend to the BLAS interface gorgonia and
 // gorgonia.org/tensor dispatch to. It embeds gonum's implementation for the
 // routines that do not matter for speed and overrides the level-3 products
 // (and the unit-stride level-2 ones, expressed as GEMMs) so that they go
-// through Gemm, hence through Current() at call time (a later Use() takes
+// through kernels.Gemm, hence through kernels.Current() at call time (a later Use() takes
 // effect without calling UseInGorgonia again) and through Gemm's split of
 // large products over the cores (the backends run single-threaded).
 type GorgoniaBLAS struct{ gonum.Implementation }
@@ -37,11 +39,11 @@ func trans(t blas.Transpose) bool {
 }
 
 func (GorgoniaBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	Gemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	kernels.Gemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func (GorgoniaBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	Gemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	kernels.Gemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Sgemv computes y = alpha·op(A)·x + beta·y with A stored m×n. With unit
@@ -53,9 +55,9 @@ func (g GorgoniaBLAS) Sgemv(tA blas.Transpose, m, n int, alpha float32, a []floa
 		return
 	}
 	if trans(tA) {
-		Gemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
+		kernels.Gemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
 	} else {
-		Gemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
+		kernels.Gemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
 	}
 }
 
@@ -66,8 +68,8 @@ func (g GorgoniaBLAS) Dgemv(tA blas.Transpose, m, n int, alpha float64, a []floa
 		return
 	}
 	if trans(tA) {
-		Gemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
+		kernels.Gemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
 	} else {
-		Gemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
+		kernels.Gemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
 	}
 }
