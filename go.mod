@@ -22,6 +22,7 @@ require (
 	github.com/chewxy/hm v1.0.0
 	github.com/google/renameio/v2 v2.0.2
 	golang.org/x/sys v0.50.0
+	gorgonia.org/cu v0.9.6
 	gorgonia.org/tensor v0.9.23
 )
 
@@ -52,7 +53,6 @@ require (
 	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
-	gorgonia.org/cu v0.9.6 // indirect
 	gorgonia.org/dawson v1.2.0 // indirect
 	gorgonia.org/vecf32 v0.9.0 // indirect
 	gorgonia.org/vecf64 v0.9.0 // indirect
