@@ -41,7 +41,7 @@ func TestPretrainSampleScore(t *testing.T) {
 	if !(last < first-1) {
 		t.Errorf("loss %v -> %v: want a clear decrease", first, last)
 	}
-	for _, f := range []string{"model.safetensors", "config.json", "tokenizer.json"} {
+	for _, f := range []string{"model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json"} {
 		a, _ := os.ReadFile(filepath.Join(dir, "a", f))
 		b, _ := os.ReadFile(filepath.Join(dir, "b", f))
 		if len(a) == 0 || !bytes.Equal(a, b) {

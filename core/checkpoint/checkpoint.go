@@ -20,7 +20,11 @@ import (
 const (
 	WeightsFile   = "model.safetensors"
 	ConfigFile    = "config.json"
-	TokenizerFile = "tokenizer.json"
+	TokenizerFile = "tokenizer.json" // Hugging Face tokenizers format
+	// TokenizerConfigFile is what transformers' AutoTokenizer reads beside
+	// tokenizer.json (class, special tokens, model_max_length). grao does
+	// not read it.
+	TokenizerConfigFile = "tokenizer_config.json"
 )
 
 // Reserved safetensors metadata keys, written by Save itself.
@@ -83,7 +87,9 @@ func toHF(c model.Config, tok tokenizer.Spec) hfConfig {
 
 // Save writes the checkpoint p into dir (created if needed): model.safetensors
 // (F32, Hugging Face GPT-2 tensor names, LM head tied to wte so no lm_head
-// tensor), config.json (transformers.GPT2Config) and tokenizer.json.
+// tensor), config.json (transformers.GPT2Config), and tokenizer.json and
+// tokenizer_config.json (the byte tokenizer for Hugging Face's
+// AutoTokenizer; see tokenizer.HFTokenizerJSON).
 // meta is stored in the safetensors metadata; the keys "format" and
 // "tokenizer" are reserved. Each file is replaced atomically; the same
 // params and meta always give byte-identical files.
@@ -144,7 +150,10 @@ func Save(dir string, p *model.Params, meta map[string]string) error {
 	}); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := writeJSON(filepath.Join(dir, TokenizerFile), tok); err != nil {
+	if err := writeBytes(filepath.Join(dir, TokenizerFile), tokenizer.HFTokenizerJSON()); err != nil {
+		return err
+	}
+	if err := writeBytes(filepath.Join(dir, TokenizerConfigFile), tokenizer.HFTokenizerConfigJSON(c.Context)); err != nil {
 		return err
 	}
 	return writeJSON(filepath.Join(dir, ConfigFile), toHF(c, tok))
@@ -155,7 +164,10 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
-	b = append(b, '\n')
+	return writeBytes(path, append(b, '\n'))
+}
+
+func writeBytes(path string, b []byte) error {
 	if err := writeAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
@@ -289,6 +301,11 @@ func Metadata(path string) (map[string]string, error) {
 }
 
 // LoadTokenizer reads and checks tokenizer.json of the checkpoint at path.
+// Two forms are accepted, both only for the byte tokenizer: the Hugging
+// Face tokenizers file that Save writes (it must be the same JSON value as
+// tokenizer.HFTokenizerJSON; see tokenizer.CheckHFTokenizerJSON), and the
+// tokenizer.Spec that checkpoints written before it hold. A JSON object
+// with a "version" key is taken to be the former.
 func LoadTokenizer(path string) (tokenizer.Spec, error) {
 	dir, _, err := resolve(path)
 	if err != nil {
@@ -299,6 +316,12 @@ func LoadTokenizer(path string) (tokenizer.Spec, error) {
 	if err != nil {
 		return tokenizer.Spec{}, fmt.Errorf("checkpoint: %w", err)
 	}
+	if isHFTokenizer(b) {
+		if err := tokenizer.CheckHFTokenizerJSON(b); err != nil {
+			return tokenizer.Spec{}, fmt.Errorf("checkpoint: %s: %s", file, jsonErr(b, err))
+		}
+		return tokenizer.Byte{}.Spec(), nil
+	}
 	var spec tokenizer.Spec
 	if err := decodeStrict(b, &spec); err != nil {
 		return tokenizer.Spec{}, fmt.Errorf("checkpoint: %s: %s", file, jsonErr(b, err))
@@ -307,6 +330,18 @@ func LoadTokenizer(path string) (tokenizer.Spec, error) {
 		return tokenizer.Spec{}, fmt.Errorf("checkpoint: %s: %w", file, err)
 	}
 	return spec, nil
+}
+
+// isHFTokenizer reports whether tokenizer.json is a JSON object with a
+// "version" key, as every tokenizers file has and tokenizer.Spec has not.
+// It only routes: the contents are checked after.
+func isHFTokenizer(b []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil {
+		return false
+	}
+	_, ok := top["version"]
+	return ok
 }
 
 // hfConfigIn is config.json as read. Pointers tell "absent" from zero.

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/grao-lab/grao/core/model"
+	"github.com/grao-lab/grao/core/tokenizer"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -30,7 +31,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := Save(dir, p, meta); err != nil {
 				t.Fatal(err)
 			}
-			if got := dirFiles(t, dir); !slices.Equal(got, []string{ConfigFile, WeightsFile, TokenizerFile}) {
+			if got := dirFiles(t, dir); !slices.Equal(got, []string{ConfigFile, WeightsFile, TokenizerFile, TokenizerConfigFile}) {
 				t.Fatalf("files in checkpoint dir = %v (temp files left behind?)", got)
 			}
 			// Both the directory and the .safetensors path are accepted.
@@ -69,7 +70,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := Save(dir2, p, meta); err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range []string{WeightsFile, ConfigFile, TokenizerFile} {
+			for _, f := range []string{WeightsFile, ConfigFile, TokenizerFile, TokenizerConfigFile} {
 				if !bytes.Equal(readFile(t, filepath.Join(dir, f)), readFile(t, filepath.Join(dir2, f))) {
 					t.Errorf("%s differs between two saves of the same params", f)
 				}
@@ -100,7 +101,7 @@ func TestSaveOverwrites(t *testing.T) {
 	if r.LNFB.Data[3] != 42 {
 		t.Fatalf("overwritten checkpoint has %v", r.LNFB.Data[3])
 	}
-	if got := dirFiles(t, dir); len(got) != 3 {
+	if got := dirFiles(t, dir); len(got) != 4 {
 		t.Fatalf("files %v", got)
 	}
 }
@@ -306,6 +307,12 @@ func TestLoadRejectsConfig(t *testing.T) {
 		{"no value head in config", set("value_head", "false"), "", `unexpected tensor "value_head.bias" (config.json has value_head false)`},
 		{"bad tokenizer", good, `{"type":"bpe","vocab_size":259,"bos_token_id":256,"eos_token_id":257,"pad_token_id":258}`, "tokenizer: unsupported spec"},
 		{"tokenizer unknown key", good, `{"kind":"byte"}`, `tokenizer.json: json: unknown field "kind"`},
+		{"HF tokenizer with regex", good, strings.Replace(string(tokenizer.HFTokenizerJSON()), `"use_regex": false`, `"use_regex": true`, 1),
+			`tokenizer.json: tokenizer: pre_tokenizer.use_regex: got true, want false`},
+		{"HF tokenizer, other vocab", good, strings.Replace(string(tokenizer.HFTokenizerJSON()), `"a": 97,`, `"a": 98,`, 1),
+			`tokenizer.json: tokenizer: model.vocab.a: got 98, want 97`},
+		{"HF tokenizer, duplicate key", good, strings.Replace(string(tokenizer.HFTokenizerJSON()), `"padding": null,`, `"padding": null, "padding": null,`, 1),
+			`tokenizer.json: tokenizer: duplicate key "padding"`},
 	}
 	tokPath := filepath.Join(dir, TokenizerFile)
 	goodTok := readFile(t, tokPath)
@@ -332,6 +339,58 @@ func TestLoadRejectsConfig(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "nope")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing checkpoint: %v", err)
+	}
+}
+
+// TestTokenizerFiles: Save writes the Hugging Face tokenizer files, and
+// Load also accepts checkpoints written before them, whose tokenizer.json
+// is grao's Spec and which have no tokenizer_config.json (cached base
+// models).
+func TestTokenizerFiles(t *testing.T) {
+	dir, p := saveTiny(t, nil)
+	if got := readFile(t, filepath.Join(dir, TokenizerFile)); !bytes.Equal(got, tokenizer.HFTokenizerJSON()) {
+		t.Errorf("%s is not tokenizer.HFTokenizerJSON()", TokenizerFile)
+	}
+	if got := readFile(t, filepath.Join(dir, TokenizerConfigFile)); !bytes.Equal(got, tokenizer.HFTokenizerConfigJSON(p.Config.Context)) {
+		t.Errorf("%s is not tokenizer.HFTokenizerConfigJSON(%d)", TokenizerConfigFile, p.Config.Context)
+	}
+	if spec, err := LoadTokenizer(dir); err != nil || spec != (tokenizer.Byte{}).Spec() {
+		t.Fatalf("LoadTokenizer: %+v, %v", spec, err)
+	}
+
+	// As the previous Save wrote it.
+	legacy := `{
+  "type": "byte",
+  "vocab_size": 259,
+  "bos_token_id": 256,
+  "eos_token_id": 257,
+  "pad_token_id": 258
+}
+`
+	writeFile(t, filepath.Join(dir, TokenizerFile), []byte(legacy))
+	if err := os.Remove(filepath.Join(dir, TokenizerConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	if spec, err := LoadTokenizer(dir); err != nil || spec != (tokenizer.Byte{}).Spec() {
+		t.Fatalf("LoadTokenizer of a legacy tokenizer.json: %+v, %v", spec, err)
+	}
+	q, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load of a checkpoint with a legacy tokenizer.json: %v", err)
+	}
+	if !slices.Equal(q.WTE.Data, p.WTE.Data) {
+		t.Fatal("legacy checkpoint loaded different weights")
+	}
+	// Saving over it (as the experiments runner does when it copies a
+	// cached base model) brings it up to date.
+	if err := Save(dir, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, TokenizerFile)); !bytes.Equal(got, tokenizer.HFTokenizerJSON()) {
+		t.Errorf("re-saved %s is not the HF file", TokenizerFile)
+	}
+	if got := dirFiles(t, dir); !slices.Equal(got, []string{ConfigFile, WeightsFile, TokenizerFile, TokenizerConfigFile}) {
+		t.Fatalf("files after re-save: %v", got)
 	}
 }
 

@@ -4,8 +4,12 @@
 // A checkpoint is a directory holding model.safetensors (F32 tensors named
 // exactly as model.Params names them; no lm_head tensor because the head is
 // tied to transformer.wte.weight; the value head under value_head.*),
-// config.json (transformers.GPT2Config keys plus "value_head") and
-// tokenizer.json (the tokenizer.Spec; not a HF tokenizers file).
+// config.json (transformers.GPT2Config keys plus "value_head"),
+// tokenizer.json (the byte tokenizer as a Hugging Face tokenizers file,
+// tokenizer.HFTokenizerJSON) and tokenizer_config.json (what transformers'
+// AutoTokenizer reads beside it), so AutoTokenizer.from_pretrained(dir)
+// encodes text to grao's ids. Load accepts only that exact tokenizer.json,
+// or the tokenizer.Spec JSON that checkpoints written before it hold there.
 //
 // Contract: Save writes every file atomically (temp file, fsync, rename)
 // and deterministically (same params and metadata ⇒ same bytes). Load

@@ -1,7 +1,9 @@
 // Package tokenizer is grao's byte-level tokenizer: ids 0–255 are the bytes
 // of the UTF-8 text, followed by three special tokens BOS, EOS and PAD.
-// Any text round-trips exactly; no merges, no unknown token. The description
-// (Spec) is saved beside every checkpoint.
+// Any text round-trips exactly; no merges, no unknown token. Checkpoints
+// carry it as a Hugging Face tokenizers file (HFTokenizerJSON, with
+// HFTokenizerConfigJSON for transformers' AutoTokenizer) and, in the
+// safetensors metadata, as grao's own description (Spec).
 package tokenizer
 
 import (
@@ -16,8 +18,9 @@ const (
 	VocabSize = 259
 )
 
-// Spec is the tokenizer description stored with a checkpoint
-// (tokenizer.json beside config.json, and in the safetensors metadata).
+// Spec is grao's own tokenizer description, stored in a checkpoint's
+// safetensors metadata (and, in checkpoints written before tokenizer.json
+// became a Hugging Face tokenizers file, as tokenizer.json).
 type Spec struct {
 	Type      string `json:"type"` // "byte"
 	VocabSize int    `json:"vocab_size"`
