@@ -164,7 +164,11 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tblas\tkind\tbatch\ttokens/s\tms/step\tGFLOP/s\t")
 	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t\n", r.Model, r.BLAS, r.Kind, r.Batch, r.TokensPerS, r.MsPerStep, r.GFLOPs)
+		ms := "-" // sampling has no step
+		if r.Kind == "train" {
+			ms = fmt.Sprintf("%.1f", r.MsPerStep)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%s\t%.1f\t\n", r.Model, r.BLAS, r.Kind, r.Batch, r.TokensPerS, ms, r.GFLOPs)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -92,7 +92,7 @@ func (gr *Graph) build() error {
 		if h, err = ops.Linear(h, projW, projB); err != nil {
 			return err
 		}
-		if x, err = G.Add(x, h); err != nil {
+		if x, err = ops.Add(x, h); err != nil {
 			return err
 		}
 		if h, err = ops.LayerNorm(x, ln2g, ln2b, c.LNEps); err != nil {
@@ -107,7 +107,7 @@ func (gr *Graph) build() error {
 		if h, err = ops.Linear(h, fc2W, fc2B); err != nil {
 			return err
 		}
-		if x, err = G.Add(x, h); err != nil {
+		if x, err = ops.Add(x, h); err != nil {
 			return err
 		}
 	}

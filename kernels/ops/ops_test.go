@@ -223,6 +223,26 @@ func opCases() []graphCase {
 			c, err := sum(y, 12)
 			return c, []*G.Node{x}, err
 		}},
+		{"Add", func(g *G.ExprGraph, dt tensor.Dtype) (*G.Node, []*G.Node, error) {
+			r := rng(21)
+			x := input(g, dt, "x", randData(r, 3*4, 1), 3, 4)
+			h := input(g, dt, "h", randData(r, 3*4, 1), 3, 4)
+			// x feeds both Add and GELU, as the residual stream feeds a
+			// block and the skip connection: its gradient is accumulated.
+			gx, err := GELU(x)
+			if err != nil {
+				return nil, nil, err
+			}
+			y, err := Add(x, h)
+			if err != nil {
+				return nil, nil, err
+			}
+			if y, err = Add(y, gx); err != nil {
+				return nil, nil, err
+			}
+			c, err := sum(y, 22)
+			return c, []*G.Node{x, h}, err
+		}},
 		{"Attention", func(g *G.ExprGraph, dt tensor.Dtype) (*G.Node, []*G.Node, error) {
 			qkv := input(g, dt, "qkv", randData(rng(13), 2*3*18, 1.5), 2*3, 18) // b=2 t=3 d=6 h=2
 			y, err := Attention(qkv, 2, 3, 2)
