@@ -193,23 +193,31 @@ func CheckGemm[T kernels.Float](t testing.TB, got []T, want, scale []float64, ld
 
 func gemmMatchesNaive(t *testing.T, be kernels.Backend) {
 	for ci, tc := range GemmCases() {
-		// Seeded by case index, so that every backend sees the same operands.
-		rng := rand.New(rand.NewPCG(1, uint64(ci)))
-		a32, lda, b32, ldb, c32, ldc := Operands[float32](rng, tc)
-		want32, scale32 := NaiveGemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, float32(tc.Alpha), a32, lda, b32, ldb, float32(tc.Beta), c32, ldc)
-		a64, _, b64, _, c64, _ := Operands[float64](rng, tc)
-		want64, scale64 := NaiveGemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, tc.Alpha, a64, lda, b64, ldb, tc.Beta, c64, ldc)
-		t.Run("f32/"+tc.Name, func(t *testing.T) {
-			c := append([]float32(nil), c32...)
-			be.Sgemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, float32(tc.Alpha), a32, lda, b32, ldb, float32(tc.Beta), c, ldc)
-			CheckGemm(t, c, want32, scale32, ldc, tc.N, c32, Tol32)
-		})
-		t.Run("f64/"+tc.Name, func(t *testing.T) {
-			c := append([]float64(nil), c64...)
-			be.Dgemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, tc.Alpha, a64, lda, b64, ldb, tc.Beta, c, ldc)
-			CheckGemm(t, c, want64, scale64, ldc, tc.N, c64, Tol64)
-		})
+		t.Run("f32/"+tc.Name, func(t *testing.T) { runGemmCase(t, be, ci, tc, false) })
+		t.Run("f64/"+tc.Name, func(t *testing.T) { runGemmCase(t, be, ci, tc, true) })
 	}
+}
+
+// runGemmCase runs case ci of GemmCases on be in float32, or float64 when
+// f64 is set, and reports every wrong element on t.
+func runGemmCase(t testing.TB, be kernels.Backend, ci int, tc GemmCase, f64 bool) {
+	t.Helper()
+	// Seeded by case index, so that every backend sees the same operands;
+	// the float64 operands are the draws after the float32 ones.
+	rng := rand.New(rand.NewPCG(1, uint64(ci)))
+	a32, lda, b32, ldb, c32, ldc := Operands[float32](rng, tc)
+	if !f64 {
+		want, scale := NaiveGemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, float32(tc.Alpha), a32, lda, b32, ldb, float32(tc.Beta), c32, ldc)
+		c := append([]float32(nil), c32...)
+		be.Sgemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, float32(tc.Alpha), a32, lda, b32, ldb, float32(tc.Beta), c, ldc)
+		CheckGemm(t, c, want, scale, ldc, tc.N, c32, Tol32)
+		return
+	}
+	a64, _, b64, _, c64, _ := Operands[float64](rng, tc)
+	want, scale := NaiveGemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, tc.Alpha, a64, lda, b64, ldb, tc.Beta, c64, ldc)
+	c := append([]float64(nil), c64...)
+	be.Dgemm(tc.TransA, tc.TransB, tc.M, tc.N, tc.K, tc.Alpha, a64, lda, b64, ldb, tc.Beta, c, ldc)
+	CheckGemm(t, c, want, scale, ldc, tc.N, c64, Tol64)
 }
 
 // BadGemmCall is a malformed Sgemm call that every backend must refuse by
