@@ -81,11 +81,18 @@ type Trainer struct {
 	// weights (nil unless needed for RefModel or KL logging).
 	Policy, Start *model.Params
 
-	graph   *model.Graph
-	opt     *optim.AdamW
-	sampler *model.Sampler
-	scorer  *model.Scorer
-	tok     tokenizer.Byte
+	// graph is the one the current step runs: graphs holds one per
+	// sequence-length bucket (see graphFor), built on first use.
+	graph  *model.Graph
+	graphs map[int]*model.Graph
+	rows   int
+	dtype  tensor.Dtype
+	// fullContext disables the buckets (tests compare the two).
+	fullContext bool
+	opt         *optim.AdamW
+	sampler     *model.Sampler
+	scorer      *model.Scorer
+	tok         tokenizer.Byte
 
 	// state the loss op reads during graph.Run
 	batch, grad *core.Batch
@@ -132,21 +139,8 @@ func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward cor
 	if rows == 0 {
 		return nil, fmt.Errorf("trainer: %s declares no sequences to train on", alg.Name())
 	}
+	t.rows, t.dtype, t.graphs = rows, dtype, map[int]*model.Graph{}
 	var err error
-	if t.graph, err = model.NewGraph(policy, rows, policy.Config.Context, dtype); err != nil {
-		return nil, err
-	}
-	inputs := []*G.Node{t.graph.LogP}
-	if n.Value {
-		inputs = append(inputs, t.graph.Value)
-	}
-	loss, err := ops.Loss(alg.Name(), t.lossFn, inputs...)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.graph.Compile(loss); err != nil {
-		return nil, err
-	}
 	if t.opt, err = optim.NewAdamW(cfg.Optim, pretrain.OptimParams(policy)); err != nil {
 		return nil, err
 	}
@@ -154,6 +148,47 @@ func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward cor
 		t.sampler = model.NewSampler(policy, min(cfg.Prompts*n.Samples, 64))
 	}
 	return t, nil
+}
+
+// graphBuckets is the number of graph lengths a trainer may build: a step's
+// batch runs on the graph for its longest sequence rounded up to a multiple
+// of context/graphBuckets.
+const graphBuckets = 4
+
+// graphFor returns the compiled graph for batches whose longest sequence
+// has maxLen tokens. Rollouts usually stop well short of the context, and
+// the graph's cost grows with its length (attention quadratically), so a
+// step runs on the shortest bucket that holds it instead of always on the
+// full context; positions past a sequence's end are masked either way,
+// so the loss is the same. float64 graphs (gradient checks) hold copies of
+// the weights, so they always use the one full-context graph.
+func (t *Trainer) graphFor(maxLen int) (*model.Graph, error) {
+	ctxLen := t.Policy.Config.Context
+	unit := max(1, ctxLen/graphBuckets)
+	seq := min(ctxLen, (maxLen+unit-1)/unit*unit)
+	if t.dtype != G.Float32 || t.fullContext {
+		seq = ctxLen
+	}
+	if g, ok := t.graphs[seq]; ok {
+		return g, nil
+	}
+	g, err := model.NewGraph(t.Policy, t.rows, seq, t.dtype)
+	if err != nil {
+		return nil, err
+	}
+	inputs := []*G.Node{g.LogP}
+	if t.needs.Value {
+		inputs = append(inputs, g.Value)
+	}
+	loss, err := ops.Loss(t.alg.Name(), t.lossFn, inputs...)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Compile(loss); err != nil {
+		return nil, err
+	}
+	t.graphs[seq] = g
+	return g, nil
 }
 
 func b2i(b bool) int {
@@ -316,6 +351,14 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 		log.KL = &m
 	}
 	log.Timing.Score = time.Since(t0).Seconds()
+	maxLen := 0
+	for _, sq := range seqs {
+		maxLen = max(maxLen, len(sq.Tokens))
+	}
+	var err error
+	if t.graph, err = t.graphFor(maxLen); err != nil {
+		return log, err
+	}
 	spans, err := t.graph.Load(seqs)
 	if err != nil {
 		return log, err
