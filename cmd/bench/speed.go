@@ -108,12 +108,18 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	}
 	rep := speedReport{Version: versionString(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		BLASInfo: kernels.Current().Info(), Rounds: *rounds}
-	for _, name := range strings.Split(*models, ",") {
-		name = strings.TrimSpace(name)
-		mc, err := model.Preset(name)
-		if err != nil {
+	// Presets are checked before anything runs: a typo in the last one
+	// must not cost the measurement of the others.
+	names := strings.Split(*models, ",")
+	configs := make([]model.Config, len(names))
+	for i, name := range names {
+		names[i] = strings.TrimSpace(name)
+		if configs[i], err = model.Preset(names[i]); err != nil {
 			return badInput("--models: %v", err)
 		}
+	}
+	for mi, name := range names {
+		mc := configs[mi]
 		// samples[backend][row] collects one measurement per round. Rounds
 		// alternate the backends so that a slow spell of a shared machine
 		// hits all of them, and the ratios compare like with like.
