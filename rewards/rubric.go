@@ -62,7 +62,7 @@ func ArithRubric() core.Reward {
 	return &itemReward{
 		info: core.RewardInfo{Name: "rubric/arith", Version: "1", Reads: []string{"prompt", "completion", "meta"},
 			Deterministic: true, Min: 0, Max: 1},
-		fn: func(it *core.RewardItem) core.Score { return scoreAnswer(it, CheckNumbers) },
+		fn: func(it *core.RewardItem) core.Score { return scoreAnswer(it, CheckNumbers, false) },
 	}
 }
 
@@ -73,7 +73,7 @@ func HelpfulRubric() core.Reward {
 	return &itemReward{
 		info: core.RewardInfo{Name: "rubric/hh-helpful", Version: "1", Reads: []string{"prompt", "completion", "meta"},
 			Deterministic: true, Min: 0, Max: 1},
-		fn: func(it *core.RewardItem) core.Score { return scoreAnswer(it, "") },
+		fn: func(it *core.RewardItem) core.Score { return scoreAnswer(it, "", false) },
 	}
 }
 
@@ -87,7 +87,10 @@ func HarmlessRubric() core.Reward {
 	}
 }
 
-func scoreAnswer(it *core.RewardItem, check string) core.Score {
+// scoreAnswer scores an answer task's item. With partial, a relevant but
+// incorrect answer earns its partial credit (see partialCredit) in place
+// of correctness; an exact answer scores the same either way.
+func scoreAnswer(it *core.RewardItem, check string, partial bool) core.Score {
 	answer, ok := metaString(it.Meta, MetaAnswer)
 	answer = strings.TrimSpace(answer)
 	if !ok || answer == "" {
@@ -125,13 +128,23 @@ func scoreAnswer(it *core.RewardItem, check string) core.Score {
 	default:
 		return notApplicable(fmt.Sprintf("meta.%s = %q (want %q or %q)", MetaCheck, check, CheckNumbers, CheckWord))
 	}
+	credit := b2f(correct)
+	if partial && relevant && !correct {
+		var ok bool
+		if credit, ok = partialCredit(it, check, answer, c); !ok {
+			return notApplicable("meta." + MetaPartial + " is not one of " + strings.Join(partialModes, ", "))
+		}
+	}
 	conc := 0.0
-	if correct {
+	if credit > 0 {
 		conc = concision(len(c), len(answer))
 	}
-	v := wCorrect*b2f(correct) + wRelevant*b2f(relevant) + wConcise*conc
-	return core.Score{Value: v, Applicable: true,
-		Info: fmt.Sprintf("correct=%t relevant=%t concision=%.2f", correct, relevant, conc)}
+	v := wCorrect*credit + wRelevant*b2f(relevant) + wConcise*conc*credit
+	info := fmt.Sprintf("correct=%t relevant=%t concision=%.2f", correct, relevant, conc)
+	if partial {
+		info += fmt.Sprintf(" credit=%.3f", credit)
+	}
+	return core.Score{Value: v, Applicable: true, Info: info}
 }
 
 // inferCheck treats an answer made only of numbers as CheckNumbers.

@@ -21,6 +21,10 @@ type Params struct {
 	Group string `json:"group"`
 	// Eps is added to σ in the advantage.
 	Eps float64 `json:"eps"`
+	// StdFloor is the least σ divided by (see grpo.Params.StdFloor): with
+	// continuous rewards, a group that differs only by rounding must not
+	// get unit advantages.
+	StdFloor float64 `json:"std_floor"`
 	// RefReward is R(y, y), the judge's value for a tie (0 for rewards in
 	// {−1, 0, +1}; e.g. 0.5 for a judge scoring in [0, 1]).
 	RefReward float64 `json:"ref_reward"`
@@ -35,7 +39,7 @@ type Params struct {
 // DefaultParams returns the paper's defaults (β = 0.5, λ = 0.6, G = 8) with
 // group "samples+reference" and ε = 1e-6.
 func DefaultParams() Params {
-	return Params{Beta: 0.5, Lambda: 0.6, Group: GroupSamplesReference, Eps: 1e-6, G: 8}
+	return Params{Beta: 0.5, Lambda: 0.6, Group: GroupSamplesReference, Eps: 1e-6, StdFloor: 0.05, G: 8}
 }
 
 // Validate checks the parameters and names the first bad key.
@@ -51,6 +55,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("grao: ref_reward = %v is not finite", p.RefReward)
 	case !(p.Eps >= 0) || math.IsInf(p.Eps, 0):
 		return fmt.Errorf("grao: eps = %v, want ≥ 0", p.Eps)
+	case !(p.StdFloor >= 0) || math.IsInf(p.StdFloor, 0):
+		return fmt.Errorf("grao: std_floor = %v, want a finite value ≥ 0", p.StdFloor)
 	}
 	return nil
 }
@@ -101,8 +107,10 @@ type Result struct {
 
 // Advantages returns Eq. 4's advantages of one prompt's samples and of its
 // reference answer, whose reward R(y, y) is refReward (0 for {−1, 0, +1}
-// judges), and whether the group had zero variance (then all are exactly 0).
-func Advantages(rewards []float64, refReward float64, group string, eps float64) (samples []float64, ref float64, zeroVar bool, err error) {
+// judges), and whether the group had zero variance (then all are exactly 0,
+// Â_y included: in "samples" mode an all-equal group of samples gives no
+// imitation signal at all). σ is floored at floor before eps is added.
+func Advantages(rewards []float64, refReward float64, group string, eps, floor float64) (samples []float64, ref float64, zeroVar bool, err error) {
 	if len(rewards) == 0 {
 		return nil, 0, false, fmt.Errorf("grao: no rewards")
 	}
@@ -134,7 +142,7 @@ func Advantages(rewards []float64, refReward float64, group string, eps float64)
 	for _, r := range set {
 		ss += (r - mu) * (r - mu)
 	}
-	den := math.Sqrt(ss/n) + eps // population std, Eq. 4
+	den := math.Max(math.Sqrt(ss/n), floor) + eps // population std, Eq. 4
 	for i, r := range rewards {
 		samples[i] = (r - mu) / den
 	}
@@ -166,7 +174,7 @@ func Loss(in Input, p Params) (Result, error) {
 		if pr.RefReward != nil {
 			refReward = *pr.RefReward
 		}
-		adv, ay, zv, err := Advantages(pr.Rewards, refReward, p.Group, p.Eps)
+		adv, ay, zv, err := Advantages(pr.Rewards, refReward, p.Group, p.Eps, p.StdFloor)
 		if err != nil {
 			return Result{}, fmt.Errorf("prompts[%d]: %w", k, err)
 		}

@@ -42,7 +42,7 @@ func mustLoss(t *testing.T, in grao.Input, p grao.Params) grao.Result {
 // TestCheckValue: ALGORITHMS.md, 8 samples all at −1 with y in the group.
 func TestCheckValue(t *testing.T) {
 	rewards := []float64{-1, -1, -1, -1, -1, -1, -1, -1}
-	ao, ay, zero, err := grao.Advantages(rewards, 0, grao.GroupSamplesReference, 1e-6)
+	ao, ay, zero, err := grao.Advantages(rewards, 0, grao.GroupSamplesReference, 1e-6, 0)
 	if err != nil || zero {
 		t.Fatal(err, zero)
 	}
@@ -83,7 +83,7 @@ func TestAdvantagesTable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ao, ay, zero, err := grao.Advantages(tc.rewards, tc.ref, tc.group, 0)
+			ao, ay, zero, err := grao.Advantages(tc.rewards, tc.ref, tc.group, 0, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,13 +14,16 @@
 //
 // Choices made explicit (the paper and the frameworks differ):
 //   - std estimator: "bessel" (n−1, torch.std, TRL/verl; default) or
-//     "population" (n); advantage ε added to σ (default 1e-4, TRL).
+//     "population" (n); advantage ε added to σ (default 1e-4, TRL); σ
+//     floored at std_floor (default 0.05) so continuous rewards that differ
+//     only by rounding do not get unit advantages.
 //   - scale: "group" (divide by σ_g+ε; default), "batch" (σ over the whole
 //     batch, TRL's scale_rewards="batch") or "none" (Dr. GRPO, Â = R − μ_g).
 //   - a group whose rewards are all identical gets exactly zero advantages
 //     (whatever ε is) and is counted in components["zero_std_groups"].
-//   - clipping ε_low/ε_high (default 0.2/0.2); β_KL default 0.04 as in
-//     DeepSeekMath (TRL now defaults to 0; set KLBeta = 0 for that), k3
+//   - clipping ε_low/ε_high (default 0.2/0.2); β_KL default 0 as TRL's
+//     GRPOTrainer now has it (no reference model is scored); DeepSeekMath's
+//     0.04 is the documented alternative (kl_beta = 0.04), with the k3
 //     estimator D = exp(ℓ_ref−ℓ) − (ℓ_ref−ℓ) − 1.
 //   - aggregation "seq_mean" (DeepSeekMath; default), "token_mean" (masked
 //     sum / token count in the batch, DAPO/TRL) or "constant" (masked sum /

@@ -13,6 +13,11 @@ type Params struct {
 	Std string `json:"std"`
 	// AdvEps is added to σ before dividing.
 	AdvEps float64 `json:"adv_eps"`
+	// StdFloor is the least σ divided by: a group whose rewards differ
+	// only by rounding (continuous rewards) would otherwise get unit
+	// advantages out of noise. 0.05 leaves every {−1, 0, +1} group of up
+	// to a few hundred samples untouched (their σ is ≥ 1/√G·…).
+	StdFloor float64 `json:"std_floor"`
 	// Scale is "group", "batch" or "none" (Dr. GRPO: no division by σ).
 	Scale string `json:"scale"`
 	// ClipLow and ClipHigh are ε_low and ε_high of clip(ρ, 1−ε_low, 1+ε_high).
@@ -29,12 +34,14 @@ type Params struct {
 	Iterations int `json:"iterations"`
 }
 
-// DefaultParams returns the defaults of ALGORITHMS.md (G = 8, ε = 0.2,
-// β_KL = 0.04, μ = 1) with TRL's advantage normalisation (Bessel, ε = 1e-4).
+// DefaultParams returns G = 8, ε = 0.2, μ = 1, TRL's advantage
+// normalisation (Bessel, ε = 1e-4) and TRL's current β_KL = 0 (no
+// reference model); DeepSeekMath's β_KL = 0.04 is the documented
+// alternative. σ is floored at 0.05.
 func DefaultParams() Params {
 	return Params{
-		G: 8, Std: "bessel", AdvEps: 1e-4, Scale: "group",
-		ClipLow: 0.2, ClipHigh: 0.2, KLBeta: 0.04,
+		G: 8, Std: "bessel", AdvEps: 1e-4, StdFloor: 0.05, Scale: "group",
+		ClipLow: 0.2, ClipHigh: 0.2, KLBeta: 0,
 		Aggregation: "seq_mean", Iterations: 1,
 	}
 }
@@ -76,6 +83,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("grpo: scale = %q, want \"group\", \"batch\" or \"none\"", p.Scale)
 	case p.AdvEps < 0 || math.IsNaN(p.AdvEps):
 		return fmt.Errorf("grpo: adv_eps = %v, want ≥ 0", p.AdvEps)
+	case !(p.StdFloor >= 0) || math.IsInf(p.StdFloor, 0):
+		return fmt.Errorf("grpo: std_floor = %v, want a finite value ≥ 0", p.StdFloor)
 	case p.ClipLow < 0 || p.ClipLow >= 1 || math.IsNaN(p.ClipLow):
 		return fmt.Errorf("grpo: clip_low = %v, want in [0, 1)", p.ClipLow)
 	case p.ClipHigh < 0 || math.IsNaN(p.ClipHigh):
@@ -93,9 +102,9 @@ func (p Params) Validate() error {
 // Advantages returns the group-normalised advantages of rewards, taken in
 // consecutive groups of g, and the number of groups whose rewards were all
 // identical (those get exactly 0). std is "bessel" or "population"; scale is
-// "group" (Â = (R−μ_g)/(σ_g+eps)), "batch" (σ over all rewards) or "none"
-// (Â = R−μ_g).
-func Advantages(rewards []float64, g int, std string, eps float64, scale string) ([]float64, int, error) {
+// "group" (Â = (R−μ_g)/(max(σ_g, floor)+eps)), "batch" (σ over all
+// rewards, floored the same way) or "none" (Â = R−μ_g).
+func Advantages(rewards []float64, g int, std string, eps, floor float64, scale string) ([]float64, int, error) {
 	if g < 1 || len(rewards)%g != 0 {
 		return nil, 0, fmt.Errorf("grpo: %d rewards do not split into groups of g = %d", len(rewards), g)
 	}
@@ -130,9 +139,9 @@ func Advantages(rewards []float64, g int, std string, eps float64, scale string)
 		for i, r := range grp {
 			switch scale {
 			case "group":
-				adv[start+i] = (r - mu) / (sd + eps)
+				adv[start+i] = (r - mu) / (math.Max(sd, floor) + eps)
 			case "batch":
-				adv[start+i] = (r - mu) / (batchStd + eps)
+				adv[start+i] = (r - mu) / (math.Max(batchStd, floor) + eps)
 			case "none":
 				adv[start+i] = r - mu
 			default:
@@ -201,7 +210,7 @@ func Loss(in Input, p Params) (Result, error) {
 	if err := checkInput(in, p); err != nil {
 		return Result{}, err
 	}
-	adv, zero, err := Advantages(in.Rewards, p.G, p.Std, p.AdvEps, p.Scale)
+	adv, zero, err := Advantages(in.Rewards, p.G, p.Std, p.AdvEps, p.StdFloor, p.Scale)
 	if err != nil {
 		return Result{}, err
 	}

@@ -25,7 +25,7 @@ func TestAdvantageCheckValues(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			adv, zero, err := grpo.Advantages([]float64{1, 0, 0, 1}, 4, tc.std, tc.eps, tc.scale)
+			adv, zero, err := grpo.Advantages([]float64{1, 0, 0, 1}, 4, tc.std, tc.eps, 0, tc.scale)
 			if err != nil || zero != 0 {
 				t.Fatal(err, zero)
 			}
@@ -56,7 +56,7 @@ func TestKLCheckValues(t *testing.T) {
 }
 
 func TestZeroVarianceGroups(t *testing.T) {
-	adv, zero, err := grpo.Advantages([]float64{1, 1, 0, 1, 0.3, 0.3}, 2, "bessel", 0, "group")
+	adv, zero, err := grpo.Advantages([]float64{1, 1, 0, 1, 0.3, 0.3}, 2, "bessel", 0, 0, "group")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,9 @@ func TestErrors(t *testing.T) {
 		{"empty", grpo.Input{}, nil, "logp is empty"},
 		{"rewards", grpo.Input{LogP: ok.LogP, Rewards: []float64{1}}, nil, "rewards has 1 entries"},
 		{"groups", ok, func(p *grpo.Params) { p.G = 3 }, "groups of g = 3"},
-		{"no ref", grpo.Input{LogP: ok.LogP, Rewards: ok.Rewards}, nil, "needs ref_logp"},
+		{"no ref", grpo.Input{LogP: ok.LogP, Rewards: ok.Rewards}, func(p *grpo.Params) { p.KLBeta = 0.04 }, "needs ref_logp"},
+		{"no ref without KL is fine", grpo.Input{LogP: ok.LogP, Rewards: ok.Rewards}, nil, ""},
+		{"std_floor", ok, func(p *grpo.Params) { p.StdFloor = -1 }, "std_floor"},
 		{"ragged old", grpo.Input{LogP: ok.LogP, OldLogP: [][]float64{{-1}, {}}, RefLogP: ok.RefLogP, Rewards: ok.Rewards}, nil, "old_logp[1] has 0 tokens"},
 		{"empty seq", grpo.Input{LogP: [][]float64{{-1}, {}}, RefLogP: ok.RefLogP, Rewards: ok.Rewards}, nil, "logp[1] is empty"},
 		{"inf", grpo.Input{LogP: [][]float64{{-1}, {math.Inf(-1)}}, RefLogP: ok.RefLogP, Rewards: ok.Rewards}, nil, "logp[1][0] = -Inf"},
@@ -264,7 +266,7 @@ func TestErrors(t *testing.T) {
 
 func ExampleAdvantages() {
 	for _, c := range []struct{ std, scale string }{{"bessel", "group"}, {"population", "group"}, {"bessel", "none"}} {
-		adv, _, _ := grpo.Advantages([]float64{1, 0, 0, 1}, 4, c.std, 1e-4, c.scale)
+		adv, _, _ := grpo.Advantages([]float64{1, 0, 0, 1}, 4, c.std, 1e-4, 0, c.scale)
 		fmt.Printf("%-10s %-5s %.6f\n", c.std, c.scale, adv)
 	}
 	// Output:

@@ -277,6 +277,7 @@ def grpo_adv(rewards, p):
     std = p.get("std", "bessel")
     eps = p.get("adv_eps", 1e-4)
     scale = p.get("scale", "group")
+    floor = p.get("std_floor", 0.05)  # σ below the floor counts as the floor
     out = []
 
     def sd(xs):
@@ -294,16 +295,16 @@ def grpo_adv(rewards, p):
         if scale == "none":
             out += [x - m for x in g]
         elif scale == "batch":
-            out += [(x - m) / (batch_sd + eps) for x in g]
+            out += [(x - m) / (max(batch_sd, floor) + eps) for x in g]
         else:
-            out += [(x - m) / (sd(g) + eps) for x in g]
+            out += [(x - m) / (max(sd(g), floor) + eps) for x in g]
     return out
 
 
 def grpo(inputs, p):
     adv = grpo_adv(inputs["rewards"], p)
     lo, hi = 1 - p.get("clip_low", 0.2), 1 + p.get("clip_high", 0.2)
-    beta = p.get("kl_beta", 0.04)
+    beta = p.get("kl_beta", 0.0)  # TRL's default; DeepSeekMath used 0.04
     agg = p.get("aggregation", "seq_mean")
     L = vars2("logp", inputs["logp"])
     old = inputs.get("old_logp")
@@ -385,6 +386,13 @@ def gen_grpo():
     fresh = {"logp": lp, "ref_logp": inputs["ref_logp"], "rewards": inputs["rewards"]}
     out.append(vec("grpo_random_no_old_logp", "grpo", {"g": 4}, fresh, grpo(fresh, {"g": 4}),
                    "old_logp absent ⇒ ρ = 1 with gradient (μ = 1)"))
+    tiny = dict(fresh, rewards=[0.001, 0.002, 0.0, 0.001, 0.3, 0.3000001, 0.3, 0.3])
+    for name, p in [("grpo_std_floor_default", {"g": 4}),
+                    ("grpo_std_floor_off", {"g": 4, "std_floor": 0}),
+                    ("grpo_std_floor_batch", {"g": 4, "scale": "batch", "std_floor": 0.5})]:
+        out.append(vec(name, "grpo", p, tiny, grpo(tiny, p),
+                       "near-equal continuous rewards: σ is floored (0.05 by default), so fp noise in a group's "
+                       "rewards is not blown up into unit advantages"))
     out.append(vec("grpo_error_bessel_g1", "grpo", {"g": 1}, fresh, {"error": "bessel"},
                    "Bessel std of a group of 1 is undefined"))
     out.append(vec("grpo_error_constant_no_max_len", "grpo", {"g": 4, "aggregation": "constant"},
@@ -393,12 +401,12 @@ def gen_grpo():
 
 
 # ---------------------------------------------------------------- GRAO
-def grao_adv(rewards, group, eps, ref_reward=0.0):
+def grao_adv(rewards, group, eps, ref_reward=0.0, floor=0.05):
     s = list(rewards) + ([ref_reward] if group == "samples+reference" else [])
     if all(x == s[0] for x in s):  # documented rule: σ = 0 ⇒ all advantages 0 (Â_y too)
         return [0.0] * len(rewards), 0.0
     mu = sum(s) / len(s)
-    sd = math.sqrt(sum((x - mu) ** 2 for x in s) / len(s))  # population
+    sd = max(math.sqrt(sum((x - mu) ** 2 for x in s) / len(s)), floor)  # population, floored
     return [(r - mu) / (sd + eps) for r in rewards], (ref_reward - mu) / (sd + eps)
 
 
@@ -410,7 +418,7 @@ def grao(inputs, p):
     comps = {"exploration": D(0), "imitation": D(0), "regulariser": D(0)}
     P = len(inputs["prompts"])
     for k, pr in enumerate(inputs["prompts"]):
-        ao, ay = grao_adv(pr["rewards"], group, eps, p.get("ref_reward", 0.0))
+        ao, ay = grao_adv(pr["rewards"], group, eps, p.get("ref_reward", 0.0), p.get("std_floor", 0.05))
         advs.append({"samples": ao, "reference": ay})
         y = [var(("ref", k, t), x) for t, x in enumerate(pr["reference"])]
         jy = mean(y)
@@ -470,6 +478,11 @@ def gen_grao():
                     ("grao_random_no_regulariser", {"no_regulariser": True, "group": "samples"})]:
         out.append(vec(name, "grao", p, inputs, grao(inputs, p),
                        "4 prompts × 4 samples, incl. an all-equal group; Eq. 3 by autodiff"))
+    tiny = {"prompts": [dict(prompts[0], rewards=[0.001, 0.002, 0.0, 0.001])]}
+    for name, p in [("grao_std_floor_default", {}), ("grao_std_floor_off", {"std_floor": 0}),
+                    ("grao_std_floor_samples", {"group": "samples", "std_floor": 0.2})]:
+        out.append(vec(name, "grao", p, tiny, grao(tiny, p),
+                       "near-equal continuous rewards: σ is floored (0.05 by default) before dividing"))
     bad = {"prompts": [{"samples": [[-1.0]], "reference": [-1.0], "rewards": [1.0, 0.0]}]}
     out.append(vec("grao_error_rewards_mismatch", "grao", {}, bad, {"error": "prompts[0].rewards"},
                    "rewards and samples differ in number"))

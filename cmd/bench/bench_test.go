@@ -97,8 +97,10 @@ steps = 30
 [train]
 steps = 3
 prompts = 2
+max_new_tokens = 16
 [eval]
 prompts = 8
+max_new_tokens = 16
 [[algorithm]]
 name = "sft"
 [[algorithm]]

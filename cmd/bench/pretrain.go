@@ -36,6 +36,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed for initialisation and data order")
 	out := fs.String("out", "", "output checkpoint directory (required)")
 	every := fs.Int("log-every", 10, "print the loss every N steps")
+	pack := fs.Bool("pack", true, "--task: pack several corpus documents into each sequence")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -66,6 +67,9 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 		src = pretrain.Docs(docs)
+		if *pack {
+			src = pretrain.Packed(docs)
+		}
 	} else if src, err = readTrainingText(*data); err != nil {
 		return usageError{err}
 	}

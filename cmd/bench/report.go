@@ -2,19 +2,23 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/google/renameio/v2"
-	"github.com/grao-lab/grao/plots"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/grao-lab/grao/experiments/report"
+	"github.com/grao-lab/grao/plots"
 )
+
+func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
 
 func init() {
 	register(command{
@@ -120,10 +124,33 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 			return badInput("report: --%s %q: not in %s (metrics: %s)", name, v, path, strings.Join(res.Metrics(), ", "))
 		}
 	}
+	notes, sw, err := studyOptionsSweep(filepath.Dir(path), res, nil, &opts)
+	if err != nil {
+		return err
+	}
+	// A sweep directory's own [report] settings apply unless a flag says
+	// otherwise.
+	if sw != nil {
+		sw.Resolve()
+		rs := sw.Report
+		if !set["target"] && rs.Target != "" && containsFold(res.Algorithms(), rs.Target) {
+			opts.Target = rs.Target
+		}
+		if !set["baseline"] && len(rs.Baselines) > 0 && len(opts.Baselines) == 0 {
+			opts.Baselines = rs.Baselines
+		}
+		if !set["metric"] && rs.Metric != "" {
+			opts.Metric = rs.Metric
+		}
+		if !set["metrics"] && len(rs.Metrics) > 0 && sw.Report.Metrics != nil {
+			opts.Metrics = rs.Metrics
+		}
+	}
 	rep, err := report.Build(res, opts)
 	if err != nil {
 		return badInput("report: %v", err)
 	}
+	rep.Notes = append(rep.Notes, notes...)
 	var buf bytes.Buffer
 	if err := rep.Render(&buf, f); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -53,7 +54,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	sw.Resolve()
-	trials, err := sw.Expand()
+	// With [select], the main trials are known only after selection:
+	// the plan lists the selection trials, then the main trials with the
+	// grid's defaults standing in for the values still to be chosen.
+	trials, err := sw.SelectionTrials()
+	if err != nil {
+		return usageError{err}
+	}
+	main, err := sw.Expand()
 	if err != nil {
 		return usageError{err}
 	}
@@ -64,16 +72,26 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return err
 		}
-		if err := sweep.WritePlan(filepath.Join(*out, "plan.json"), sw, trials); err != nil {
+		if err := sweep.WritePlan(filepath.Join(*out, "plan.json"), sw, append(trials, main...)); err != nil {
 			return err
 		}
 		for _, tr := range trials {
+			fmt.Fprintf(stdout, "%s\t%s\tseed %d\tselect on dev: %s\n", tr.ID, tr.Label, tr.Seed, formatVarying(tr.Selected))
+		}
+		if len(trials) > 0 {
+			fmt.Fprintf(stdout, "then %d main trials with the chosen values (IDs once selection.json exists)\n", len(main))
+			return nil
+		}
+		for _, tr := range main {
 			fmt.Fprintf(stdout, "%s\t%s\tseed %d\t%s\n", tr.ID, tr.Label, tr.Seed, formatVarying(tr.Varying))
 		}
 		return nil
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *workers == 0 {
+		*workers = sw.Workers // the sweep's own setting, unless --workers overrides it
+	}
 	opts := runner.Options{SweepPath: path, Out: *out, Workers: *workers, Resume: *resume, Log: stderr,
 		Terminal: isTerminal(stderr)}
 	if *only != "" {
@@ -83,9 +101,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if w <= 0 {
 		w = runner.DefaultWorkers()
 	}
-	fmt.Fprintf(stderr, "sweep %s: %d trials, %d at a time, into %s (BLAS: %s)\n", sw.Name, len(trials), w, *out, kernels.Current().Name())
+	if len(trials) > 0 {
+		fmt.Fprintf(stderr, "sweep %s: %d selection trials on the dev split, then %d main trials, %d at a time, into %s (BLAS: %s)\n",
+			sw.Name, len(trials), len(main), w, *out, kernels.Current().Name())
+	} else {
+		fmt.Fprintf(stderr, "sweep %s: %d trials, %d at a time, into %s (BLAS: %s)\n", sw.Name, len(main), w, *out, kernels.Current().Name())
+	}
 	start := time.Now()
-	sum, err := runner.Run(ctx, sw, trials, opts)
+	sum, err := runner.RunSweep(ctx, sw, opts)
 	if errors.Is(err, runner.ErrExists) {
 		return usageError{err}
 	}
@@ -97,7 +120,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if sum.Interrupted > 0 || errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted: run `bench run %s --out %s --resume` to finish", path, *out)
 	}
-	if perr := printReport(stdout, sum.Results, sw); perr != nil {
+	if perr := printReport(stdout, *out, sum.Results, sw); perr != nil {
 		fmt.Fprintf(stderr, "report: %v\n", perr)
 	}
 	if sum.Failed > 0 {
@@ -107,7 +130,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 }
 
 // printReport renders the sweep's configured report as Markdown.
-func printReport(w io.Writer, results string, sw *sweep.Sweep) error {
+func printReport(w io.Writer, dir, results string, sw *sweep.Sweep) error {
 	res, err := report.ReadFile(results)
 	if err != nil {
 		return err
@@ -122,10 +145,15 @@ func printReport(w io.Writer, results string, sw *sweep.Sweep) error {
 	}
 	opts.Baselines = rs.Baselines
 	opts.Metrics = rs.Metrics
+	notes, err := studyOptions(dir, res, sw, &opts)
+	if err != nil {
+		return err
+	}
 	rep, err := report.Build(res, opts)
 	if err != nil {
 		return err
 	}
+	rep.Notes = append(rep.Notes, notes...)
 	return rep.Render(w, report.Markdown)
 }
 
@@ -134,6 +162,7 @@ func formatVarying(v map[string]string) string {
 	for k, val := range v {
 		parts = append(parts, k+"="+val)
 	}
+	sort.Strings(parts)
 	return strings.Join(parts, " ")
 }
 

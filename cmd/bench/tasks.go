@@ -31,6 +31,7 @@ const tasksUsage = `usage:
   bench tasks show NAME [--n 5] [--split train|eval|corpus] [--seed S]
   bench tasks export NAME --out F.jsonl [--split train|eval] [--seed S]
   bench tasks judge NAME [--split eval|train] [--seed S] [--margin M] [--json]
+  bench tasks calibrate NAME --checkpoint DIR [--band LO,HI | --all-levels] [--json] (see bench tasks calibrate -h)
 NAME is a built-in task (see bench tasks list) or a JSONL dataset path.`
 
 func runTasks(args []string, stdout, stderr io.Writer) error {
@@ -51,6 +52,8 @@ func runTasks(args []string, stdout, stderr io.Writer) error {
 		return tasksExport(args[1:], stdout, stderr)
 	case "judge":
 		return tasksJudge(args[1:], stdout, stderr)
+	case "calibrate":
+		return tasksCalibrate(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, tasksUsage)
 		return nil
@@ -100,8 +103,8 @@ func parseNamed(fs *flag.FlagSet, args []string, stderr io.Writer) (string, erro
 	return name, nil
 }
 
-func openTask(name string, tf *taskFlags) (core.Task, error) {
-	var opts []tasks.Option
+func openTask(name string, tf *taskFlags, extra ...tasks.Option) (core.Task, error) {
+	opts := extra
 	if tf.margin >= 0 {
 		opts = append(opts, tasks.WithTieMargin(tf.margin))
 	}
@@ -139,6 +142,11 @@ func splitOf(t core.Task, split string) ([]core.Example, error) {
 		return t.Train(), nil
 	case "eval":
 		return t.Eval(), nil
+	case "dev":
+		if d, ok := t.(tasks.Dever); ok && len(d.Dev()) > 0 {
+			return d.Dev(), nil
+		}
+		return nil, badInput("--split dev: task %s has no dev split", t.Name())
 	}
 	return nil, badInput("--split must be train or eval, got %q", split)
 }

@@ -179,6 +179,29 @@ func TokenLogProbs(logits []float32, ids []int, V int) []float64 {
 	return out
 }
 
+// tokenLogProbsAt is TokenLogProbs with the logits divided by temp, the
+// division done in float64 as in the definition; temp == 1 is
+// TokenLogProbs itself, so untempered scores keep their bits.
+func tokenLogProbsAt(logits []float32, ids []int, V int, temp float64) []float64 {
+	if temp == 1 {
+		return TokenLogProbs(logits, ids, V)
+	}
+	out := make([]float64, 0, max(len(ids)-1, 0))
+	for i := 0; i+1 < len(ids); i++ {
+		row := logits[i*V : (i+1)*V]
+		m := math.Inf(-1)
+		for _, z := range row {
+			m = math.Max(m, float64(z)/temp)
+		}
+		var s float64
+		for _, z := range row {
+			s += math.Exp(float64(z)/temp - m)
+		}
+		out = append(out, float64(row[ids[i+1]])/temp-m-math.Log(s))
+	}
+	return out
+}
+
 // Scorer computes per-token log-probs of sequences with the inference path
 // (no graph, no gradients), reusing its buffers across calls; for frozen
 // reference policies and evaluation. Not safe for concurrent use.
@@ -188,7 +211,21 @@ type Scorer struct{ st *state }
 func NewScorer(p *Params) *Scorer { return &Scorer{st: newState(p, 1)} }
 
 // LogProbs returns log π(Tokens[i] | Tokens[:i]) for i ≥ s.Start.
-func (sc *Scorer) LogProbs(s Sequence) ([]float64, error) {
+func (sc *Scorer) LogProbs(s Sequence) ([]float64, error) { return sc.logProbs(s, 1) }
+
+// LogProbsAt is LogProbs under the distribution a sampler at the given
+// temperature draws from: log softmax(logits/temperature)[Tokens[i]] for
+// i ≥ s.Start, over the whole vocabulary (no top-k/top-p renormalisation),
+// as Graph.LogP of NewGraphAt computes it. temperature must be positive and
+// finite; at 1 the result is LogProbs's, bit for bit.
+func (sc *Scorer) LogProbsAt(s Sequence, temperature float64) ([]float64, error) {
+	if err := checkTemperature(temperature); err != nil {
+		return nil, err
+	}
+	return sc.logProbs(s, temperature)
+}
+
+func (sc *Scorer) logProbs(s Sequence, temp float64) ([]float64, error) {
 	if s.Start < 1 || s.Start > len(s.Tokens) {
 		return nil, fmt.Errorf("model: start %d outside [1,%d]", s.Start, len(s.Tokens))
 	}
@@ -204,7 +241,7 @@ func (sc *Scorer) LogProbs(s Sequence) ([]float64, error) {
 		return []float64{}, nil
 	}
 	lg := sc.st.logitsOf(sc.st.act.x[(s.Start-1)*d:(n-1)*d], rows)
-	return TokenLogProbs(lg[:rows*V], s.Tokens[s.Start-1:], V), nil
+	return tokenLogProbsAt(lg[:rows*V], s.Tokens[s.Start-1:], V, temp), nil
 }
 
 // Value returns the value head at the last position of ids (a sequence

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -19,11 +20,14 @@ import (
 type Graph struct {
 	Params     *Params
 	Batch, Seq int
+	// Temperature is the sampling temperature LogP is computed at, fixed
+	// when the graph is built: 1 for NewGraph.
+	Temperature float64
 
 	g            *G.ExprGraph
 	ids, targets *ops.Index
 	// LogP[r*Seq+i] = log π(token at position i+1 of row r | positions ≤ i),
-	// 0 where the target is not scored.
+	// 0 where the target is not scored; π is softmax(logits/Temperature).
 	LogP *G.Node
 	// Value[r*Seq+i] is the value head at position i (nil without a head).
 	Value   *G.Node
@@ -36,11 +40,24 @@ type Graph struct {
 // NewGraph builds the forward graph. dtype is G.Float32 for training
 // (weights shared with p) or G.Float64 for gradient checks (weights copied).
 func NewGraph(p *Params, batch, seq int, dtype tensor.Dtype) (*Graph, error) {
+	return NewGraphAt(p, batch, seq, dtype, 1)
+}
+
+// NewGraphAt is NewGraph with LogP at a sampling temperature:
+// LogP = log_softmax(logits/temperature)[target] (ops.LogProbsAt), the
+// log-probs of the distribution that rollouts sampled at that temperature
+// were drawn from (before any top-k/top-p truncation), as TRL and verl
+// score them. Gradients flow through the division. The value head is not
+// affected. temperature must be positive and finite; 1 is NewGraph exactly.
+func NewGraphAt(p *Params, batch, seq int, dtype tensor.Dtype, temperature float64) (*Graph, error) {
 	c := p.Config
 	if batch <= 0 || seq <= 0 || seq > c.Context {
 		return nil, fmt.Errorf("model: graph shape %d×%d invalid for context %d", batch, seq, c.Context)
 	}
-	gr := &Graph{Params: p, Batch: batch, Seq: seq, g: G.NewGraph(),
+	if err := checkTemperature(temperature); err != nil {
+		return nil, err
+	}
+	gr := &Graph{Params: p, Batch: batch, Seq: seq, Temperature: temperature, g: G.NewGraph(),
 		ids: &ops.Index{IDs: make([]int, batch*seq)}, targets: &ops.Index{IDs: make([]int, batch*seq)}}
 	for _, t := range p.All() {
 		var back *tensor.Dense
@@ -119,7 +136,7 @@ func (gr *Graph) build() error {
 	if err != nil {
 		return err
 	}
-	if gr.LogP, err = ops.LogProbs(logits, gr.targets); err != nil {
+	if gr.LogP, err = ops.LogProbsAt(logits, gr.targets, gr.Temperature); err != nil {
 		return err
 	}
 	if c.ValueHead {
@@ -265,6 +282,15 @@ func (gr *Graph) Float64Weights() (weights, grads [][]float64, err error) {
 		grads = append(grads, gv.Data().([]float64))
 	}
 	return weights, grads, nil
+}
+
+// checkTemperature accepts the temperatures log-probs can be taken at:
+// greedy decoding (0) has no distribution to score against.
+func checkTemperature(temperature float64) error {
+	if !(temperature > 0) || math.IsInf(temperature, 1) {
+		return fmt.Errorf("model: log-prob temperature must be positive and finite, got %g", temperature)
+	}
+	return nil
 }
 
 func scalar(v G.Value) float64 {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -153,13 +154,20 @@ func compileSum(t *testing.T, gr *Graph, rng *rand.Rand) {
 }
 
 // Full-model finite-difference check in float64: every weight tensor,
-// several entries each, value head included.
+// several entries each, value head included, with LogP untempered and at a
+// sampling temperature.
 func TestModelGradientFiniteDifference(t *testing.T) {
+	for _, temp := range []float64{1, 0.7} {
+		t.Run(fmt.Sprintf("T=%g", temp), func(t *testing.T) { modelGradientFD(t, temp) })
+	}
+}
+
+func modelGradientFD(t *testing.T, temp float64) {
 	c := testConfig()
 	c.ValueHead = true
 	p := perturbed(t, c, 3)
 	rng := rand.New(rand.NewPCG(3, 4))
-	gr, err := NewGraph(p, 2, 8, G.Float64)
+	gr, err := NewGraphAt(p, 2, 8, G.Float64, temp)
 	if err != nil {
 		t.Fatal(err)
 	}

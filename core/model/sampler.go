@@ -26,6 +26,14 @@ type SampleConfig struct {
 	// Seed makes sampling deterministic. Row r of a call draws from its own
 	// stream (Seed, r), so a row's result does not depend on the others.
 	Seed uint64 `toml:"seed" json:"seed"`
+	// TemperedLogProbs records Completion.LogProbs under the tempered
+	// distribution, log softmax(logits/Temperature), as TRL and verl do,
+	// so they match a Graph from NewGraphAt and Scorer.LogProbsAt at the
+	// same temperature. They stay log-probs over the whole vocabulary, not
+	// renormalised over the top-k/top-p set the token was drawn from. At
+	// Temperature 0 (greedy) there is no tempered distribution and they
+	// stay untempered. The tokens drawn do not depend on this field.
+	TemperedLogProbs bool `toml:"tempered_logprobs,omitempty" json:"tempered_logprobs,omitempty"`
 }
 
 // Validate names the first bad field.
@@ -48,8 +56,10 @@ type Completion struct {
 	// Tokens are the generated ids, ending with EOS when Stopped.
 	Tokens []int
 	// LogProbs[i] = log π(Tokens[i] | prompt, Tokens[:i]) under the model's
-	// untempered, untruncated distribution: the quantity the training
-	// graph computes, so it can serve as behaviour log-probs.
+	// untruncated distribution, untempered unless SampleConfig's
+	// TemperedLogProbs: the quantity the training graph (NewGraph, or
+	// NewGraphAt at the sampling temperature) computes, so it can serve as
+	// behaviour log-probs.
 	LogProbs []float32
 	// Stopped is true when generation ended at EOS (false: length limit).
 	Stopped bool
@@ -218,7 +228,8 @@ func (s *Sampler) attendRows(l int, rows []*rowState, active []int) {
 }
 
 // choose draws a token from logits under cfg and returns it with its
-// log-probability under the plain (T=1, untruncated) softmax.
+// log-probability under the untruncated softmax: plain (T=1), or at
+// cfg.Temperature with cfg.TemperedLogProbs.
 func (s *Sampler) choose(logits []float32, cfg SampleConfig, rng *rand.Rand) (int, float32) {
 	V := len(logits)
 	maxv := math.Inf(-1)
@@ -280,6 +291,13 @@ func (s *Sampler) choose(logits []float32, cfg SampleConfig, rng *rand.Rand) (in
 			tok = id
 			break
 		}
+	}
+	if cfg.TemperedLogProbs && cfg.Temperature != 1 {
+		// z is the tempered partition function relative to maxv, so the
+		// tempered log-prob costs no second pass over the vocabulary. At
+		// T = 1 the plain formula below is the same quantity, and keeps
+		// its bits.
+		return tok, float32((float64(logits[tok])-maxv)*inv - math.Log(z))
 	}
 	return tok, float32(float64(logits[tok]) - lse)
 }

@@ -78,6 +78,34 @@ func (d Docs) Next(rng *rand.Rand, n, seq int) [][]int {
 	return out
 }
 
+// Packed are short documents packed into full sequences: each sequence is
+// random documents, each [BOS] + bytes + [EOS], back to back until the
+// next would not fit (a document longer than seq contributes a random
+// window on its own). With documents of about half the context, a step
+// sees twice the text of Docs for the same compute; later documents in a
+// sequence can attend to earlier ones, as in GPT-2's own training.
+type Packed []string
+
+// Next implements Data.
+func (d Packed) Next(rng *rand.Rand, n, seq int) [][]int {
+	out := make([][]int, n)
+	for i := range out {
+		var row []int
+		for {
+			doc := Docs{d[rng.IntN(len(d))]}.Next(rng, 1, seq)[0]
+			if len(row) > 0 && len(row)+len(doc) > seq {
+				break
+			}
+			row = append(row, doc...)
+			if len(row) >= seq {
+				break
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
 // Stream is one long text; each sequence is BOS plus a random window.
 type Stream string
 

@@ -70,13 +70,40 @@ func (s Spec) Check() error {
 	return nil
 }
 
-// PromptIDs is BOS followed by the prompt's bytes. A prompt longer than
-// half the context keeps its end (which holds "Assistant:"), so that a
-// completion always has room.
-func PromptIDs(prompt string, context int) []int {
-	ids := append([]int{BOS}, Byte{}.Encode(prompt)...)
-	if limit := context / 2; len(ids) > limit {
-		ids = append([]int{BOS}, ids[len(ids)-limit+1:]...)
+// PromptIDs is BOS followed by the prompt's bytes, whatever its length.
+func PromptIDs(prompt string) []int {
+	return append([]int{BOS}, Byte{}.Encode(prompt)...)
+}
+
+// FitPrompt is PromptIDs for a prompt that must leave room for maxNew
+// generated tokens in a context of context tokens: a longer prompt is an
+// error (never cut silently; see TruncatePrompt for an explicit policy).
+func FitPrompt(prompt string, context, maxNew int) ([]int, error) {
+	ids := PromptIDs(prompt)
+	if room := context - maxNew; len(ids) > room {
+		return nil, &TooLongError{Tokens: len(ids), Room: room, Context: context, MaxNew: maxNew}
 	}
-	return ids
+	return ids, nil
+}
+
+// TruncatePrompt is the explicit "left" truncation policy: a prompt that
+// does not leave maxNew tokens of room keeps BOS and its last tokens
+// (which hold "Assistant:"). It reports whether it cut anything.
+func TruncatePrompt(prompt string, context, maxNew int) ([]int, bool) {
+	ids := PromptIDs(prompt)
+	room := max(context-maxNew, 2)
+	if len(ids) <= room {
+		return ids, false
+	}
+	return append([]int{BOS}, ids[len(ids)-room+1:]...), true
+}
+
+// TooLongError is a prompt that does not fit its context.
+type TooLongError struct {
+	Tokens, Room, Context, MaxNew int
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("prompt of %d tokens (with BOS) leaves no room for %d new tokens in a context of %d (at most %d prompt tokens)",
+		e.Tokens, e.MaxNew, e.Context, e.Room)
 }

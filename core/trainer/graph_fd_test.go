@@ -36,7 +36,7 @@ func (lengthReward) Score(ctx context.Context, items []core.RewardItem) ([]core.
 // the trainer feeds it (spans, reference and old log-probs, values), has the
 // gradient that central finite differences of the same loss give.
 func TestAlgorithmGradientsThroughGraph(t *testing.T) {
-	c := model.Config{VocabSize: tokenizer.VocabSize, DModel: 8, NLayer: 1, NHead: 2, Context: 24, LNEps: 1e-5}
+	c := model.Config{VocabSize: tokenizer.VocabSize, DModel: 8, NLayer: 1, NHead: 2, Context: 32, LNEps: 1e-5}
 	train := []core.Example{
 		{Prompt: "Human: 1+1=?\nAssistant:", Chosen: " 2", Rejected: " 3"},
 		{Prompt: "Human: hi\nAssistant:", Chosen: " hello", Rejected: " no"},
@@ -44,14 +44,18 @@ func TestAlgorithmGradientsThroughGraph(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		params map[string]any
+		temp   float64 // rollout temperature; ≠ 1 with tempered log-probs
 	}{
-		{"sft", nil},
-		{"dpo", nil},
-		{"dpo", map[string]any{"loss_type": "ipo"}},
-		{"grpo", map[string]any{"g": 3, "kl_beta": 0.1}},
-		{"grao", map[string]any{"g": 3}},
-		{"grao", map[string]any{"g": 3, "group": "samples"}},
-		{"ppo", map[string]any{"g": 2, "epochs": 1}},
+		{"sft", nil, 1},
+		{"dpo", nil, 1},
+		{"dpo", map[string]any{"loss_type": "ipo"}, 1},
+		{"grpo", map[string]any{"g": 3, "kl_beta": 0.1}, 1},
+		{"grpo", map[string]any{"g": 3, "kl_beta": 0.1}, 0.7},
+		{"grao", map[string]any{"g": 3}, 1},
+		{"grao", map[string]any{"g": 3}, 0.7},
+		{"grao", map[string]any{"g": 3, "group": "samples"}, 1},
+		{"ppo", map[string]any{"g": 2, "epochs": 1}, 1},
+		{"ppo", map[string]any{"g": 2, "epochs": 1}, 0.7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := model.Init(c, 3)
@@ -69,10 +73,13 @@ func TestAlgorithmGradientsThroughGraph(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := Config{Steps: 1, Prompts: 2, Optim: optim.DefaultConfig(), Seed: 1,
-				Sample: model.SampleConfig{Temperature: 1, MaxNew: 6}}
+				Sample: model.SampleConfig{Temperature: tc.temp, MaxNew: 6}, Tempered: true}
 			tr, err := newTrainer(cfg, alg, train, lengthReward{}, p, G.Float64)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if want := map[bool]float64{true: tc.temp, false: 1}[alg.Needs().Samples > 0]; tr.Temperature() != want {
+				t.Fatalf("loss temperature %v, want %v", tr.Temperature(), want)
 			}
 			if _, err := tr.prepare(context.Background(), 1); err != nil {
 				t.Fatal(err)

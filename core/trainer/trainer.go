@@ -26,6 +26,16 @@ type Config struct {
 	Sample  model.SampleConfig `toml:"sample"`
 	Optim   optim.Config       `toml:"optim"`
 	Seed    uint64             `toml:"seed"`
+	// Truncate is the explicit left-truncation policy for prompts that
+	// leave fewer than Sample.MaxNew tokens of room (and for references
+	// that overflow the context). Without it such an example is an error:
+	// the sweep rejects it at validation.
+	Truncate bool `toml:"truncate"`
+	// Tempered computes the log-probs of sampled batches (current,
+	// behaviour and reference) at the rollout temperature, log softmax(z/T),
+	// as TRL and verl do; offline algorithms, and greedy rollouts, are
+	// unaffected.
+	Tempered bool `toml:"tempered"`
 }
 
 // Validate names the first bad field.
@@ -51,12 +61,21 @@ type StepLog struct {
 	RewardMean *float64 `json:"reward_mean,omitempty"`
 	RewardStd  *float64 `json:"reward_std,omitempty"`
 	// KL is the mean per-sequence k1 estimate of KL(π_old ‖ π_start) on
-	// the samples; Entropy the mean per-token −log π_old of sampled tokens.
+	// the samples (on the first sample of each prompt when the algorithm
+	// has no reference model); Entropy the mean per-token −log π_old of
+	// sampled tokens.
 	KL         *float64 `json:"kl,omitempty"`
 	Entropy    *float64 `json:"entropy,omitempty"`
 	LengthMean *float64 `json:"length_mean,omitempty"`
-	GradNorm   float64  `json:"grad_norm"`
-	LR         float64  `json:"lr"`
+	// Shares of this step's groups whose G samples all got the same
+	// judge reward (ZeroVar: no signal for group-normalised methods), all
+	// lost to the reference, or all beat it. Measured with the task's
+	// ternary judge (SetJudge) whatever the training reward.
+	ZeroVar  *float64 `json:"zero_variance,omitempty"`
+	AllLose  *float64 `json:"all_lose,omitempty"`
+	AllWin   *float64 `json:"all_win,omitempty"`
+	GradNorm float64  `json:"grad_norm"`
+	LR       float64  `json:"lr"`
 	// Seconds spent in each phase.
 	Timing Timing `json:"timing"`
 }
@@ -77,6 +96,11 @@ type Trainer struct {
 	needs  core.Needs
 	train  []core.Example
 	reward core.Reward
+	// judge scores samples for the zero-variance diagnostics when it is
+	// not the training reward itself.
+	judge core.Reward
+	// temp is the temperature of the loss's log-probs (1: untempered).
+	temp float64
 	// Policy is trained in place; Start is a frozen copy of the initial
 	// weights (nil unless needed for RefModel or KL logging).
 	Policy, Start *model.Params
@@ -132,7 +156,11 @@ func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward cor
 	if n.Value && policy.VW == nil {
 		policy = policy.WithValueHead()
 	}
-	t := &Trainer{cfg: cfg, alg: alg, needs: n, train: train, reward: reward, Policy: policy}
+	t := &Trainer{cfg: cfg, alg: alg, needs: n, train: train, reward: reward, Policy: policy, temp: 1}
+	if cfg.Tempered && n.Samples > 0 && cfg.Sample.Temperature > 0 {
+		t.temp = cfg.Sample.Temperature
+		t.cfg.Sample.TemperedLogProbs = true
+	}
 	t.Start = policy.Clone()
 	t.scorer = model.NewScorer(t.Start)
 	rows := cfg.Prompts * (n.Samples + b2i(n.Reference) + 2*b2i(n.Pairs))
@@ -149,6 +177,14 @@ func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward cor
 	}
 	return t, nil
 }
+
+// SetJudge sets the reward the zero-variance diagnostics use (the task's
+// ternary judge); without one they use the training reward.
+func (t *Trainer) SetJudge(j core.Reward) { t.judge = j }
+
+// Temperature is the temperature of the loss's log-probs (1 when
+// untempered).
+func (t *Trainer) Temperature() float64 { return t.temp }
 
 // graphBuckets is the number of graph lengths a trainer may build: a step's
 // batch runs on the graph for its longest sequence rounded up to a multiple
@@ -172,7 +208,7 @@ func (t *Trainer) graphFor(maxLen int) (*model.Graph, error) {
 	if g, ok := t.graphs[seq]; ok {
 		return g, nil
 	}
-	g, err := model.NewGraph(t.Policy, t.rows, seq, t.dtype)
+	g, err := model.NewGraphAt(t.Policy, t.rows, seq, t.dtype, t.temp)
 	if err != nil {
 		return nil, err
 	}
@@ -251,10 +287,18 @@ func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
 			return log, fmt.Errorf("trainer: step %d: %w", step, err)
 		}
 		log.Timing.Update += time.Since(t0).Seconds()
-		if e == 0 {
-			log.Loss, log.Components = t.lastLoss.Loss, t.lastLoss.Components
+		// Diagnostics are means over the epochs: with several updates per
+		// rollout batch, epoch 0 alone sees ratios of exactly 1 and never
+		// clips, which is not what the step did.
+		log.Loss += t.lastLoss.Loss / float64(t.needs.Epochs)
+		if log.Components == nil && len(t.lastLoss.Components) > 0 {
+			log.Components = make(map[string]float64, len(t.lastLoss.Components))
 		}
-		log.GradNorm, log.LR = st.GradNorm, st.LR
+		for k, v := range t.lastLoss.Components {
+			log.Components[k] += v / float64(t.needs.Epochs)
+		}
+		log.GradNorm += st.GradNorm / float64(t.needs.Epochs)
+		log.LR = st.LR
 	}
 	return log, nil
 }
@@ -286,7 +330,10 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 	grad := &core.Batch{Groups: make([]core.Group, len(exs))}
 	prompts := make([][]int, len(exs))
 	for i, ex := range exs {
-		prompts[i] = tokenizer.PromptIDs(ex.Prompt, ctxLen)
+		var err error
+		if prompts[i], err = t.promptIDs(ex.Prompt); err != nil {
+			return log, fmt.Errorf("trainer: step %d: train prompt %q: %w", step, ex.Prompt, err)
+		}
 	}
 	// Every scored sequence gets a graph row; its Seq and gradient twin
 	// are filled once the row's span is known.
@@ -297,10 +344,15 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 		seqs = append(seqs, model.Sequence{Tokens: append(append([]int(nil), prompts[pi]...), completion...), Start: len(prompts[pi])})
 		t.slots = append(t.slots, slot{seq: s, grad: g})
 	}
+	var overflow error
 	answer := func(pi int, text string) []int {
 		ids := append(t.tok.Encode(text), tokenizer.EOS) // answers start with their space
 		if room := ctxLen - len(prompts[pi]); len(ids) > room {
-			ids = ids[:max(room, 1)] // a reference longer than the context is cut
+			if !t.cfg.Truncate && overflow == nil {
+				overflow = fmt.Errorf("trainer: step %d: answer %q of %d tokens (with EOS) does not fit after its prompt of %d in a context of %d",
+					step, text, len(ids), len(prompts[pi]), ctxLen)
+			}
+			ids = ids[:max(room, 1)]
 		}
 		return ids
 	}
@@ -324,16 +376,22 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 			add(i, g.Rejected, gg.Rejected, answer(i, ex.Rejected))
 		}
 	}
+	if overflow != nil {
+		return log, overflow
+	}
 	// Reference-policy log-probs: for the algorithm when it needs them,
-	// and for the samples always (the KL we log).
+	// and for the KL we log. The log only needs an estimate of the mean,
+	// so an algorithm without a reference model scores the first sample of
+	// each prompt, not all G (the samples of a prompt are exchangeable):
+	// scoring all of them took a third of a GRPO step.
 	t0 := time.Now()
 	var kls []float64
 	for k, sl := range t.slots {
 		isSample := k < nSamples
-		if !t.needs.RefModel && !isSample {
+		if !t.needs.RefModel && (!isSample || k%t.needs.Samples != 0) {
 			continue
 		}
-		lp, err := t.scorer.LogProbs(seqs[k])
+		lp, err := t.scorer.LogProbsAt(seqs[k], t.temp)
 		if err != nil {
 			return log, err
 		}
@@ -453,7 +511,61 @@ func (t *Trainer) rollout(ctx context.Context, rng *rand.Rand, exs []core.Exampl
 	lm, _ := meanStd(lens)
 	e := nll / (lm * float64(len(lens)))
 	log.RewardMean, log.RewardStd, log.LengthMean, log.Entropy = &m, &sd, &lm, &e
+	judged := rs
+	if t.judge != nil && t.judge != t.reward {
+		js, err := t.judge.Score(ctx, items[:len(outs)])
+		if err != nil {
+			return fmt.Errorf("trainer: judge %s: %w", t.judge.Describe().Name, err)
+		}
+		if len(js) != len(outs) {
+			return fmt.Errorf("trainer: judge %s returned %d scores for %d items", t.judge.Describe().Name, len(js), len(outs))
+		}
+		judged = make([]float64, len(js))
+		for k, sc := range js {
+			if sc.Applicable {
+				judged[k] = sc.Value
+			}
+		}
+	}
+	zv, lose, win := groupShares(judged, G)
+	log.ZeroVar, log.AllLose, log.AllWin = &zv, &lose, &win
 	return nil
+}
+
+// groupShares are the shares of consecutive groups of g rewards that are
+// all equal, all negative and all positive.
+func groupShares(rs []float64, g int) (zeroVar, allLose, allWin float64) {
+	n := len(rs) / g
+	for i := range n {
+		grp := rs[i*g : (i+1)*g]
+		same, lose, win := true, true, true
+		for _, r := range grp {
+			same = same && r == grp[0]
+			lose = lose && r < 0
+			win = win && r > 0
+		}
+		zeroVar += b2f(same)
+		allLose += b2f(lose)
+		allWin += b2f(win)
+	}
+	return zeroVar / float64(n), allLose / float64(n), allWin / float64(n)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// promptIDs tokenises a prompt under the trainer's truncation policy.
+func (t *Trainer) promptIDs(prompt string) ([]int, error) {
+	ctx, maxNew := t.Policy.Config.Context, t.cfg.Sample.MaxNew
+	if t.cfg.Truncate {
+		ids, _ := tokenizer.TruncatePrompt(prompt, ctx, maxNew)
+		return ids, nil
+	}
+	return tokenizer.FitPrompt(prompt, ctx, maxNew)
 }
 
 func meanStd(x []float64) (float64, float64) {

@@ -77,7 +77,7 @@ func meanReward(t *testing.T, p *model.Params) float64 {
 	s := model.NewSampler(p, len(exs))
 	prompts := make([][]int, len(exs))
 	for i, ex := range exs {
-		prompts[i] = tokenizer.PromptIDs(ex.Prompt, p.Config.Context)
+		prompts[i] = tokenizer.PromptIDs(ex.Prompt)
 	}
 	outs, err := s.Generate(prompts, model.SampleConfig{MaxNew: 16})
 	if err != nil {
@@ -101,7 +101,7 @@ func margin(t *testing.T, p *model.Params) (chosen, diff float64) {
 	t.Helper()
 	sc := model.NewScorer(p)
 	mean := func(prompt, ans string) float64 {
-		pr := tokenizer.PromptIDs(prompt, p.Config.Context)
+		pr := tokenizer.PromptIDs(prompt)
 		toks := append(append(append([]int(nil), pr...), tokenizer.Byte{}.Encode(ans)...), tokenizer.EOS)
 		lp, err := sc.LogProbs(model.Sequence{Tokens: toks, Start: len(pr)})
 		if err != nil {

@@ -115,6 +115,8 @@ func (r *Report) grids() []grid {
 		}
 		gs = append(gs, g)
 	}
+	gs = append(gs, r.kindGrids()...)
+	gs = append(gs, r.selectedGrid()...)
 	if len(r.Headline) > 0 {
 		tgt, m := displayName(r.TargetLabel), r.Opts.Metric
 		g := grid{
@@ -171,6 +173,7 @@ func (r *Report) grids() []grid {
 		}
 		gs = append(gs, g)
 	}
+	gs = append(gs, r.comparisonGrid()...)
 	for _, a := range r.Ablations {
 		name := displayName(a.Algorithm)
 		g := grid{
@@ -334,6 +337,7 @@ func (r *Report) csv(w io.Writer) error {
 			"mean": num(c.Target.Mean), "relative_pct": num(100 * c.Relative), "absolute": num(c.Diff),
 			"method": c.Test, "p": num(c.P), "note": c.PNote})
 	}
+	r.comparisonCSV(put)
 	for _, a := range r.Ablations {
 		for i := range a.Models {
 			for _, c := range append([]*Cell{a.Full[i]}, a.Cells[i]...) {

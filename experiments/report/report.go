@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +22,26 @@ type Options struct {
 	Test           TestMethod
 	Permutations   int    // Monte-Carlo rearrangements when exact enumeration is too large
 	Seed           uint64 // seeds every RNG (mixed with each cell's key)
+	// KindMetrics are the metrics of the per-kind tables, built from the
+	// "metric@kind" rows the runner writes (default RAS and win_tie).
+	KindMetrics []string
+	// Prompts, when set, are the per-prompt outcomes (ReadPromptData):
+	// Compare's comparisons (or the target against each baseline on
+	// Metric) are then tested per prompt and over seeds.
+	Prompts *PromptData
+	Compare []CompareSpec
+	// Selected are the hyper-parameters chosen on the dev split (shown as
+	// a table), one row per algorithm.
+	Selected []SelectedRow
+}
+
+// SelectedRow is one algorithm's hyper-parameter selection: each value
+// tried with its dev score, and the chosen one.
+type SelectedRow struct {
+	Label  string
+	Metric string
+	Tried  []string // "lr=0.0003: 0.12"
+	Chosen string
 }
 
 // DefaultOptions: target grao, headline on RAS, ablation on NAG (as the
@@ -29,6 +50,7 @@ func DefaultOptions() Options {
 	return Options{
 		Target: "grao", Metric: "RAS", AblationMetric: "NAG",
 		CI: CIBootstrap, Resamples: 10000, Test: TestT, Permutations: 20000, Seed: 1,
+		KindMetrics: []string{"RAS", "win_tie"},
 	}
 }
 
@@ -105,8 +127,21 @@ type Report struct {
 	Headline    []Headline
 	Comparisons []Comparison
 	Ablations   []Ablation
-	ModalN      int // most common seeds-per-cell, for compact cells
-	Notes       []string
+	// KindTables break metrics down by kind (and regime).
+	KindTables []KindTable
+	// PromptComparisons are the per-prompt and seed-level tests.
+	PromptComparisons []PromptComparison
+	ModalN            int // most common seeds-per-cell, for compact cells
+	Notes             []string
+}
+
+// KindTable is one task × model × metric by kind: rows kinds (regimes
+// first), columns algorithms.
+type KindTable struct {
+	Task, Model, Metric string
+	Algorithms          []string
+	Kinds               []string
+	Cells               [][]*Cell // [kind][algorithm]
 }
 
 // Canonical column order of the paper, then anything else alphabetically.
@@ -135,11 +170,17 @@ func Build(res *Results, opts Options) (*Report, error) {
 
 	labels := labelRows(res)
 	tasks, models := firstAppearance(res, func(r Row) string { return r.Task }), firstAppearance(res, func(r Row) string { return r.Model })
-	metrics := orderMetrics(res)
+	allMetrics := orderMetrics(res)
+	var metrics []string
+	for _, m := range allMetrics {
+		if !strings.Contains(m, "@") {
+			metrics = append(metrics, m)
+		}
+	}
 	if len(opts.Metrics) > 0 {
 		var sel []string
 		for _, m := range opts.Metrics {
-			name, ok := findFold(metrics, m)
+			name, ok := findFold(allMetrics, m)
 			if !ok {
 				return nil, fmt.Errorf("metric %q not in %s (have %s)", m, res.File, strings.Join(metrics, ", "))
 			}
@@ -325,8 +366,81 @@ func Build(res *Results, opts Options) (*Report, error) {
 	}
 
 	rep.buildAblations(tasks, models, infos, get)
+	rep.buildKindTables(tasks, models, cols, allMetrics, get)
+	if opts.Prompts != nil {
+		specs := opts.Compare
+		if len(specs) == 0 && target != "" && mok {
+			for _, b := range baselines {
+				specs = append(specs, CompareSpec{A: target, B: b, Metric: metricForPrompts(metric)})
+			}
+		}
+		rep.PromptComparisons = ComparePrompts(opts.Prompts, tasks, models, cols, specs, opts.Resamples, opts.Seed)
+	}
 	return rep, nil
 }
+
+// metricForPrompts maps a table metric to its per-prompt form (RAS when
+// it has none).
+func metricForPrompts(m string) string {
+	if slices.Contains(PerPromptMetrics, m) {
+		return m
+	}
+	return "RAS"
+}
+
+// buildKindTables makes a table per task × model × kind metric from the
+// "metric@group" rows, groups ordered regimes first, then as found.
+func (r *Report) buildKindTables(tasks, models, cols, metrics []string, get func(task, model, label, metric string) *Cell) {
+	for _, task := range tasks {
+		for _, model := range models {
+			for _, km := range r.Opts.KindMetrics {
+				var groups []string
+				for _, m := range metrics {
+					if base, g, ok := strings.Cut(m, "@"); ok && strings.EqualFold(base, km) && !slices.Contains(groups, g) {
+						groups = append(groups, g)
+					}
+				}
+				sort.SliceStable(groups, func(i, j int) bool { return rank(groups[i], regimeOrder) < rank(groups[j], regimeOrder) })
+				kt := KindTable{Task: task, Model: model, Metric: km}
+				used := map[string]bool{}
+				for _, g := range groups {
+					row := make([]*Cell, len(cols))
+					found := false
+					for j, l := range cols {
+						if c := get(task, model, l, km+"@"+g); c != nil {
+							row[j], found, used[l] = c, true, true
+						}
+					}
+					if found {
+						kt.Kinds = append(kt.Kinds, g)
+						kt.Cells = append(kt.Cells, row)
+					}
+				}
+				if len(kt.Kinds) == 0 {
+					continue
+				}
+				var keep []int
+				for j, l := range cols {
+					if used[l] {
+						keep = append(keep, j)
+						kt.Algorithms = append(kt.Algorithms, l)
+					}
+				}
+				for i := range kt.Cells {
+					var cs []*Cell
+					for _, j := range keep {
+						cs = append(cs, kt.Cells[i][j])
+					}
+					kt.Cells[i] = cs
+				}
+				r.KindTables = append(r.KindTables, kt)
+			}
+		}
+	}
+}
+
+// regimeOrder puts the regimes before the kinds in per-kind tables.
+var regimeOrder = []string{"explore", "imitate"}
 
 func (r *Report) note(format string, args ...any) {
 	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))

@@ -15,7 +15,6 @@ import (
 	"github.com/grao-lab/grao/core/pretrain"
 	"github.com/grao-lab/grao/experiments/evaluate"
 	"github.com/grao-lab/grao/experiments/sweep"
-	"github.com/grao-lab/grao/experiments/tasks"
 )
 
 // EnvBaseCache names an optional directory shared by all sweeps: base
@@ -41,7 +40,19 @@ type baseEntry struct {
 	err    error
 
 	outMu   sync.Mutex
-	outputs map[evaluate.Config]evaluate.Outputs
+	outputs map[outKey]evaluate.Outputs
+
+	// calibrations by file name (see cached)
+	calMu sync.Mutex
+	cal   map[string][]byte
+}
+
+// outKey identifies the starting model's outputs on one split's prefix.
+type outKey struct {
+	cfg   evaluate.Config
+	task  string // the task's identity: spec and levels
+	split string
+	n     int
 }
 
 func newBaseCache(dir string, logf func(string, ...any)) *baseCache {
@@ -53,7 +64,7 @@ func (c *baseCache) entry(key string) *baseEntry {
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	if !ok {
-		e = &baseEntry{outputs: map[evaluate.Config]evaluate.Outputs{}}
+		e = &baseEntry{outputs: map[outKey]evaluate.Outputs{}, cal: map[string][]byte{}}
 		c.entries[key] = e
 	}
 	return e
@@ -66,17 +77,20 @@ func (c *baseCache) get(ctx context.Context, tr sweep.Trial, task core.Task) (*m
 	return e.params, e.err
 }
 
-// outputs returns the base model's evaluation outputs for NAG.
-func (c *baseCache) outputs(ctx context.Context, tr sweep.Trial, task core.Task, base *model.Params, exs []core.Example, ec evaluate.Config) (evaluate.Outputs, error) {
+// outputs returns the base model's evaluation outputs for NAG. taskID
+// names the task at its levels: trials on one base may evaluate different
+// splits or levels.
+func (c *baseCache) outputs(ctx context.Context, tr sweep.Trial, taskID string, task core.Task, base *model.Params, exs []core.Example, ec evaluate.Config) (evaluate.Outputs, error) {
 	e := c.entry(tr.BaseKey())
 	e.outMu.Lock()
 	defer e.outMu.Unlock()
-	if o, ok := e.outputs[ec]; ok && len(o.Judge) == len(exs) {
+	k := outKey{ec, taskID, tr.Eval.Split, len(exs)}
+	if o, ok := e.outputs[k]; ok {
 		return o, nil
 	}
 	o, err := evaluate.Generate(ctx, base, task, exs, ec)
 	if err == nil {
-		e.outputs[ec] = o
+		e.outputs[k] = o
 	}
 	return o, err
 }
@@ -121,7 +135,11 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 	start := time.Now()
 	var lastLoss float64
 	every := max(ps.Steps/10, 1)
-	p, err := pretrain.Run(ctx, cfg, pretrain.Docs(task.Corpus()), nil, func(pr pretrain.Progress) {
+	var data pretrain.Data = pretrain.Docs(task.Corpus())
+	if ps.Pack {
+		data = pretrain.Packed(task.Corpus())
+	}
+	p, err := pretrain.Run(ctx, cfg, data, nil, func(pr pretrain.Progress) {
 		lastLoss = pr.Loss
 		if pr.Step%every == 0 {
 			c.logf("base %s: step %d/%d loss %.3f (%.0fs)", tr.BaseKey(), pr.Step, ps.Steps, pr.Loss, time.Since(start).Seconds())
@@ -162,18 +180,4 @@ func modelConfig(ms sweep.ModelSpec) (model.Config, error) {
 		c.Context = ms.Context
 	}
 	return c, c.Validate()
-}
-
-// openTask builds the trial's task (a dataset path is already absolute in
-// a resolved trial).
-func openTask(tr sweep.Trial) (core.Task, error) {
-	ts := tr.Task
-	opts := []tasks.Option{tasks.WithTieMargin(ts.TieMargin)}
-	if ts.TrainSize > 0 || ts.EvalSize > 0 {
-		opts = append(opts, tasks.WithSizes(ts.TrainSize, ts.EvalSize))
-	}
-	if ts.Digits > 0 {
-		opts = append(opts, tasks.WithDigits(ts.Digits))
-	}
-	return tasks.Open(ts.Source(), ts.DataSeed, opts...)
 }

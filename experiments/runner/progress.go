@@ -23,6 +23,8 @@ type progress struct {
 	running  map[string]time.Time
 	start    time.Time
 	lastLine int
+	// phase prefixes every line ("select: " in a selection phase).
+	phase string
 }
 
 func newProgress(w io.Writer, tty bool, total, skipped int) *progress {
@@ -34,7 +36,7 @@ func (p *progress) begin(id string) {
 	defer p.mu.Unlock()
 	p.running[id] = time.Now()
 	if !p.tty {
-		fmt.Fprintf(p.w, "start  %s\n", id)
+		fmt.Fprintf(p.w, "%sstart  %s\n", p.phase, id)
 	}
 	p.status()
 }
@@ -54,7 +56,7 @@ func (p *progress) end(id string, err error) {
 		word = "FAILED"
 	}
 	p.clear()
-	fmt.Fprintf(p.w, "%s %s (%.0fs)", word, id, el.Seconds())
+	fmt.Fprintf(p.w, "%s%s %s (%.0fs)", p.phase, word, id, el.Seconds())
 	if err != nil {
 		fmt.Fprintf(p.w, ": %v", err)
 	}
@@ -67,7 +69,7 @@ func (p *progress) log(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clear()
-	fmt.Fprintf(p.w, format+"\n", args...)
+	fmt.Fprintf(p.w, p.phase+format+"\n", args...)
 	p.status()
 }
 

@@ -6,10 +6,22 @@ import (
 
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/experiments/sweep"
+	"github.com/grao-lab/grao/experiments/tasks"
 	"github.com/grao-lab/grao/plugins"
 	"github.com/grao-lab/grao/rewards"
 	"github.com/grao-lab/grao/rewards/rm"
 )
+
+// denseReward is s(o) − s(y) under the task's partial-credit rubric: a
+// wrong answer's near misses score above its garbage, and R(y, y) = 0
+// exactly, as with the judge.
+func denseReward(task core.Task) (core.Reward, error) {
+	ds, ok := task.(tasks.DenseScorer)
+	if !ok || ds.DenseScorer() == nil {
+		return nil, fmt.Errorf("reward dense: task %s has no partial-credit rubric", task.Name())
+	}
+	return rewards.Scalar(ds.DenseScorer(), 1, 0, true)
+}
 
 // buildReward assembles the trial's training reward. The returned close
 // function stops any plugin processes.
@@ -26,6 +38,8 @@ func buildReward(tr sweep.Trial, task core.Task) (core.Reward, func(), error) {
 			return task.Judge(), nil
 		case "score":
 			return task.Scorer(), nil
+		case "dense":
+			return denseReward(task)
 		case "length":
 			return rewards.LengthPenalty(p.Target, p.PerByte, p.Max)
 		case "rm":

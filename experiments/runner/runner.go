@@ -50,22 +50,41 @@ var ErrExists = errors.New("output directory already holds a run (use --resume t
 // cores too), at least one.
 func DefaultWorkers() int { return max(1, runtime.NumCPU()/2) }
 
-// Run executes the trials of sw into opts.Out.
+// Run executes the trials of sw into opts.Out and collects results.csv.
+// A sweep with [select] goes through RunSweep, which runs its selection
+// phase first.
 func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Options) (Summary, error) {
 	sum := Summary{Total: len(trials), Results: filepath.Join(opts.Out, "results.csv")}
+	if err := start(sw, opts, trials); err != nil {
+		return sum, err
+	}
+	xerr := execute(ctx, trials, opts, &sum, "")
+	if err := Collect(opts.Out, trials); err != nil {
+		return sum, err
+	}
+	return sum, xerr
+}
+
+// start refuses to overwrite another run, then writes sweep.toml and
+// plan.json.
+func start(sw *sweep.Sweep, opts Options, trials []sweep.Trial) error {
 	if _, err := os.Stat(filepath.Join(opts.Out, "plan.json")); err == nil && !opts.Resume && len(opts.Only) == 0 {
-		return sum, fmt.Errorf("%s: %w", opts.Out, ErrExists)
+		return fmt.Errorf("%s: %w", opts.Out, ErrExists)
 	}
 	src, err := os.ReadFile(opts.SweepPath)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	if err := writeAtomic(filepath.Join(opts.Out, "sweep.toml"), src); err != nil {
-		return sum, err
+		return err
 	}
-	if err := sweep.WritePlan(filepath.Join(opts.Out, "plan.json"), sw, trials); err != nil {
-		return sum, err
-	}
+	return sweep.WritePlan(filepath.Join(opts.Out, "plan.json"), sw, trials)
+}
+
+// execute runs the trials (those opts.Only names, when set; finished ones
+// are skipped with opts.Resume) and adds to sum. phase prefixes the
+// progress lines ("select: ").
+func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summary, phase string) error {
 	todo := trials
 	if len(opts.Only) > 0 {
 		want := map[string]bool{}
@@ -76,31 +95,31 @@ func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Option
 		for _, tr := range trials {
 			if want[tr.ID] {
 				todo = append(todo, tr)
-				delete(want, tr.ID)
 			}
-		}
-		for id := range want {
-			return sum, fmt.Errorf("no trial %q in the plan", id)
 		}
 	}
 	var run []sweep.Trial
+	skipped := 0
 	for _, tr := range todo {
 		if opts.Resume && finished(opts.Out, tr.ID) {
-			sum.Skipped++
+			skipped++
 			continue
 		}
 		run = append(run, tr)
 	}
+	sum.Skipped += skipped
 	logw := opts.Log
 	if logw == nil {
 		logw = io.Discard
 	}
-	pr := newProgress(logw, opts.Terminal, len(todo), sum.Skipped)
-	if sum.Skipped > 0 {
-		pr.log("resume: %d finished trials kept, %d to run", sum.Skipped, len(run))
+	pr := newProgress(logw, opts.Terminal, len(todo), skipped)
+	pr.phase = phase
+	logf := pr.log
+	if skipped > 0 {
+		logf("resume: %d finished trials kept, %d to run", skipped, len(run))
 	}
-	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), logf: pr.log}
-	e.bases = newBaseCache(opts.Out, pr.log)
+	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), logf: logf}
+	e.bases = newBaseCache(opts.Out, logf)
 	ex := opts.Executor
 	if ex == nil {
 		w := opts.Workers
@@ -109,31 +128,24 @@ func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Option
 		}
 		ex = Local{Workers: w}
 	}
-	var (
-		mu                       sync.Mutex
-		ran, failed, interrupted int
-	)
+	var mu sync.Mutex
 	xerr := ex.Execute(ctx, run, func(ctx context.Context, tr sweep.Trial) {
 		pr.begin(tr.ID)
 		err := e.runTrial(ctx, tr)
 		mu.Lock()
-		ran++
+		sum.Ran++
 		switch {
 		case err == nil:
 		case errors.Is(err, context.Canceled):
-			interrupted++
+			sum.Interrupted++
 		default:
-			failed++
+			sum.Failed++
 		}
 		mu.Unlock()
 		pr.end(tr.ID, err)
 	})
 	pr.finish()
-	sum.Ran, sum.Failed, sum.Interrupted = ran, failed, interrupted
-	if err := Collect(opts.Out, trials); err != nil {
-		return sum, err
-	}
-	return sum, xerr
+	return xerr
 }
 
 // finished reports whether a trial's manifest says done and its eval.json

@@ -29,8 +29,10 @@ steps = 10
 [train]
 steps = 2
 prompts = 2
+max_new_tokens = 16
 [eval]
 prompts = 4
+max_new_tokens = 16
 [[algorithm]]
 name = "grpo"
 g = 2

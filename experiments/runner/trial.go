@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,7 +19,9 @@ import (
 	"github.com/grao-lab/grao/core/trainer"
 	"github.com/grao-lab/grao/experiments/evaluate"
 	"github.com/grao-lab/grao/experiments/sweep"
+	"github.com/grao-lab/grao/experiments/tasks"
 	"github.com/grao-lab/grao/kernels"
+	"github.com/grao-lab/grao/rewards"
 )
 
 // Trial status values in manifest.json.
@@ -29,8 +32,13 @@ const (
 	StatusInterrupted = "interrupted"
 )
 
+// SchemaVersion versions manifest.json and eval.json: 2 added the
+// calibration, per-prompt kinds and the start model's rewards.
+const SchemaVersion = 2
+
 // Manifest is a trial's provenance record (manifest.json).
 type Manifest struct {
+	Schema     int               `json:"schema"`
 	Trial      string            `json:"trial"`
 	Label      string            `json:"label"`
 	Algorithm  string            `json:"algorithm"`
@@ -41,16 +49,23 @@ type Manifest struct {
 	Revision   string            `json:"git_revision,omitempty"`
 	GoVersion  string            `json:"go_version"`
 	BLAS       string            `json:"blas"`
+	GOMAXPROCS int               `json:"gomaxprocs"`
 	Reward     []core.RewardInfo `json:"reward,omitempty"`
 	AlgoConfig any               `json:"algorithm_config,omitempty"`
-	Start      time.Time         `json:"start"`
-	End        *time.Time        `json:"end,omitempty"`
-	Seconds    float64           `json:"seconds,omitempty"`
+	// LossTemperature is the temperature of the loss's log-probs (1:
+	// untempered; see train.tempered_logprobs).
+	LossTemperature float64 `json:"loss_temperature,omitempty"`
+	// Calibration is the base model measured on this trial's task.
+	Calibration *Calibration `json:"calibration,omitempty"`
+	Start       time.Time    `json:"start"`
+	End         *time.Time   `json:"end,omitempty"`
+	Seconds     float64      `json:"seconds,omitempty"`
 }
 
 // EvalFile is eval.json: final metrics and the per-prompt rewards of the
 // final policy. It holds no times, so reruns are byte-identical.
 type EvalFile struct {
+	Schema    int                `json:"schema"`
 	Trial     string             `json:"trial"`
 	Task      string             `json:"task"`
 	Model     string             `json:"model"`
@@ -58,8 +73,16 @@ type EvalFile struct {
 	Seed      uint64             `json:"seed"`
 	Step      int                `json:"step"`
 	Metrics   map[string]float64 `json:"metrics"`
-	Rewards   []float64          `json:"rewards"`
-	Scores    []float64          `json:"scores"`
+	// Per prompt of the evaluated split, in order: the judge's reward of
+	// the final policy (Rewards) and of the starting model (StartRewards),
+	// the rubric score, and the prompt's kind and regime when the task
+	// has them. The report's per-prompt tests read these.
+	Rewards      []float64 `json:"rewards"`
+	StartRewards []float64 `json:"start_rewards,omitempty"`
+	Scores       []float64 `json:"scores"`
+	Kinds        []string  `json:"kinds,omitempty"`
+	Regimes      []string  `json:"regimes,omitempty"`
+	Split        string    `json:"split,omitempty"`
 }
 
 // evalLine is an evaluation record in metrics.jsonl.
@@ -83,9 +106,9 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err := os.MkdirAll(tdir, 0o755); err != nil {
 		return err
 	}
-	man := &Manifest{Trial: tr.ID, Label: tr.Label, Algorithm: tr.Algorithm, Seed: tr.Seed, BaseKey: tr.BaseKey(),
+	man := &Manifest{Schema: SchemaVersion, Trial: tr.ID, Label: tr.Label, Algorithm: tr.Algorithm, Seed: tr.Seed, BaseKey: tr.BaseKey(),
 		Status: StatusRunning, Revision: e.revision, GoVersion: runtime.Version(),
-		BLAS: kernels.Current().Name() + ": " + kernels.Current().Info(), Start: time.Now().UTC()}
+		BLAS: kernels.Current().Name() + ": " + kernels.Current().Info(), GOMAXPROCS: runtime.GOMAXPROCS(0), Start: time.Now().UTC()}
 	cfgTOML, err := sweep.EncodeTrial(tr)
 	if err != nil {
 		return err
@@ -112,14 +135,19 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		}
 	}()
 
-	task, err := openTask(tr)
+	corpusTask, err := tr.Task.Open(nil)
 	if err != nil {
 		return err
 	}
-	base, err := e.bases.get(ctx, tr, task)
+	base, err := e.bases.get(ctx, tr, corpusTask)
 	if err != nil {
 		return err
 	}
+	task, cal, err := e.bases.calibration(ctx, tr, base)
+	if err != nil {
+		return err
+	}
+	man.Calibration = cal
 	policy := base.Clone()
 	alg, err := algorithms.New(tr.Algorithm, tr.Params)
 	if err != nil {
@@ -137,20 +165,33 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	oc := optim.DefaultConfig()
 	oc.LR, oc.WeightDecay, oc.ClipNorm = tr.Train.LR, tr.Train.WeightDecay, tr.Train.ClipNorm
 	oc.Schedule = optim.Schedule{Kind: tr.Train.Schedule, Warmup: tr.Train.Warmup, Total: tr.Train.Steps}
+	truncate := tr.Task.Truncate == "left"
 	tc := trainer.Config{
-		Steps: tr.Train.Steps, Prompts: tr.Train.Prompts, Optim: oc, Seed: tr.Seed,
-		Sample: model.SampleConfig{Temperature: tr.Train.Temperature, TopK: tr.Train.TopK, TopP: tr.Train.TopP, MaxNew: tr.Train.MaxNew},
+		Steps: tr.Train.Steps, Prompts: tr.Train.Prompts, Optim: oc, Seed: tr.Seed, Truncate: truncate,
+		Tempered: tr.Train.TemperedLogProbs,
+		Sample:   model.SampleConfig{Temperature: tr.Train.Temperature, TopK: tr.Train.TopK, TopP: tr.Train.TopP, MaxNew: tr.Train.MaxNew},
 	}
 	t, err := trainer.New(tc, alg, task.Train(), reward, policy)
 	if err != nil {
 		return err
 	}
+	t.SetJudge(task.Judge())
+	man.LossTemperature = t.Temperature()
 	exs := task.Eval()
-	if n := tr.Eval.Prompts; n < len(exs) {
+	if tr.Eval.Split == "dev" {
+		d, ok := task.(tasks.Dever)
+		if !ok || len(d.Dev()) == 0 {
+			return fmt.Errorf("eval.split = \"dev\": task %s has no dev split (set task.dev_size)", task.Name())
+		}
+		exs = d.Dev()
+	}
+	if n := tr.Eval.Prompts; n > 0 && n < len(exs) {
 		exs = exs[:n]
 	}
-	ec := evaluate.Config{Temperature: tr.Eval.Temperature, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed}
-	pre, err := e.bases.outputs(ctx, tr, task, base, exs, ec)
+	groups, kinds, regimes := promptGroups(exs)
+	ec := evaluate.Config{Temperature: tr.Eval.Temperature, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed, Truncate: truncate}
+	taskID := fmt.Sprintf("%s|%v", tr.Task.Source(), cal.Levels)
+	pre, err := e.bases.outputs(ctx, tr, taskID, task, base, exs, ec)
 	if err != nil {
 		return err
 	}
@@ -205,16 +246,24 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		return err
 	}
 	final := evaluate.Metrics(last, pre)
-	kl, err := evaluate.KL(t.Policy, t.Start, exs, tr.Eval.MaxNew, tr.Eval.Seed+1)
+	if len(groups) > 1 {
+		for k, v := range evaluate.GroupMetrics(last, pre, groups) {
+			final[k] = v
+		}
+	}
+	kc := ec
+	kc.Seed = tr.Eval.Seed + 1
+	kl, err := evaluate.KL(t.Policy, t.Start, exs, kc)
 	if err != nil {
 		return err
 	}
 	final["kl"] = kl
 	if s, ok := evaluate.StepsTo90(curve); ok {
-		final["steps_to_90"] = float64(s)
+		final["steps_to_90"] = s
 	}
-	ev := EvalFile{Trial: tr.ID, Task: taskLabel(tr), Model: tr.Model.Label, Algorithm: tr.Label, Seed: tr.Seed,
-		Step: tr.Train.Steps, Metrics: final, Rewards: last.Judge, Scores: last.Scores}
+	ev := EvalFile{Schema: SchemaVersion, Trial: tr.ID, Task: taskLabel(tr), Model: tr.Model.Label, Algorithm: tr.Label, Seed: tr.Seed,
+		Step: tr.Train.Steps, Metrics: final, Rewards: last.Judge, StartRewards: pre.Judge, Scores: last.Scores,
+		Kinds: kinds, Regimes: regimes, Split: tr.Eval.Split}
 	if err := writeSamples(filepath.Join(tdir, "samples.jsonl"), exs, last, pre); err != nil {
 		return err
 	}
@@ -247,6 +296,32 @@ func writeSamples(path string, exs []core.Example, post, pre evaluate.Outputs) e
 		buf = append(append(buf, line...), '\n')
 	}
 	return writeAtomic(path, buf)
+}
+
+// promptGroups indexes the prompts by kind and by regime (for per-kind
+// metrics) and lists each prompt's kind and regime ("" when absent).
+func promptGroups(exs []core.Example) (groups map[string][]int, kinds, regimes []string) {
+	groups = map[string][]int{}
+	found := false
+	for i, ex := range exs {
+		k, _ := ex.Meta[rewards.MetaKind].(string)
+		r, _ := ex.Meta[tasks.MetaRegime].(string)
+		kinds, regimes = append(kinds, k), append(regimes, r)
+		if k != "" {
+			groups[k] = append(groups[k], i)
+			found = true
+		}
+		if r != "" {
+			groups[r] = append(groups[r], i)
+		}
+	}
+	if !found {
+		return nil, nil, nil
+	}
+	if len(groups) == 1 { // one kind: the whole split already says it
+		return nil, kinds, regimes
+	}
+	return groups, kinds, regimes
 }
 
 func taskLabel(tr sweep.Trial) string {

@@ -113,6 +113,8 @@ func (d *decoder) sweep(raw map[string]any, s *Sweep) {
 			d.algorithms(raw[k], s)
 		case "sweep":
 			d.grid(raw[k], s)
+		case "select":
+			d.selectTable(raw[k], s)
 		default:
 			f, ok := fieldByTag(v, k, true)
 			if !ok {
@@ -165,6 +167,36 @@ func (d *decoder) grid(raw any, s *Sweep) {
 		return
 	}
 	s.Grid = map[string][]any{}
+	d.gridKeys("sweep", m, s.Grid, s.grid)
+}
+
+// selectTable reads [select]: its settings (metric, seeds) and grid keys
+// in the [sweep] form.
+func (d *decoder) selectTable(raw any, s *Sweep) {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		d.fail([]string{"select"}, "want a table (metric, seeds and grid keys), got %s", describe(raw))
+		return
+	}
+	keys := map[string]any{}
+	settings := map[string]any{}
+	for k, v := range m {
+		if k == "metric" || k == "seeds" {
+			settings[k] = v
+		} else {
+			keys[k] = v
+		}
+	}
+	d.value([]string{"select"}, settings, reflect.ValueOf(&s.Select).Elem())
+	s.Select.Grid = map[string][]any{}
+	if s.selGrid == nil {
+		s.selGrid = map[string]gridKey{}
+	}
+	d.gridKeys("select", keys, s.Select.Grid, s.selGrid)
+}
+
+// gridKeys walks a table of grid keys under the top-level table top.
+func (d *decoder) gridKeys(top string, m map[string]any, out map[string][]any, where map[string]gridKey) {
 	var walk func(segs []string, m map[string]any)
 	walk = func(segs []string, m map[string]any) {
 		for _, k := range sortedKeys(m) {
@@ -184,15 +216,15 @@ func (d *decoder) grid(raw any, s *Sweep) {
 				d.errs.add(g.line, g.disp, "empty list of values")
 				continue
 			}
-			if _, dup := s.Grid[key]; dup {
+			if _, dup := out[key]; dup {
 				d.errs.add(g.line, g.disp, "grid key %q given twice", key)
 				continue
 			}
-			s.Grid[key] = vals
-			s.grid[key] = g
+			out[key] = vals
+			where[key] = g
 		}
 	}
-	walk([]string{"sweep"}, m)
+	walk([]string{top}, m)
 }
 
 // value decodes raw into v (a field of a spec struct) with strict types.

@@ -35,12 +35,12 @@ name = "grao"
 		fmt.Println(t.Label, t.Seed, t.Params["beta"], t.Varying, t.Train.EvalEvery)
 	}
 	// Output:
-	// grpo 1 <nil> map[] 5
-	// grpo 2 <nil> map[] 5
-	// grao 1 0.3 map[algorithm.grao.beta:0.3] 5
-	// grao 2 0.3 map[algorithm.grao.beta:0.3] 5
-	// grao 1 0.5 map[algorithm.grao.beta:0.5] 5
-	// grao 2 0.5 map[algorithm.grao.beta:0.5] 5
+	// grpo 1 <nil> map[] 1
+	// grpo 2 <nil> map[] 1
+	// grao 1 0.3 map[algorithm.grao.beta:0.3] 1
+	// grao 2 0.3 map[algorithm.grao.beta:0.3] 1
+	// grao 1 0.5 map[algorithm.grao.beta:0.5] 1
+	// grao 2 0.5 map[algorithm.grao.beta:0.5] 1
 }
 
 func ExampleError() {

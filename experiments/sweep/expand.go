@@ -65,6 +65,12 @@ func (s *Sweep) validate(el *errList) {
 		seeds = []uint64{0} // reported already; still check the rest
 	}
 	s.expand(el, seeds[:1], sk)
+	// Every [select] point too (on the dev split), once the rest is clean.
+	if s.HasSelection() && el.err() == nil {
+		s.expandWith(el, sk, func(a *AlgorithmSpec, _ []assignment) ([][]assignment, []uint64, bool) {
+			return s.selectPoints(a.label()), seeds[:1], true
+		})
+	}
 }
 
 // skipped names what check rejected.
@@ -174,6 +180,7 @@ func (s *Sweep) check(el *errList) (skipped, bool) {
 		}
 	}
 	s.checkReport(el, byLabel)
+	s.checkSelect(el, byLabel, sk)
 	return sk, expandable
 }
 
@@ -251,8 +258,13 @@ func trialField(t *Trial, key string) (reflect.Value, bool) {
 }
 
 func (s *Sweep) checkGridKey(el *errList, k string, byLabel map[string]*AlgorithmSpec) {
-	g := s.gridKey(k)
-	vals := s.Grid[k]
+	checkGridValues(el, s.gridKey(k), s.Grid[k], byLabel)
+}
+
+// checkGridValues checks one grid key (of [sweep] or [select]) and its
+// values; g locates it.
+func checkGridValues(el *errList, g gridKey, vals []any, byLabel map[string]*AlgorithmSpec) {
+	k := g.key
 	if len(vals) == 0 {
 		el.add(g.line, g.disp, "empty list of values")
 		return
@@ -326,18 +338,33 @@ func (s *Sweep) checkReport(el *errList, byLabel map[string]*AlgorithmSpec) {
 
 // assignment is one grid key's value in one grid point.
 type assignment struct {
-	g     gridKey
-	value any
-	param string // for algorithm.<label>.<param>: the parameter
-	many  bool   // the key has more than one value (it varies)
+	g        gridKey
+	value    any
+	param    string // for algorithm.<label>.<param>: the parameter
+	many     bool   // the key has more than one value (it varies)
+	selected bool   // a [select] key (recorded in Trial.Selected)
 }
 
 func (s *Sweep) expand(el *errList, seeds []uint64, sk skipped) []Trial {
+	return s.expandWith(el, sk, func(*AlgorithmSpec, []assignment) ([][]assignment, []uint64, bool) {
+		return [][]assignment{nil}, seeds, false
+	})
+}
+
+// extraFn gives, for an algorithm and one point of the main grid, the
+// sets of extra assignments to make trials of (one trial per set and
+// seed), the seeds to run them with, and whether they are selection
+// trials (evaluated on the dev split).
+type extraFn func(a *AlgorithmSpec, point []assignment) (extra [][]assignment, seeds []uint64, selection bool)
+
+// expandWith is the expansion of the main grid, each point completed by
+// extra assignments (selection points, or the values selection chose).
+func (s *Sweep) expandWith(el *errList, sk skipped, extraFor extraFn) []Trial {
 	base := s.raw
 	if base == nil {
 		base = s
 	}
-	c := &expander{s: s, base: base, el: el, files: map[string]fileInfo{}}
+	c := &expander{s: s, base: base, el: el, files: map[string]fileInfo{}, fits: map[fitKey]string{}}
 	var out []Trial
 	for ai := range base.Algorithms {
 		if sk.alg[ai] {
@@ -345,21 +372,9 @@ func (s *Sweep) expand(el *errList, seeds []uint64, sk skipped) []Trial {
 		}
 		a := &base.Algorithms[ai]
 		label := a.label()
-		var keys []string
-		for _, k := range sortedKeys(base.Grid) {
-			if sk.grid[k] {
-				continue
-			}
-			if rest, ok := strings.CutPrefix(k, "algorithm."); ok {
-				if l, _, _ := strings.Cut(rest, "."); l != label {
-					continue
-				}
-			}
-			keys = append(keys, k)
-		}
+		keys := applicableKeys(base.Grid, label, sk.grid)
 		// Odometer over the applicable keys; the last key changes fastest.
-		idx := make([]int, len(keys))
-		for {
+		odometer(base.Grid, keys, func(idx []int) {
 			point := make([]assignment, len(keys))
 			for i, k := range keys {
 				as := assignment{g: s.gridKey(k), value: base.Grid[k][idx[i]], many: len(base.Grid[k]) > 1}
@@ -368,25 +383,55 @@ func (s *Sweep) expand(el *errList, seeds []uint64, sk skipped) []Trial {
 				}
 				point[i] = as
 			}
-			for _, seed := range seeds {
-				if t, ok := c.trial(a, point, seed); ok {
-					out = append(out, t)
+			extra, seeds, selection := extraFor(a, point)
+			for _, ex := range extra {
+				for _, seed := range seeds {
+					if t, ok := c.trial(a, append(slices.Clone(point), ex...), seed, selection); ok {
+						out = append(out, t)
+					}
 				}
 			}
-			i := len(keys) - 1
-			for ; i >= 0; i-- {
-				idx[i]++
-				if idx[i] < len(base.Grid[keys[i]]) {
-					break
-				}
-				idx[i] = 0
-			}
-			if i < 0 {
-				break
-			}
-		}
+		})
 	}
 	return out
+}
+
+// applicableKeys are the sorted grid keys that apply to an algorithm: all
+// but other algorithms' parameters, and but those skipped.
+func applicableKeys(grid map[string][]any, label string, skip map[string]bool) []string {
+	var keys []string
+	for _, k := range sortedKeys(grid) {
+		if skip[k] {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(k, "algorithm."); ok {
+			if l, _, _ := strings.Cut(rest, "."); l != label {
+				continue
+			}
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// odometer calls f with every index combination over keys' values, the
+// last key changing fastest (once, with none, for no keys).
+func odometer(grid map[string][]any, keys []string, f func(idx []int)) {
+	idx := make([]int, len(keys))
+	for {
+		f(idx)
+		i := len(keys) - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(grid[keys[i]]) {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			return
+		}
+	}
 }
 
 type fileInfo struct {
@@ -399,6 +444,7 @@ type expander struct {
 	s, base *Sweep
 	el      *errList
 	files   map[string]fileInfo
+	fits    map[fitKey]string
 }
 
 // tctx locates the keys of one trial for its error messages: a key set by
@@ -419,7 +465,7 @@ func (c *tctx) fail(key, format string, args ...any) {
 	c.el.add(c.s.line(key), key, format, args...)
 }
 
-func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64) (Trial, bool) {
+func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64, selection bool) (Trial, bool) {
 	b := c.base
 	t := Trial{
 		Sweep:     c.s.name(),
@@ -428,17 +474,22 @@ func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64) (Tri
 		Label:     a.label(),
 		Params:    maps.Clone(a.Params),
 		Model:     b.Model,
-		Task:      b.Task,
+		Task:      cloneTask(b.Task),
 		Pretrain:  b.Pretrain,
 		Train:     b.Train,
 		Eval:      b.Eval,
 		Reward:    cloneReward(b.Reward),
+		Calibrate: b.Calibrate,
 	}
 	if t.Params == nil {
 		t.Params = map[string]any{}
 	}
 	ctx := &tctx{expander: c, a: a, grid: map[string]gridKey{}, ok: true}
 	gridSet := map[string]bool{}
+	if selection {
+		t.Eval.Split = "dev"
+		gridSet["eval.split"] = true
+	}
 	for _, as := range point {
 		if as.param != "" {
 			t.Params[as.param] = as.value
@@ -447,6 +498,12 @@ func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64) (Tri
 			assign(f, as.value, true, func([]string, string) {}) // types checked by check
 			gridSet[as.g.key] = true
 			ctx.grid[as.g.key] = as.g
+		}
+		if as.selected {
+			if t.Selected == nil {
+				t.Selected = map[string]string{}
+			}
+			t.Selected[as.g.key] = formatValue(as.value)
 		}
 		if as.many {
 			if t.Varying == nil {
@@ -462,12 +519,18 @@ func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64) (Tri
 	resolveTrain(&t.Train, ex)
 	resolveEval(&t.Eval, ex)
 	resolveReward(&t.Reward, ex)
+	resolveCalibrate(&t.Calibrate, ex)
 	ctx.validate(&t, ex)
+	ctx.validateTask(&t, ex)
 	ctx.files(&t)
 	if p, err := fullParams(t.Algorithm, t.Params); err != nil {
 		ctx.paramError(&t, err)
 	} else {
 		t.Params = p
+		if alg, err := algorithms.New(t.Algorithm, p); err == nil {
+			n := alg.Needs()
+			ctx.checkFit(&t, n.Reference || n.Pairs)
+		}
 	}
 	if !ctx.ok {
 		return Trial{}, false
@@ -523,8 +586,8 @@ func formatValue(v any) string {
 }
 
 var schedules = []string{"constant", "cosine"}
-var rewardKinds = []string{"judge", "score", "combine"}
-var partKinds = []string{"judge", "score", "length", "plugin", "rm"}
+var rewardKinds = []string{"judge", "score", "dense", "combine"}
+var partKinds = []string{"judge", "score", "dense", "length", "plugin", "rm"}
 
 // validate checks the ranges of a resolved trial. ex tells explicit keys
 // from defaults where a zero means "unset".
@@ -643,7 +706,9 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 	}
 
 	e := t.Eval
-	atLeast1("eval.prompts", e.Prompts)
+	if e.Prompts < 0 || (e.Prompts == 0 && ex("eval.prompts")) {
+		c.fail("eval.prompts", "must be ≥ 1 (omit the key for every prompt of the split), got %d", e.Prompts)
+	}
 	if e.Temperature < 0 {
 		c.fail("eval.temperature", "must be ≥ 0 (0: greedy), got %g", e.Temperature)
 	}

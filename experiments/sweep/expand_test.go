@@ -179,16 +179,19 @@ func TestResolveDefaults(t *testing.T) {
 		Name:     "my-sweep",
 		Seeds:    []uint64{1},
 		Model:    ModelSpec{Preset: "small", DModel: 128, NLayer: 2, NHead: 4, Context: 128, Label: "small"},
-		Task:     TaskSpec{Name: "hh-helpful", TieMargin: 0.05, DataSeed: 1},
-		Pretrain: PretrainSpec{Steps: 600, Batch: 32, LR: 3e-3, Warmup: 30, Seed: 1},
+		Task:     TaskSpec{Name: "hh-helpful", TieMargin: 0.05, DataSeed: 1, Truncate: "none"},
+		Pretrain: PretrainSpec{Steps: 600, Batch: 32, LR: 3e-3, Warmup: 30, Seed: 1, Pack: true},
 		Train: TrainSpec{Steps: 40, Prompts: 8, LR: 5e-4, Schedule: "constant", WeightDecay: 0.01, ClipNorm: 1,
-			Temperature: 0.7, TopP: 1, MaxNew: 48, EvalEvery: 10},
-		Eval:   EvalSpec{Prompts: 64, MaxNew: 48},
-		Reward: RewardSpec{Kind: "judge"},
-		Report: ReportSpec{Target: "grao", Baselines: []string{"sft"}, Metric: "RAS", Metrics: []string{"RAS", "NAG"}},
+			Temperature: 0.7, TopP: 1, MaxNew: 48, EvalEvery: 2, TemperedLogProbs: true},
+		Eval:      EvalSpec{MaxNew: 48, Split: "eval"},
+		Reward:    RewardSpec{Kind: "judge"},
+		Select:    SelectSpec{Metric: "reward", Seeds: []uint64{1000}},
+		Calibrate: CalibrateSpec{Prompts: 64, Samples: 16, Seed: 1},
+		Report:    ReportSpec{Target: "grao", Baselines: []string{"sft"}, Metric: "RAS", Metrics: []string{"RAS", "NAG"}},
 	}
 	got := *s
-	got.Algorithms, got.file, got.dir, got.loc, got.set, got.grid, got.raw = nil, "", "", nil, nil, nil, nil
+	got.Algorithms, got.file, got.dir, got.loc, got.set, got.grid, got.selGrid, got.raw = nil, "", "", nil, nil, nil, nil, nil
+	got.Task.Kinds, got.Task.Levels, got.Task.Band, got.Select.Grid, got.Report.Compare = nil, nil, nil, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("resolved:\n%+v\nwant:\n%+v", got, want)
 	}
@@ -212,7 +215,7 @@ func TestResolveDefaults(t *testing.T) {
 	}
 	// The trials carry the same defaults.
 	tr := mustExpand(t, s)[0]
-	if tr.Model != want.Model || tr.Task != want.Task || tr.Pretrain != want.Pretrain || tr.Train != want.Train || tr.Eval != want.Eval {
+	if tr.Model != want.Model || !reflect.DeepEqual(tr.Task, want.Task) || tr.Pretrain != want.Pretrain || tr.Train != want.Train || tr.Eval != want.Eval {
 		t.Errorf("trial sections differ from the resolved sweep: %+v", tr)
 	}
 }
@@ -235,6 +238,9 @@ name = "arith"
 weight_decay = 0
 clip_norm = 0
 temperature = 0
+max_new_tokens = 16
+[eval]
+max_new_tokens = 16
 [pretrain]
 steps = 0
 [[algorithm]]
@@ -252,7 +258,7 @@ name = "sft"
 		if tr.Train.WeightDecay != 0 || tr.Train.ClipNorm != 0 || tr.Train.Temperature != 0 || tr.Pretrain.Steps != 0 {
 			t.Errorf("%s: explicit zeros replaced by defaults: %+v %+v", tr.ID, tr.Train, tr.Pretrain)
 		}
-		if want := max(1, tr.Train.Steps/4); tr.Train.EvalEvery != want {
+		if want := max(1, tr.Train.Steps/DefaultEvalPoints); tr.Train.EvalEvery != want {
 			t.Errorf("%s: eval_every %d, want %d for %d steps", tr.ID, tr.Train.EvalEvery, want, tr.Train.Steps)
 		}
 		wantD := map[string]int{"tiny": 64, "medium": 256}[tr.Model.Preset]
@@ -349,7 +355,7 @@ func TestWritePlan(t *testing.T) {
 		t.Errorf("plan %+v", p)
 	}
 	for i, pt := range p.List {
-		if pt.ID != trials[i].ID || pt.BaseKey != trials[i].BaseKey() || pt.Seed != 1 || pt.Task != "hh-helpful" || pt.Model != "small" {
+		if pt.ID != trials[i].ID || pt.BaseKey != trials[i].BaseKey() || pt.Seed != 1 || pt.Task != "skills" || pt.Model != "small" {
 			t.Errorf("entry %d: %+v", i, pt)
 		}
 	}

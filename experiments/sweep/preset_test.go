@@ -23,16 +23,23 @@ func TestPresets(t *testing.T) {
 	}{
 		{"quickstart", 5, 1, []string{"sft", "dpo", "ppo", "grpo", "grao"}, func(t *testing.T, trials []Trial) {
 			for _, tr := range trials {
-				if tr.Task.Name != "hh-helpful" || tr.Model.Preset != "small" || tr.Pretrain.Steps != 800 ||
-					tr.Train.Steps != 80 || tr.Train.Prompts != 8 || tr.Eval.Prompts != 64 || tr.Seed != 1 {
+				if tr.Task.Name != "skills" || len(tr.Task.Kinds) != 3 || len(tr.Task.Band) != 2 || tr.Model.Preset != "small" ||
+					tr.Pretrain.Steps != 1000 || tr.Train.Steps != 60 || tr.Train.Prompts != 8 || tr.Eval.Prompts != 0 || tr.Seed != 1 {
 					t.Errorf("%s: %+v", tr.ID, tr)
 				}
-				if g, ok := tr.Params["g"]; ok && g != int64(4) {
-					t.Errorf("%s: g = %v, want 4", tr.ID, g)
+				if g, ok := tr.Params["g"]; ok && g != int64(16) {
+					t.Errorf("%s: g = %v, want 16", tr.ID, g)
 				}
 			}
-			if e := trials[2].Params["epochs"]; e != int64(2) {
-				t.Errorf("ppo epochs %v, want 2", e)
+			if e := trials[2].Params["epochs"]; e != int64(1) {
+				t.Errorf("ppo epochs %v, want 1", e)
+			}
+		}},
+		{"study", 25, 1, []string{"sft", "dpo", "ppo", "grpo", "grao"}, func(t *testing.T, trials []Trial) {
+			for _, tr := range trials {
+				if tr.Task.Name != "skills" || tr.Task.DevSize == 0 || tr.Train.Steps != 200 || tr.Eval.Split != "eval" {
+					t.Errorf("%s: %+v", tr.ID, tr)
+				}
 			}
 		}},
 		{"paper", 100, 4, []string{"sft", "dpo", "ppo", "grpo", "grao"}, func(t *testing.T, trials []Trial) {
@@ -87,6 +94,19 @@ func TestPresets(t *testing.T) {
 			trials := mustExpand(t, s)
 			if len(trials) != c.trials {
 				t.Fatalf("%d trials, want %d", len(trials), c.trials)
+			}
+			if s.HasSelection() {
+				sel, err := s.SelectionTrials()
+				if err != nil {
+					t.Fatal(err)
+				}
+				points := 1
+				for _, vals := range s.Select.Grid {
+					points *= len(vals)
+				}
+				if want := len(s.Algorithms) * points * len(s.SelectSettings().Seeds); len(sel) != want {
+					t.Errorf("%d selection trials, want %d", len(sel), want)
+				}
 			}
 			if p := NewPlan(s, trials); p.Bases != c.bases {
 				t.Errorf("%d base models, want %d", p.Bases, c.bases)

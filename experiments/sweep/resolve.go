@@ -39,7 +39,19 @@ const (
 	DefaultTopP         = 1.0
 	DefaultMaxNew       = 48
 
-	DefaultEvalPrompts = 64
+	DefaultTruncate  = "none"
+	DefaultEvalSplit = "eval"
+	// DefaultEvalPoints is the number of evaluations over training
+	// (eval_every = steps/DefaultEvalPoints), enough to interpolate
+	// steps_to_90 between points 5% of training apart.
+	DefaultEvalPoints = 20
+
+	DefaultSelectMetric = "reward"
+	DefaultSelectSeed   = 1000
+
+	DefaultCalibratePrompts = 64
+	DefaultCalibrateSamples = 16
+	DefaultCalibrateSeed    = 1
 
 	DefaultRewardKind    = "judge"
 	DefaultPartWeight    = 1.0
@@ -103,6 +115,7 @@ func resolveModel(m *ModelSpec, ex explicitFn) {
 func resolveTask(t *TaskSpec, ex explicitFn) {
 	fillUint(&t.DataSeed, DefaultDataSeed, ex("task.data_seed"))
 	fillFloat(&t.TieMargin, DefaultTieMargin, ex("task.tie_margin"))
+	fillString(&t.Truncate, DefaultTruncate, ex("task.truncate"))
 	if t.Name == "arith" {
 		fillInt(&t.Digits, DefaultDigits, ex("task.digits"))
 	}
@@ -114,6 +127,9 @@ func resolvePretrain(p *PretrainSpec, ex explicitFn) {
 	fillFloat(&p.LR, DefaultPretrainLR, ex("pretrain.lr"))
 	fillInt(&p.Warmup, DefaultPretrainWarmup, ex("pretrain.warmup"))
 	fillUint(&p.Seed, DefaultPretrainSeed, ex("pretrain.seed"))
+	if !ex("pretrain.pack") {
+		p.Pack = true
+	}
 }
 
 func resolveTrain(t *TrainSpec, ex explicitFn) {
@@ -126,12 +142,30 @@ func resolveTrain(t *TrainSpec, ex explicitFn) {
 	fillFloat(&t.Temperature, DefaultTemperature, ex("train.temperature"))
 	fillFloat(&t.TopP, DefaultTopP, ex("train.top_p"))
 	fillInt(&t.MaxNew, DefaultMaxNew, ex("train.max_new_tokens"))
-	fillInt(&t.EvalEvery, max(1, t.Steps/4), ex("train.eval_every"))
+	fillInt(&t.EvalEvery, max(1, t.Steps/DefaultEvalPoints), ex("train.eval_every"))
+	if !ex("train.tempered_logprobs") {
+		t.TemperedLogProbs = true
+	}
 }
 
+// resolveEval leaves eval.prompts at 0 ("every prompt of the split")
+// unless it is set.
 func resolveEval(e *EvalSpec, ex explicitFn) {
-	fillInt(&e.Prompts, DefaultEvalPrompts, ex("eval.prompts"))
+	fillString(&e.Split, DefaultEvalSplit, ex("eval.split"))
 	fillInt(&e.MaxNew, DefaultMaxNew, ex("eval.max_new_tokens"))
+}
+
+func resolveCalibrate(c *CalibrateSpec, ex explicitFn) {
+	fillInt(&c.Prompts, DefaultCalibratePrompts, ex("calibrate.prompts"))
+	fillInt(&c.Samples, DefaultCalibrateSamples, ex("calibrate.samples"))
+	fillUint(&c.Seed, DefaultCalibrateSeed, ex("calibrate.seed"))
+}
+
+func resolveSelect(s *SelectSpec, ex explicitFn) {
+	fillString(&s.Metric, DefaultSelectMetric, ex("select.metric"))
+	if s.Seeds == nil && !ex("select.seeds") {
+		s.Seeds = []uint64{DefaultSelectSeed}
+	}
 }
 
 func resolveReward(r *RewardSpec, ex explicitFn) {
@@ -170,6 +204,8 @@ func (s *Sweep) Resolve() {
 	resolveTrain(&s.Train, ex)
 	resolveEval(&s.Eval, ex)
 	resolveReward(&s.Reward, ex)
+	resolveCalibrate(&s.Calibrate, ex)
+	resolveSelect(&s.Select, ex)
 	for i := range s.Algorithms {
 		a := &s.Algorithms[i]
 		if a.Label == "" && !a.labelSet {
@@ -250,10 +286,21 @@ func (s *Sweep) clone() *Sweep {
 		c.Algorithms[i] = a
 	}
 	c.Grid = maps.Clone(s.Grid)
+	c.Select.Grid = maps.Clone(s.Select.Grid)
+	c.Select.Seeds = slices.Clone(s.Select.Seeds)
+	c.Task = cloneTask(s.Task)
+	c.Report.Compare = slices.Clone(s.Report.Compare)
 	c.Report.Baselines = slices.Clone(s.Report.Baselines)
 	c.Report.Metrics = slices.Clone(s.Report.Metrics)
 	c.raw = nil
 	return &c
+}
+
+func cloneTask(t TaskSpec) TaskSpec {
+	t.Kinds = slices.Clone(t.Kinds)
+	t.Levels = maps.Clone(t.Levels)
+	t.Band = slices.Clone(t.Band)
+	return t
 }
 
 func cloneReward(r RewardSpec) RewardSpec {

@@ -17,8 +17,12 @@ type Sweep struct {
 	Algorithms []AlgorithmSpec `toml:"algorithm"`
 	// Grid maps a dotted key to the values it takes, e.g.
 	// "algorithm.grao.beta" = [0.3, 0.5] or "train.lr" = [1e-4, 3e-4].
-	Grid   map[string][]any `toml:"sweep"`
-	Report ReportSpec       `toml:"report"`
+	Grid map[string][]any `toml:"sweep"`
+	// Select chooses hyper-parameters per algorithm on the dev split
+	// before the main trials run (see SelectSpec).
+	Select    SelectSpec    `toml:"select"`
+	Calibrate CalibrateSpec `toml:"calibrate"`
+	Report    ReportSpec    `toml:"report"`
 
 	// Set by Parse; a Sweep built in Go has none of them, and then every
 	// zero value means "default" and relative paths are relative to the
@@ -28,6 +32,8 @@ type Sweep struct {
 	loc  *locator
 	set  map[string]bool    // display keys written in the file
 	grid map[string]gridKey // where each grid key was written
+	// selGrid: where each [select] grid key was written.
+	selGrid map[string]gridKey
 	// raw is the sweep as written, kept by Resolve: Expand starts every
 	// trial from it, so that a grid over model.preset is not overridden by
 	// sizes Resolve filled in from the default preset.
@@ -64,6 +70,20 @@ type TaskSpec struct {
 	// DataSeed fixes the generated data and splits (default 1), so that
 	// trials with different training seeds see the same task.
 	DataSeed uint64 `toml:"data_seed"`
+	// DevSize carves a dev split of this many examples out of train's
+	// prompt space (0: none); [select] evaluates on it.
+	DevSize int `toml:"dev_size"`
+	// Truncate is the policy for prompts that leave fewer than
+	// max_new_tokens of room in the context: "none" (default: validation
+	// rejects them) or "left" (keep the end; recorded in every trial).
+	Truncate string `toml:"truncate"`
+	// The skills task only. Kinds selects its kinds (default all); Levels
+	// fixes a kind's difficulty level; Band [lo, hi] places every other
+	// kind at the level whose base pass@1 is in the band, measured on
+	// the base model before training (see [calibrate]).
+	Kinds  []string       `toml:"kinds"`
+	Levels map[string]int `toml:"levels"`
+	Band   []float64      `toml:"band"`
 
 	// Filled in by Expand for a JSONL dataset (not accepted in a sweep
 	// file): Path is the absolute path to open (Name stays as written);
@@ -90,6 +110,10 @@ type PretrainSpec struct {
 	LR     float64 `toml:"lr"`     // default 3e-3
 	Warmup int     `toml:"warmup"` // default 30
 	Seed   uint64  `toml:"seed"`   // default 1
+	// Pack fills each pre-training sequence with several corpus documents
+	// (default true): twice the text per step for documents of half the
+	// context.
+	Pack bool `toml:"pack"`
 	// Checkpoint uses an existing base model instead (a directory,
 	// relative to the sweep file; made absolute by Expand).
 	Checkpoint string `toml:"checkpoint"`
@@ -108,7 +132,12 @@ type TrainSpec struct {
 	TopK        int     `toml:"top_k"`
 	TopP        float64 `toml:"top_p"`
 	MaxNew      int     `toml:"max_new_tokens"` // default 48
-	EvalEvery   int     `toml:"eval_every"`     // default steps/4
+	EvalEvery   int     `toml:"eval_every"`     // default steps/20
+	// TemperedLogProbs computes the log-probs the loss sees (and the
+	// behaviour and reference log-probs beside them) at the rollout
+	// temperature, as TRL and verl divide logits by T (default true; only
+	// algorithms that sample are affected).
+	TemperedLogProbs bool `toml:"tempered_logprobs"`
 	// CheckpointEvery is reserved for mid-trial checkpoints and must be 0:
 	// --resume redoes an unfinished trial from its start.
 	CheckpointEvery int `toml:"checkpoint_every"`
@@ -116,23 +145,25 @@ type TrainSpec struct {
 
 // EvalSpec fixes the held-out evaluation.
 type EvalSpec struct {
-	Prompts     int     `toml:"prompts"`        // default 64 (first N of the eval split)
+	Prompts     int     `toml:"prompts"`        // default: every prompt of the split (else the first N)
+	Split       string  `toml:"split"`          // eval (default) | dev
 	Temperature float64 `toml:"temperature"`    // default 0 (greedy)
 	MaxNew      int     `toml:"max_new_tokens"` // default 48
 	Seed        uint64  `toml:"seed"`           // sampling seed when temperature > 0
 }
 
 // RewardSpec names the training reward: "judge" (the task's R ∈ {−1,0,+1},
-// default), "score" (the task's scalar rubric score), or a combination of
-// parts including external plugins.
+// default), "score" (the task's scalar rubric score), "dense" (the
+// reference-relative partial-credit score s(o) − s(y), so R(y, y) = 0),
+// or a combination of parts including external plugins.
 type RewardSpec struct {
-	Kind  string       `toml:"kind"` // judge | score | combine
+	Kind  string       `toml:"kind"` // judge | score | dense | combine
 	Parts []RewardPart `toml:"part"`
 }
 
 // RewardPart is one weighted component of a combined reward.
 type RewardPart struct {
-	Kind   string  `toml:"kind"`   // judge | score | length | plugin
+	Kind   string  `toml:"kind"`   // judge | score | dense | length | plugin | rm
 	Weight float64 `toml:"weight"` // default 1
 	// Path is the plugin executable, relative to the sweep file (or looked
 	// up in PATH when it has no slash and no such file exists); Expand
@@ -185,6 +216,50 @@ type ReportSpec struct {
 	Baselines []string `toml:"baselines"` // default: all other algorithms
 	Metric    string   `toml:"metric"`    // default RAS
 	Metrics   []string `toml:"metrics"`   // table rows (default RAS, NAG)
+	// Compare is the study's pre-registered list of comparisons: tested
+	// per prompt and over seeds, Holm-corrected over the list.
+	Compare []CompareSpec `toml:"compare"`
+}
+
+// CompareSpec is one pre-registered comparison of algorithm A with B.
+type CompareSpec struct {
+	A string `toml:"a"` // algorithm label
+	B string `toml:"b"`
+	// Metric is a per-prompt metric: RAS (strict wins), win_tie (wins or
+	// ties: correctness when the reference is correct), reward, score or
+	// NAG. Default RAS.
+	Metric string `toml:"metric"`
+	// Kinds restricts the prompts to kinds or regimes ("explore",
+	// "imitate"); empty: all prompts.
+	Kinds []string `toml:"kinds"`
+	// Predict is the registered direction: ">" (A above B), "<", or ""
+	// (no prediction; two-sided either way).
+	Predict string `toml:"predict"`
+	// Why names the mechanism behind the prediction (shown in the report).
+	Why string `toml:"why"`
+}
+
+// SelectSpec is [select]: per-algorithm hyper-parameter selection on the
+// task's dev split, before the main trials. Grid keys take the [sweep]
+// form ("train.lr" = [...], "algorithm.<label>.<param>" = [...]); every
+// algorithm runs its applicable grid points on Seeds with eval.split =
+// "dev", and the point with the best Metric (mean over seeds; the first
+// in grid order on ties) becomes that algorithm's setting in the main
+// trials. The test split is never used for selection.
+type SelectSpec struct {
+	Grid   map[string][]any `toml:"-"`
+	Metric string           `toml:"metric"` // default reward (the mean judge reward)
+	Seeds  []uint64         `toml:"seeds"`  // default [1000]
+}
+
+// CalibrateSpec fixes the per-kind calibration measured on every base
+// model (recorded in each trial's manifest) and used to place kinds in
+// task.band: Prompts train prompts per kind and level, Samples
+// completions each at the rollout temperature.
+type CalibrateSpec struct {
+	Prompts int    `toml:"prompts"` // default 64
+	Samples int    `toml:"samples"` // default 16
+	Seed    uint64 `toml:"seed"`    // sampling seed, default 1
 }
 
 // Trial is one fully resolved run: every default filled in, one algorithm,
@@ -205,6 +280,10 @@ type Trial struct {
 	Train     TrainSpec      `toml:"train"`
 	Eval      EvalSpec       `toml:"eval"`
 	Reward    RewardSpec     `toml:"reward"`
+	Calibrate CalibrateSpec  `toml:"calibrate"`
+	// Selected holds the [select] keys and the values chosen on the dev
+	// split (main trials), or the grid point tried (selection trials).
+	Selected map[string]string `toml:"selected"`
 	// Varying holds the grid keys and values of this trial (for the extra
 	// columns of results.csv), e.g. {"algorithm.grao.beta": "0.3"}.
 	Varying map[string]string `toml:"varying"`

@@ -56,6 +56,9 @@ func DecodeTrial(data []byte, file string) (Trial, error) {
 	if len(t.Varying) == 0 {
 		t.Varying = nil
 	}
+	if len(t.Selected) == 0 {
+		t.Selected = nil
+	}
 	if t.Params == nil {
 		t.Params = map[string]any{}
 	}
@@ -67,12 +70,14 @@ func DecodeTrial(data []byte, file string) (Trial, error) {
 }
 
 // ComputeID is "<label>-s<seed>-<8 hex digits>": the hex digits start the
-// SHA-256 of the canonical encoding of t without ID, Sweep, Varying and
-// Task.Path — everything that can change results, and nothing that can't
-// (which sweep or grid produced the trial, where the checkout lives).
+// SHA-256 of the canonical encoding of t without ID, Sweep, Varying,
+// Selected and Task.Path — everything that can change results, and
+// nothing that can't (which sweep, grid or selection produced the trial,
+// where the checkout lives). Selection trials evaluate on the dev split,
+// so their config, and ID, differs from every main trial's.
 func ComputeID(t Trial) string {
 	c := t
-	c.ID, c.Sweep, c.Varying, c.Task.Path = "", "", nil, ""
+	c.ID, c.Sweep, c.Varying, c.Selected, c.Task.Path = "", "", nil, nil, ""
 	b, err := EncodeTrial(c)
 	if err != nil {
 		// Only a parameter value TOML cannot represent gets here; Expand
@@ -97,6 +102,10 @@ func (t Trial) BaseKey() string {
 	}
 	b := base{Model: t.Model, Task: t.Task, Pretrain: t.Pretrain}
 	b.Model.Label, b.Task.Path, b.Task.TieMargin = "", "", 0
+	// Nor which levels the splits use, nor truncation: the corpus draws
+	// every level and avoids the eval and dev prompts of every level, so
+	// calibration can place levels on the base model itself.
+	b.Task.Levels, b.Task.Band, b.Task.Truncate = nil, nil, ""
 	var buf bytes.Buffer
 	if err := toml.NewEncoder(&buf).Encode(b); err != nil {
 		fmt.Fprintf(&buf, "%#v", b)

@@ -255,8 +255,13 @@ func FromJSONL(path string, seed uint64, evalFraction float64, opts ...Option) (
 
 func fromExamples(name string, exs []core.Example, seed uint64, evalFraction float64, c config) (*task, error) {
 	scorer := rewards.OverlapRubric()
+	var dense core.Reward
 	if t, ok := commonBuiltin(exs); ok {
-		scorer = builtins[t].scorer()
+		if t == Skills {
+			scorer, dense = rewards.AnswerRubric(), rewards.PartialAnswerRubric("")
+		} else {
+			scorer, dense = builtins[t].scorer(), denseFor(t)
+		}
 	} else {
 		for i := range exs {
 			m := make(map[string]any, len(exs[i].Meta)+2)
@@ -282,20 +287,30 @@ func fromExamples(name string, exs []core.Example, seed uint64, evalFraction flo
 	r := rand.New(rand.NewPCG(seed, streamSplit))
 	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	want := max(1, int(evalFraction*float64(len(exs))+0.5))
-	inEval := map[string]bool{}
-	n := 0
-	for _, p := range order[:len(order)-1] { // keep at least one prompt for train
-		if n >= want {
-			break
-		}
-		inEval[p] = true
-		n += len(groups[p])
+	inEval, inDev := map[string]bool{}, map[string]bool{}
+	n, rest := 0, order[:len(order)-1] // keep at least one prompt for train
+	for len(rest) > 0 && n < want {
+		inEval[rest[0]] = true
+		n += len(groups[rest[0]])
+		rest = rest[1:]
 	}
-	t := &task{name: name}
+	// The dev split takes the next whole prompt groups, so train, dev and
+	// eval never share a prompt.
+	for n = 0; len(rest) > 0 && n < c.dev; rest = rest[1:] {
+		inDev[rest[0]] = true
+		n += len(groups[rest[0]])
+	}
+	if c.dev > 0 && n < c.dev {
+		return nil, &LineError{File: name, Reason: fmt.Sprintf("only %d examples left for a dev split of %d", n, c.dev)}
+	}
+	t := &task{name: name, dense: dense}
 	for _, ex := range exs {
-		if inEval[ex.Prompt] {
+		switch {
+		case inEval[ex.Prompt]:
 			t.eval = append(t.eval, ex)
-		} else {
+		case inDev[ex.Prompt]:
+			t.dev = append(t.dev, ex)
+		default:
 			t.train = append(t.train, ex)
 		}
 	}
@@ -318,7 +333,7 @@ func commonBuiltin(exs []core.Example) (string, bool) {
 	var name string
 	for i, ex := range exs {
 		t, _ := ex.Meta[rewards.MetaTask].(string)
-		if _, ok := builtins[t]; !ok || (i > 0 && t != name) {
+		if _, ok := builtins[t]; (!ok && t != Skills) || (i > 0 && t != name) {
 			return "", false
 		}
 		name = t

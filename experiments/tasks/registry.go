@@ -39,22 +39,29 @@ var builtins = map[string]spec{
 
 // Names lists the built-in tasks.
 func Names() []string {
-	out := make([]string, 0, len(builtins))
+	out := make([]string, 0, len(builtins)+1)
 	for n := range builtins {
 		out = append(out, n)
 	}
+	out = append(out, Skills)
 	sort.Strings(out)
 	return out
 }
 
 // Summary describes a built-in task in one line ("" if unknown).
-func Summary(name string) string { return builtins[name].summary }
+func Summary(name string) string {
+	if name == Skills {
+		return "calibrated kinds with difficulty knobs: explore (compare, letters, repeat, count, add, reverse, sort) and imitate (invented facts); chosen always padded"
+	}
+	return builtins[name].summary
+}
 
 // Get builds a built-in task from a seed. Options: WithSizes,
-// WithCorpusSize, WithCorpusMix, WithTieMargin, and WithDigits (arith only).
+// WithCorpusSize, WithCorpusMix, WithTieMargin, WithDevSize, WithDigits
+// (arith only), WithKinds and WithLevels (skills only).
 func Get(name string, seed uint64, opts ...Option) (core.Task, error) {
 	sp, ok := builtins[name]
-	if !ok {
+	if !ok && name != Skills {
 		return nil, fmt.Errorf("unknown task %q (have %s, or a .jsonl path)", name, strings.Join(Names(), ", "))
 	}
 	c, err := newConfig(opts)
@@ -67,19 +74,30 @@ func Get(name string, seed uint64, opts ...Option) (core.Task, error) {
 	if c.evalFractionSet {
 		return nil, fmt.Errorf("task %s: the eval fraction applies to JSONL datasets only (use sizes)", name)
 	}
+	if (c.kinds != nil || c.levels != nil) && name != Skills {
+		return nil, fmt.Errorf("task %s: kinds and levels apply to the %s task only", name, Skills)
+	}
+	if name == Skills {
+		return buildSkills(c, seed)
+	}
 	if !c.sizesSet {
 		c.train, c.eval = sp.train, sp.eval
 	}
 	if !c.corpusSet {
 		c.corpus = sp.corpus
 	}
-	return build(name, sp.gen, c, seed, sp.chosenFair, sp.scorer())
+	t, err := build(name, sp.gen, c, seed, sp.chosenFair, sp.scorer())
+	if err != nil {
+		return nil, err
+	}
+	t.dense = denseFor(name)
+	return t, nil
 }
 
 // Open resolves a task name as a sweep gives it: a built-in name, or a
 // path to a JSONL dataset (ending in .jsonl, or an existing file).
 func Open(nameOrPath string, seed uint64, opts ...Option) (core.Task, error) {
-	if _, ok := builtins[nameOrPath]; ok {
+	if _, ok := builtins[nameOrPath]; ok || nameOrPath == Skills {
 		return Get(nameOrPath, seed, opts...)
 	}
 	if strings.HasSuffix(nameOrPath, ".jsonl") || fileExists(nameOrPath) {

@@ -16,6 +16,7 @@ const (
 	streamTrain  = 2
 	streamCorpus = 3
 	streamSplit  = 4 // JSONL train/eval split
+	streamDev    = 5
 )
 
 // Option changes how a task is built.
@@ -30,6 +31,9 @@ type config struct {
 	margin              float64
 	evalFraction        float64
 	evalFractionSet     bool
+	dev                 int
+	kinds               []string
+	levels              map[string]int
 }
 
 // WithSizes sets the number of train and eval examples.
@@ -107,6 +111,44 @@ func WithEvalFraction(f float64) Option {
 	}
 }
 
+// WithDevSize carves a dev split of n examples out of the train split's
+// prompt space (default 0: none): dev prompts are unique and appear in
+// neither train nor eval, so hyper-parameters chosen on dev never see the
+// test split. JSONL datasets take it as a number of examples too.
+func WithDevSize(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("dev size must be ≥ 0, got %d", n)
+		}
+		c.dev = n
+		return nil
+	}
+}
+
+// WithKinds selects the kinds of the skills task (default: all, see
+// Kinds).
+func WithKinds(names ...string) Option {
+	return func(c *config) error {
+		if len(names) == 0 {
+			return fmt.Errorf("kinds: the list is empty")
+		}
+		c.kinds = append([]string(nil), names...)
+		return nil
+	}
+}
+
+// WithLevels sets the difficulty level of skills kinds (kind name →
+// 1..Kind.Levels); unset kinds use their Default.
+func WithLevels(levels map[string]int) Option {
+	return func(c *config) error {
+		c.levels = map[string]int{}
+		for k, v := range levels {
+			c.levels[k] = v
+		}
+		return nil
+	}
+}
+
 func newConfig(opts []Option) (config, error) {
 	c := config{mix: [3]float64{0.4, 0.3, 0.3}, digits: 2, margin: rewards.DefaultTieMargin, evalFraction: 0.1}
 	for _, o := range opts {
@@ -131,10 +173,15 @@ type generator func(r *rand.Rand, c *config) sample
 
 // task is a built core.Task.
 type task struct {
-	name          string
-	train, eval   []core.Example
-	corpus        []string
-	judge, scorer core.Reward
+	name             string
+	train, eval, dev []core.Example
+	corpus           []string
+	judge, scorer    core.Reward
+	// dense is the partial-credit scorer (nil: the task has none).
+	dense core.Reward
+	// kinds and levels: the skills task's selection (nil otherwise).
+	kinds  []string
+	levels map[string]int
 }
 
 func (t *task) Name() string { return t.name }
@@ -144,8 +191,42 @@ func (t *task) Name() string { return t.name }
 func (t *task) Train() []core.Example { return append([]core.Example(nil), t.train...) }
 func (t *task) Eval() []core.Example  { return append([]core.Example(nil), t.eval...) }
 func (t *task) Corpus() []string      { return append([]string(nil), t.corpus...) }
+func (t *task) Dev() []core.Example   { return append([]core.Example(nil), t.dev...) }
 func (t *task) Judge() core.Reward    { return t.judge }
 func (t *task) Scorer() core.Reward   { return t.scorer }
+
+// DenseScorer returns the task's partial-credit scorer, or nil.
+func (t *task) DenseScorer() core.Reward { return t.dense }
+
+// Levels returns the skills task's level per kind (nil for other tasks).
+func (t *task) Levels() map[string]int {
+	if t.levels == nil {
+		return nil
+	}
+	out := make(map[string]int, len(t.levels))
+	for k, v := range t.levels {
+		out[k] = v
+	}
+	return out
+}
+
+// Dever is implemented by tasks with a dev split (carved from train's
+// prompt space; empty unless asked for with WithDevSize).
+type Dever interface {
+	Dev() []core.Example
+}
+
+// DenseScorer is implemented by tasks whose rubric can give partial
+// credit; DenseScorer returns nil when this one cannot.
+type DenseScorer interface {
+	DenseScorer() core.Reward
+}
+
+// Leveled is implemented by the skills task: the difficulty level of each
+// of its kinds.
+type Leveled interface {
+	Levels() map[string]int
+}
 
 // build runs a generator: eval first (unique prompts), then train (any
 // prompt not in eval), then the corpus (also avoiding eval prompts).
@@ -168,6 +249,21 @@ func build(name string, gen generator, c config, seed uint64, chosenFair float64
 		}
 		inEval[p] = true
 		t.eval = append(t.eval, example(evalRNG, s, chosenFair))
+	}
+	// The dev split has its own stream, so asking for one leaves eval
+	// unchanged; train then skips dev prompts too.
+	devRNG := rand.New(rand.NewPCG(seed, streamDev))
+	for tries := 0; len(t.dev) < c.dev; tries++ {
+		if tries > 50*c.dev+1000 {
+			return nil, fmt.Errorf("task %s: only %d distinct dev prompts found, %d asked (lower the dev size)", name, len(t.dev), c.dev)
+		}
+		s := gen(devRNG, &c)
+		p := Prompt(s.request)
+		if inEval[p] {
+			continue
+		}
+		inEval[p] = true
+		t.dev = append(t.dev, example(devRNG, s, chosenFair))
 	}
 	trainRNG := rand.New(rand.NewPCG(seed, streamTrain))
 	for tries := 0; len(t.train) < c.train; tries++ {
@@ -206,6 +302,18 @@ func build(name string, gen generator, c config, seed uint64, chosenFair float64
 	}
 	t.judge, t.scorer = judge, scorer
 	return t, nil
+}
+
+// denseFor is the partial-credit version of a built-in task's rubric (nil
+// for hh-harmless, whose rubric grades refusals, not answers).
+func denseFor(name string) core.Reward {
+	switch name {
+	case "arith":
+		return rewards.PartialAnswerRubric(rewards.CheckNumbers)
+	case "hh-helpful":
+		return rewards.PartialAnswerRubric("")
+	}
+	return nil
 }
 
 func example(r *rand.Rand, s sample, chosenFair float64) core.Example {

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -15,10 +16,36 @@ import (
 // logits [N,V] as [N] (kernels.LogSoftmaxGather). A negative target
 // marks a row to ignore: its log-prob is 0 and it gets no gradient.
 func LogProbs(logits *G.Node, targets *Index) (*G.Node, error) {
+	return LogProbsAt(logits, targets, 1)
+}
+
+// LogProbsAt is LogProbs with the logits divided by a sampling
+// temperature, as TRL and verl score the tokens they sampled at that
+// temperature: out[i] = log_softmax(logits[i,:]/temperature)[targets.IDs[i]]
+// (kernels.LogSoftmaxGatherAt), with gradient
+// dlogits[i,:] = dy[i]/temperature·(onehot − softmax(logits[i,:]/temperature)).
+// temperature must be positive and finite; at 1 it is LogProbs exactly
+// (same op name, hash and bits).
+func LogProbsAt(logits *G.Node, targets *Index, temperature float64) (*G.Node, error) {
 	if targets == nil {
 		return nil, fmt.Errorf("ops.LogProbs: nil *Index")
 	}
-	return G.ApplyOp(&logProbsOp{targets: targets}, logits)
+	if !(temperature > 0) || math.IsInf(temperature, 1) {
+		return nil, fmt.Errorf("ops.LogProbsAt: temperature %g is not positive and finite", temperature)
+	}
+	return G.ApplyOp(&logProbsOp{targets: targets, temp: temperature}, logits)
+}
+
+// opName is the op's name, with the temperature when it is not 1 so that
+// gorgonia never merges nodes at different temperatures (%v prints the
+// shortest decimal that reads back as the same float64, so distinct
+// temperatures get distinct names) and names at temperature 1 stay as
+// they were.
+func opName(name string, temp float64) string {
+	if temp == 1 {
+		return name
+	}
+	return fmt.Sprintf("%s(T=%v)", name, temp)
 }
 
 // targetsFor checks the targets against logits of shape s = [N,V].
@@ -41,11 +68,12 @@ func targetsFor(op fmt.Stringer, idx *Index, s tensor.Shape) ([]int, error) {
 type logProbsOp struct {
 	opBase
 	targets *Index
+	temp    float64 // sampling temperature, 1 for plain log-probs
 }
 
 func (op *logProbsOp) Arity() int            { return 1 }
 func (op *logProbsOp) Type() hm.Type         { return fnType(2, 1) }
-func (op *logProbsOp) String() string        { return "grao.LogProbs" }
+func (op *logProbsOp) String() string        { return opName("grao.LogProbs", op.temp) }
 func (op *logProbsOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v(%p)", op, op.targets) }
 func (op *logProbsOp) Hashcode() uint32      { return hashOf(op) }
 func (op *logProbsOp) DiffWRT(int) []bool    { return []bool{true} }
@@ -78,15 +106,21 @@ func (op *logProbsOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
 	}
 	out := op.out(p, dt, tensor.Shape{s[0]})
 	return run(dt, out, in,
-		func(o []float32, in [][]float32) error { kernels.LogSoftmaxGather(o, in[0], t, s[0], s[1]); return nil },
-		func(o []float64, in [][]float64) error { kernels.LogSoftmaxGather(o, in[0], t, s[0], s[1]); return nil })
+		func(o []float32, in [][]float32) error {
+			kernels.LogSoftmaxGatherAt(o, in[0], t, s[0], s[1], op.temp)
+			return nil
+		},
+		func(o []float64, in [][]float64) error {
+			kernels.LogSoftmaxGatherAt(o, in[0], t, s[0], s[1], op.temp)
+			return nil
+		})
 }
 
 func (op *logProbsOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if err := checkArity(op, len(inputs)); err != nil {
 		return nil, err
 	}
-	d, err := G.ApplyOp(&logProbsGradOp{targets: op.targets}, inputs[0], grad)
+	d, err := G.ApplyOp(&logProbsGradOp{targets: op.targets, temp: op.temp}, inputs[0], grad)
 	return G.Nodes{d}, err
 }
 
@@ -94,11 +128,12 @@ func (op *logProbsOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 type logProbsGradOp struct {
 	opBase
 	targets *Index
+	temp    float64
 }
 
 func (op *logProbsGradOp) Arity() int            { return 2 }
 func (op *logProbsGradOp) Type() hm.Type         { return fnType(2, 1, 2) }
-func (op *logProbsGradOp) String() string        { return "grao.LogProbsGrad" }
+func (op *logProbsGradOp) String() string        { return opName("grao.LogProbsGrad", op.temp) }
 func (op *logProbsGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v(%p)", op, op.targets) }
 func (op *logProbsGradOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -134,11 +169,11 @@ func (op *logProbsGradOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, erro
 	out := op.out(p, dt, s)
 	return run(dt, out, in,
 		func(o []float32, in [][]float32) error {
-			kernels.LogSoftmaxGatherBackward(o, in[0], t, in[1], s[0], s[1])
+			kernels.LogSoftmaxGatherAtBackward(o, in[0], t, in[1], s[0], s[1], op.temp)
 			return nil
 		},
 		func(o []float64, in [][]float64) error {
-			kernels.LogSoftmaxGatherBackward(o, in[0], t, in[1], s[0], s[1])
+			kernels.LogSoftmaxGatherAtBackward(o, in[0], t, in[1], s[0], s[1], op.temp)
 			return nil
 		})
 }

@@ -272,6 +272,15 @@ func opCases() []graphCase {
 			c, err := sum(y, 18)
 			return c, []*G.Node{logits}, err
 		}},
+		{"LogProbsAt(T=0.7)", func(g *G.ExprGraph, dt tensor.Dtype) (*G.Node, []*G.Node, error) {
+			logits := input(g, dt, "logits", randData(rng(23), 4*6, 3), 4, 6)
+			y, err := LogProbsAt(logits, &Index{IDs: []int{5, -1, 0, 2}}, 0.7)
+			if err != nil {
+				return nil, nil, err
+			}
+			c, err := sum(y, 24)
+			return c, []*G.Node{logits}, err
+		}},
 		{"Loss(two inputs, scalar)", func(g *G.ExprGraph, dt tensor.Dtype) (*G.Node, []*G.Node, error) {
 			r := rng(19)
 			a := input(g, dt, "a", randData(r, 3, 1), 3)
