@@ -113,6 +113,10 @@ type evalFile struct {
 	Metrics   map[string]float64 `json:"metrics"`
 	Rewards   []float64          `json:"rewards"`
 	Scores    []float64          `json:"scores"`
+	// Split is "dev" for the trials of a [select] phase, which the
+	// figures leave out (they chose hyper-parameters; they are not
+	// results).
+	Split string `json:"split"`
 }
 
 // metricsLine is the union of training and evaluation lines.
@@ -365,6 +369,7 @@ func load(dir string) (*sweepData, error) {
 		}
 	}
 
+	selection := map[string]bool{}
 	if hasRuns {
 		ents, err := os.ReadDir(runsDir)
 		if err != nil {
@@ -406,6 +411,9 @@ func load(dir string) (*sweepData, error) {
 					t.Final[k] = v
 				}
 				t.Rewards, t.Scores = ef.Rewards, ef.Scores
+				if ef.Split == "dev" {
+					selection[t.ID] = true
+				}
 			}
 		}
 	}
@@ -459,6 +467,16 @@ func load(dir string) (*sweepData, error) {
 		}
 		t.Task = firstNonEmpty(t.Task, tomlString(cfg, "task", "name"))
 		t.Model = firstNonEmpty(t.Model, tomlString(cfg, "model", "label"), tomlString(cfg, "model", "preset"))
+	}
+	if len(selection) > 0 {
+		kept := sd.Trials[:0]
+		for _, t := range sd.Trials {
+			if !selection[t.ID] {
+				kept = append(kept, t)
+			}
+		}
+		sd.Trials = kept
+		sd.notes = append(sd.notes, Note{Figure: "data", Reason: fmt.Sprintf("%d selection trials (dev split) left out", len(selection))})
 	}
 	keys := map[string]bool{}
 	for _, t := range sd.Trials {

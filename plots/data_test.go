@@ -277,3 +277,28 @@ func FuzzParseMetricsLine(f *testing.F) {
 		}
 	})
 }
+
+// Selection trials (evaluated on the dev split) are not results: load
+// leaves them out and says so.
+func TestLoadSkipsSelectionTrials(t *testing.T) {
+	dir := t.TempDir()
+	for id, split := range map[string]string{"grao-s1000-aaaa": "dev", "grao-s1-bbbb": "eval"} {
+		if err := os.MkdirAll(filepath.Join(dir, "runs", id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		ev := `{"trial":"` + id + `","task":"skills","model":"small","algorithm":"grao","seed":1,"metrics":{"RAS":1},"split":"` + split + `"}`
+		if err := os.WriteFile(filepath.Join(dir, "runs", id, "eval.json"), []byte(ev), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sd, err := load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sd.Trials) != 1 || sd.Trials[0].ID != "grao-s1-bbbb" {
+		t.Fatalf("trials %+v", sd.Trials)
+	}
+	if len(sd.notes) != 1 || !strings.Contains(sd.notes[0].Reason, "1 selection trials") {
+		t.Errorf("notes %v", sd.notes)
+	}
+}

@@ -367,3 +367,51 @@ func FuzzNumbersAndWords(f *testing.F) {
 		}
 	})
 }
+
+// Partial credit, computed by hand: the dense rubric scores a relevant
+// but wrong answer 0.6·c + 0.1 + 0.3·concision·c, an exact one as the
+// exact rubric does, and a hedge, an evasion or garbage without credit.
+func TestPartialCredit(t *testing.T) {
+	dense := PartialAnswerRubric("")
+	exact := AnswerRubric()
+	num := func(ans string) map[string]any { return map[string]any{MetaAnswer: ans, MetaCheck: CheckNumbers} }
+	word := func(ans string, ds ...string) map[string]any {
+		return map[string]any{MetaAnswer: ans, MetaCheck: CheckWord, MetaDistractors: ds}
+	}
+	for _, tc := range []struct {
+		name, prompt, completion string
+		meta                     map[string]any
+		want                     float64
+	}{
+		{"exact number", "What is 30+38?", "68", num("68"), 1},
+		{"one digit of two", "What is 30+38?", "67", num("68"), 0.6*0.5 + 0.1 + 0.3*0.5},
+		// 168 vs 68: two of three digits, from the right; 3 bytes for a
+		// 2-byte answer is within the free byte, concision 1.
+		{"longer number", "What is 30+38?", "168", num("68"), 0.6*2.0/3 + 0.1 + 0.3*2.0/3},
+		{"no digit right", "What is 30+38?", "11", num("68"), 0.1},
+		{"sorted list, one of three", "Sort 7, 3, 5.", "3, 7, 5", num("3, 5, 7"), 0.6/3 + 0.1 + 0.3*(1.0/3)*concision(len("3, 7, 5"), len("3, 5, 7"))},
+		{"word, two of four letters", "Reverse 'bako'.", "okba", word("okab"), 0.6*0.5 + 0.1 + 0.3*0.5},
+		{"word inside a sentence", "Reverse 'bako'.", "It is okax.", word("okab"), 0.6*0.75 + 0.1 + 0.3*0.75*concision(len("It is okax."), 4)},
+		{"hedge earns nothing", "Capital of X?", "Lima or Quito", word("Quito", "Lima"), 0.1},
+		{"no partial credit for facts", "Capital of X?", "Quita", map[string]any{MetaAnswer: "Quito", MetaCheck: CheckWord, MetaPartial: PartialNone}, 0.1},
+		{"evasive", "What is 30+38?", "I'm not sure, 67?", num("68"), 0},
+		{"empty", "What is 30+38?", "", num("68"), 0},
+	} {
+		it := core.RewardItem{Prompt: "Human: " + tc.prompt + "\nAssistant:", Completion: " " + tc.completion, Meta: tc.meta}
+		got, err := dense.Score(context.Background(), []core.RewardItem{it})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got[0].Applicable || math.Abs(got[0].Value-tc.want) > 1e-12 {
+			t.Errorf("%s: %q scores %v (%s), want %v", tc.name, tc.completion, got[0].Value, got[0].Info, tc.want)
+		}
+		ex, _ := exact.Score(context.Background(), []core.RewardItem{it})
+		if ex[0].Value > got[0].Value+1e-12 || (tc.want == 1 && ex[0].Value != got[0].Value) {
+			t.Errorf("%s: exact %v vs dense %v: the dense rubric must equal it on exact answers and never score below it", tc.name, ex[0].Value, got[0].Value)
+		}
+	}
+	bad := core.RewardItem{Prompt: "Human: q\nAssistant:", Completion: " 3", Meta: map[string]any{MetaAnswer: "4", MetaPartial: "fuzzy"}}
+	if sc, _ := dense.Score(context.Background(), []core.RewardItem{bad}); sc[0].Applicable {
+		t.Errorf("unknown partial mode accepted: %+v", sc[0])
+	}
+}

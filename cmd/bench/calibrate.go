@@ -159,7 +159,7 @@ func tasksCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	exs = perKindPrefix(exs, cf.prompts)
+	exs = calibrate.PerKindPrefix(exs, cf.prompts)
 	tab, err := calibrate.Measure(ctx, p, t.Judge(), t.Scorer(), exs, cf.cfg)
 	if err != nil {
 		return tooLong(err)
@@ -273,19 +273,6 @@ func skillCandidates(kinds []string, levels map[string]int, prompts int, seed ui
 	return cands, judge, scorer, nil
 }
 
-// perKindPrefix keeps the first n examples of each kind, in split order.
-func perKindPrefix(exs []core.Example, n int) []core.Example {
-	count := map[string]int{}
-	var out []core.Example
-	for _, ex := range exs {
-		k := calibrate.KindOf(ex)
-		if count[k] < n {
-			count[k]++
-			out = append(out, ex)
-		}
-	}
-	return out
-}
 
 func parseLevels(s string) (map[string]int, error) {
 	if s == "" {

@@ -158,7 +158,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	// Markdown reports of a sweep directory link its figures (bench plot).
 	if f == report.Markdown {
 		if links := plots.MarkdownLinks(filepath.Dir(path)); links != "" {
-			buf.WriteString("\n## Figures\n\n" + links)
+			buf.WriteString("\n" + links)
 		}
 	}
 	if *out == "" {

@@ -55,3 +55,39 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("--out file: %v\n%s", err, tex)
 	}
 }
+
+// In a sweep directory, the sweep's own [report] settings apply unless a
+// flag overrides them, and a sweep.toml that no longer validates is noted.
+func TestReportUsesSweepSettings(t *testing.T) {
+	paper := filepath.Join("..", "..", "experiments", "report", "testdata", "paper_results.csv")
+	dir := t.TempDir()
+	data, _ := os.ReadFile(paper)
+	os.WriteFile(filepath.Join(dir, "results.csv"), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "sweep.toml"), []byte(`name = "p"
+seeds = [1]
+[task]
+name = "arith"
+[train]
+max_new_tokens = 16
+[eval]
+max_new_tokens = 16
+[[algorithm]]
+name = "ppo"
+[[algorithm]]
+name = "sft"
+[report]
+target = "ppo"
+baselines = ["sft"]
+`), 0o644)
+	code, so, se := bench(t, "report", dir)
+	if code != 0 || !strings.Contains(so, "## Headline: PPO vs baselines on RAS") || !strings.Contains(so, "| SFT |") || strings.Contains(so, "| DPO | +") {
+		t.Errorf("sweep settings: exit %d\n%s\n%s", code, so, se)
+	}
+	if code, so, _ := bench(t, "report", dir, "--target", "grao"); code != 0 || !strings.Contains(so, "## Headline: GRAO vs baselines") {
+		t.Errorf("--target overrides the sweep: %s", so)
+	}
+	os.WriteFile(filepath.Join(dir, "sweep.toml"), []byte("name = 3\n"), 0o644)
+	if code, so, _ := bench(t, "report", dir); code != 0 || !strings.Contains(so, "no longer validates") {
+		t.Errorf("stale sweep.toml: exit %d\n%s", code, so)
+	}
+}

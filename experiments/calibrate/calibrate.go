@@ -186,6 +186,21 @@ func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, ex
 	return t, nil
 }
 
+// PerKindPrefix keeps the first n examples of each kind, in order: the
+// prompts a calibration measures.
+func PerKindPrefix(exs []core.Example, n int) []core.Example {
+	count := map[string]int{}
+	var out []core.Example
+	for _, ex := range exs {
+		k := KindOf(ex)
+		if count[k] < n {
+			count[k]++
+			out = append(out, ex)
+		}
+	}
+	return out
+}
+
 // KindOf is an example's kind: Meta[rewards.MetaKind], or "all".
 func KindOf(ex core.Example) string {
 	if k, ok := ex.Meta[rewards.MetaKind].(string); ok && k != "" {

@@ -288,7 +288,9 @@ func (c *PromptComparison) compute(ca, cb map[int64]*Outcomes, resamples int, se
 		return
 	}
 	c.Boot = boot
-	c.PromptMDE = MDEFromSE(boot.SE, Alpha, Power)
+	if boot.SE > 0 { // no variation at all: nothing to say about power
+		c.PromptMDE = MDEFromSE(boot.SE, Alpha, Power)
+	}
 	if binaryMetric(c.Spec.Metric) {
 		c.McNemarP = McNemar(c.McNemarB, c.McNemarC)
 	}
@@ -302,7 +304,9 @@ func (c *PromptComparison) compute(ca, cb map[int64]*Outcomes, resamples int, se
 		} else {
 			c.SeedNote = "per-seed differences all equal"
 		}
-		c.SeedMDE = MDEPairedT(SampleSD(seedDiff), len(seedDiff), Alpha, Power)
+		if sd := SampleSD(seedDiff); sd > 0 {
+			c.SeedMDE = MDEPairedT(sd, len(seedDiff), Alpha, Power)
+		}
 	}
 }
 

@@ -97,18 +97,23 @@ func TestComparePromptsVerdicts(t *testing.T) {
 // nothing is declared.
 func TestComparePromptsOneSeed(t *testing.T) {
 	pd := synthetic([]string{"a", "b"}, []int64{1}, 100, func(l string, _ int64, _ string, i int) float64 {
-		if l == "a" {
+		if l == "a" && i%5 != 0 {
 			return 1
 		}
 		return -1
 	})
 	cs := ComparePrompts(pd, []string{"t"}, []string{"m"}, []string{"a", "b"}, []CompareSpec{{A: "a", B: "b"}}, 1000, 1)
 	c := cs[0]
-	if c.Verdict != "not separated" || c.SeedNote == "" || !(c.Boot.P < 0.01) || c.McNemarB != 200 || c.McNemarC != 0 {
+	if c.Verdict != "not separated" || c.SeedNote == "" || !(c.Boot.P < 0.01) || c.McNemarB != 160 || c.McNemarC != 0 {
 		t.Errorf("%+v", c)
 	}
 	if !math.IsNaN(c.SeedMDE) || math.IsNaN(c.PromptMDE) {
 		t.Errorf("MDE prompts %v seeds %v", c.PromptMDE, c.SeedMDE)
+	}
+	// Identical outcomes: no variation, so no MDE either.
+	same := synthetic([]string{"a", "b"}, []int64{1, 2}, 10, func(string, int64, string, int) float64 { return 0 })
+	if c := ComparePrompts(same, []string{"t"}, []string{"m"}, []string{"a", "b"}, []CompareSpec{{A: "a", B: "b"}}, 100, 1)[0]; !math.IsNaN(c.PromptMDE) || !math.IsNaN(c.SeedMDE) {
+		t.Errorf("constant data: MDE %v / %v, want none", c.PromptMDE, c.SeedMDE)
 	}
 }
 

@@ -89,7 +89,7 @@ func (c *baseCache) calibration(ctx context.Context, tr sweep.Trial, base *model
 	}
 	key := "calibration-" + calKey(tr.BaseKey(), tr.Task, cal.Levels, tr.Calibrate.Prompts, cfg)
 	err = c.cached(tr.BaseKey(), key, &cal.Table, func() (any, error) {
-		exs := perKindPrefix(task.Train(), tr.Calibrate.Prompts)
+		exs := calibrate.PerKindPrefix(task.Train(), tr.Calibrate.Prompts)
 		t, err := calibrate.Measure(ctx, base, task.Judge(), task.Scorer(), exs, cfg)
 		return &t, err
 	})
@@ -121,19 +121,6 @@ func candidates(tr sweep.Trial, kinds []string) ([]calibrate.Candidate, core.Rew
 	return out, judge, scorer, nil
 }
 
-// perKindPrefix keeps the first n examples of each kind, in split order.
-func perKindPrefix(exs []core.Example, n int) []core.Example {
-	count := map[string]int{}
-	var out []core.Example
-	for _, ex := range exs {
-		k := calibrate.KindOf(ex)
-		if count[k] < n {
-			count[k]++
-			out = append(out, ex)
-		}
-	}
-	return out
-}
 
 // cached fills dst (a pointer) from DIR/base/<baseKey>/<name>.json, or
 // from compute (whose result is saved there), once per run and name.

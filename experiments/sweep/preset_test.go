@@ -23,8 +23,8 @@ func TestPresets(t *testing.T) {
 	}{
 		{"quickstart", 5, 1, []string{"sft", "dpo", "ppo", "grpo", "grao"}, func(t *testing.T, trials []Trial) {
 			for _, tr := range trials {
-				if tr.Task.Name != "skills" || len(tr.Task.Kinds) != 3 || len(tr.Task.Band) != 2 || tr.Model.Preset != "small" ||
-					tr.Pretrain.Steps != 1000 || tr.Train.Steps != 60 || tr.Train.Prompts != 8 || tr.Eval.Prompts != 0 || tr.Seed != 1 {
+				if tr.Task.Name != "skills" || len(tr.Task.Kinds) != 2 || len(tr.Task.Band) != 2 || tr.Model.Preset != "small" ||
+					tr.Pretrain.Steps != 1200 || tr.Train.Steps != 60 || tr.Train.LR != 1e-4 || tr.Eval.Prompts != 0 || tr.Seed != 1 {
 					t.Errorf("%s: %+v", tr.ID, tr)
 				}
 				if g, ok := tr.Params["g"]; ok && g != int64(16) {

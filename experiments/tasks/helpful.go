@@ -103,25 +103,27 @@ func helpReverse(r *rand.Rand) (sample, string) {
 	ans := reverse(w)
 	req := fmt.Sprintf(pick(r, []string{"Reverse the word '%s'.", "Spell '%s' backwards.", "What is '%s' reversed?"}), w)
 	fair := fmt.Sprintf(pick(r, []string{"'%s' reversed is '%s'.", "Backwards, it is %[2]s.", "Reversed: %[2]s."}), w, ans)
-	// wrong: the word unchanged, the reversal with two letters swapped, or
-	// with the last letter dropped.
-	var wrong string
+	meta := map[string]any{rewards.MetaKind: "reverse", rewards.MetaAnswer: ans, rewards.MetaCheck: rewards.CheckWord}
+	return sample{request: req, meta: meta, good: ans, fair: fair}, wrongReversal(r, w, ans)
+}
+
+// wrongReversal is a plausible wrong reversal ans of w: the word
+// unchanged, the reversal with two neighbouring letters swapped, or with
+// its last letter dropped.
+func wrongReversal(r *rand.Rand, w, ans string) string {
 	switch r.IntN(3) {
 	case 0:
-		wrong = w
+		return w
 	case 1:
 		b := []byte(ans)
 		i := r.IntN(len(b) - 1)
 		b[i], b[i+1] = b[i+1], b[i]
-		wrong = string(b)
-		if wrong == ans {
-			wrong = w
+		if string(b) == ans {
+			return w
 		}
-	default:
-		wrong = ans[:len(ans)-1]
+		return string(b)
 	}
-	meta := map[string]any{rewards.MetaKind: "reverse", rewards.MetaAnswer: ans, rewards.MetaCheck: rewards.CheckWord}
-	return sample{request: req, meta: meta, good: ans, fair: fair}, wrong
+	return ans[:len(ans)-1]
 }
 
 func helpCount(r *rand.Rand) (sample, string) {
@@ -178,19 +180,24 @@ func helpSort(r *rand.Rand) (sample, string) {
 	req := fmt.Sprintf("Sort %s %s.", joinInts(xs), order)
 	ans := joinInts(sorted)
 	fair := fmt.Sprintf(pick(r, []string{"Sorted: %s.", "In order, that is %s.", "Here you go: %s."}), ans)
-	var wrong []int
+	return sample{request: req, meta: numMeta("sort", ans), good: ans, fair: fair}, joinInts(wrongOrder(r, xs, sorted))
+}
+
+// wrongOrder is a plausible wrong sort of xs: the list as given, sorted
+// the other way, or sorted with two neighbours swapped.
+func wrongOrder(r *rand.Rand, xs, sorted []int) []int {
 	switch r.IntN(3) {
 	case 0:
-		wrong = xs
+		return xs
 	case 1:
-		wrong = slices.Clone(sorted)
-		slices.Reverse(wrong)
-	default:
-		wrong = slices.Clone(sorted)
-		i := r.IntN(n - 1)
-		wrong[i], wrong[i+1] = wrong[i+1], wrong[i]
+		w := slices.Clone(sorted)
+		slices.Reverse(w)
+		return w
 	}
-	return sample{request: req, meta: numMeta("sort", ans), good: ans, fair: fair}, joinInts(wrong)
+	w := slices.Clone(sorted)
+	i := r.IntN(len(w) - 1)
+	w[i], w[i+1] = w[i+1], w[i]
+	return w
 }
 
 func helpConvert(r *rand.Rand) (sample, string) {

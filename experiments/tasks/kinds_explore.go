@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/grao-lab/grao/rewards"
 )
@@ -183,22 +182,8 @@ func genReverse(r *rand.Rand, level int, _ split, _ *kindEnv) sample {
 	ans := reverse(w)
 	req := fmt.Sprintf(pick(r, []string{"Reverse the word '%s'.", "Spell '%s' backwards.", "What is '%s' reversed?"}), w)
 	fair := fmt.Sprintf(pick(r, []string{"Reversed: %[2]s.", "'%[1]s' reversed is %[2]s.", "Backwards it is %[2]s."}), w, ans)
-	var wrong string
-	switch r.IntN(3) {
-	case 0:
-		wrong = w
-	case 1:
-		b := []byte(ans)
-		i := r.IntN(len(b) - 1)
-		b[i], b[i+1] = b[i+1], b[i]
-		wrong = string(b)
-		if wrong == ans {
-			wrong = w
-		}
-	default:
-		wrong = ans[:len(ans)-1]
-	}
-	return withBad(r, sample{request: req, meta: kindMeta("reverse", RegimeExplore, level, ans, rewards.CheckWord), good: ans, fair: fair}, wrong)
+	return withBad(r, sample{request: req, meta: kindMeta("reverse", RegimeExplore, level, ans, rewards.CheckWord), good: ans, fair: fair},
+		wrongReversal(r, w, ans))
 }
 
 func genSort(r *rand.Rand, level int, _ split, _ *kindEnv) sample {
@@ -217,18 +202,6 @@ func genSort(r *rand.Rand, level int, _ split, _ *kindEnv) sample {
 	req := fmt.Sprintf(pick(r, []string{"Sort %s ascending.", "Sort %s from small to large.", "Put %s in order."}), joinInts(xs))
 	ans := joinInts(sorted)
 	fair := fmt.Sprintf(pick(r, []string{"Sorted: %s.", "In order: %s.", "Here you go: %s."}), ans)
-	var wrong []int
-	switch r.IntN(3) {
-	case 0:
-		wrong = xs
-	case 1:
-		wrong = slices.Clone(sorted)
-		slices.Reverse(wrong)
-	default:
-		wrong = slices.Clone(sorted)
-		i := r.IntN(n - 1)
-		wrong[i], wrong[i+1] = wrong[i+1], wrong[i]
-	}
 	return withBad(r, sample{request: req, meta: kindMeta("sort", RegimeExplore, level, ans, rewards.CheckNumbers), good: ans, fair: fair},
-		strings.TrimSpace(joinInts(wrong)))
+		joinInts(wrongOrder(r, xs, sorted)))
 }

@@ -128,15 +128,7 @@ func buildSkills(c config, seed uint64) (*task, error) {
 		if taken[p] {
 			continue
 		}
-		u := r.Float64()
-		resp := s.bad
-		switch {
-		case u < c.mix[0]:
-			resp = s.good
-		case u < c.mix[0]+c.mix[1]:
-			resp = s.fair
-		}
-		t.corpus = append(t.corpus, p+answer(resp))
+		t.corpus = append(t.corpus, p+answer(c.corpusAnswer(r, s)))
 	}
 	scorer := rewards.AnswerRubric()
 	judge, err := rewards.NewJudge(scorer, c.margin)

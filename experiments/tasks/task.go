@@ -286,15 +286,7 @@ func build(name string, gen generator, c config, seed uint64, chosenFair float64
 		if inEval[p] {
 			continue
 		}
-		u := corpusRNG.Float64()
-		resp := s.bad
-		switch {
-		case u < c.mix[0]:
-			resp = s.good
-		case u < c.mix[0]+c.mix[1]:
-			resp = s.fair
-		}
-		t.corpus = append(t.corpus, p+answer(resp))
+		t.corpus = append(t.corpus, p+answer(c.corpusAnswer(corpusRNG, s)))
 	}
 	judge, err := rewards.NewJudge(scorer, c.margin)
 	if err != nil {
@@ -314,6 +306,19 @@ func denseFor(name string) core.Reward {
 		return rewards.PartialAnswerRubric("")
 	}
 	return nil
+}
+
+// corpusAnswer draws the answer a corpus document shows: good, fair or
+// bad in the proportions of the corpus mix.
+func (c *config) corpusAnswer(r *rand.Rand, s sample) string {
+	u := r.Float64()
+	switch {
+	case u < c.mix[0]:
+		return s.good
+	case u < c.mix[0]+c.mix[1]:
+		return s.fair
+	}
+	return s.bad
 }
 
 func example(r *rand.Rand, s sample, chosenFair float64) core.Example {
