@@ -273,7 +273,6 @@ func skillCandidates(kinds []string, levels map[string]int, prompts int, seed ui
 	return cands, judge, scorer, nil
 }
 
-
 func parseLevels(s string) (map[string]int, error) {
 	if s == "" {
 		return nil, nil

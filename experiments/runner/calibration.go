@@ -121,7 +121,6 @@ func candidates(tr sweep.Trial, kinds []string) ([]calibrate.Candidate, core.Rew
 	return out, judge, scorer, nil
 }
 
-
 // cached fills dst (a pointer) from DIR/base/<baseKey>/<name>.json, or
 // from compute (whose result is saved there), once per run and name.
 func (c *baseCache) cached(baseKey, name string, dst any, compute func() (any, error)) error {
