@@ -136,8 +136,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		if !set["target"] && rs.Target != "" && containsFold(res.Algorithms(), rs.Target) {
 			opts.Target = rs.Target
 		}
-		if !set["baseline"] && len(rs.Baselines) > 0 && len(opts.Baselines) == 0 {
-			opts.Baselines = rs.Baselines
+		if !set["baseline"] && len(opts.Baselines) == 0 {
+			opts.Baselines = sweepBaselines(res, rs.Baselines)
 		}
 		if !set["metric"] && rs.Metric != "" {
 			opts.Metric = rs.Metric

@@ -94,3 +94,16 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// sweepBaselines are a sweep's report baselines that are columns of res:
+// its default, "every other label", also names ablation variants, which
+// have their own table rather than a column.
+func sweepBaselines(res *report.Results, baselines []string) []string {
+	var out []string
+	for _, b := range baselines {
+		if containsFold(res.Columns(), b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}

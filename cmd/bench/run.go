@@ -143,7 +143,7 @@ func printReport(w io.Writer, dir, results string, sw *sweep.Sweep) error {
 	if rs.Metric != "" {
 		opts.Metric = rs.Metric
 	}
-	opts.Baselines = rs.Baselines
+	opts.Baselines = sweepBaselines(res, rs.Baselines)
 	opts.Metrics = rs.Metrics
 	notes, err := studyOptions(dir, res, sw, &opts)
 	if err != nil {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -92,11 +93,20 @@ type rowState struct {
 
 // Generate completes each prompt (token ids, usually starting with BOS).
 func (s *Sampler) Generate(prompts [][]int, cfg SampleConfig) ([]Completion, error) {
+	return s.GenerateContext(context.Background(), prompts, cfg)
+}
+
+// GenerateContext is Generate that stops between blocks of rows once ctx
+// is done (returning its error); the completions do not depend on it.
+func (s *Sampler) GenerateContext(ctx context.Context, prompts [][]int, cfg SampleConfig) ([]Completion, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	out := make([]Completion, 0, len(prompts))
 	for start := 0; start < len(prompts); start += s.rows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		end := min(start+s.rows, len(prompts))
 		cs, err := s.generate(prompts[start:end], cfg, start)
 		if err != nil {

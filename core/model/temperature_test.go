@@ -1,8 +1,11 @@
 package model
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -206,5 +209,29 @@ func TestBadLogProbTemperature(t *testing.T) {
 	// log-probs there is allowed and leaves them untempered.
 	if err := (SampleConfig{MaxNew: 1, TemperedLogProbs: true}).Validate(); err != nil {
 		t.Errorf("greedy with TemperedLogProbs: %v", err)
+	}
+}
+
+// GenerateContext gives Generate's completions and stops once its context
+// is done.
+func TestGenerateContext(t *testing.T) {
+	p, err := Init(Config{VocabSize: 259, DModel: 16, NLayer: 1, NHead: 2, Context: 32, LNEps: 1e-5}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompts := [][]int{{256, 1}, {256, 2}, {256, 3}}
+	cfg := SampleConfig{Temperature: 1, MaxNew: 5, Seed: 4}
+	a, err := NewSampler(p, 2).Generate(prompts, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSampler(p, 2).GenerateContext(context.Background(), prompts, cfg)
+	if err != nil || !reflect.DeepEqual(a, b) {
+		t.Fatalf("GenerateContext differs from Generate: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewSampler(p, 2).GenerateContext(ctx, prompts, cfg); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }

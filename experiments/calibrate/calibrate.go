@@ -112,12 +112,9 @@ func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, ex
 			prompts = append(prompts, ids)
 		}
 	}
-	outs, err := model.NewSampler(p, min(len(prompts), 64)).Generate(prompts,
+	outs, err := model.NewSampler(p, min(len(prompts), 64)).GenerateContext(ctx, prompts,
 		model.SampleConfig{Temperature: cfg.Temperature, TopK: cfg.TopK, TopP: cfg.TopP, MaxNew: cfg.MaxNew, Seed: cfg.Seed})
 	if err != nil {
-		return t, err
-	}
-	if err := ctx.Err(); err != nil {
 		return t, err
 	}
 	tok := tokenizer.Byte{}

@@ -1,6 +1,8 @@
-// Package report turns a results.csv (DESIGN.md §4: long format, one row per
-// trial × metric, columns at least trial,task,model,algorithm,seed,metric,value,
-// extra columns = hyper-parameters that vary) into paper-style tables.
+// Package report turns a results.csv (long format, one row per trial ×
+// metric, columns at least trial,task,model,algorithm,seed,metric,value,
+// extra columns = hyper-parameters that vary) into paper-style tables, and
+// a sweep directory's per-prompt outcomes into comparisons that say when
+// two algorithms are, and are not, separated.
 //
 // Contract:
 //
@@ -29,5 +31,11 @@
 //     (canonical parts: imitation, exploration, regularizer), or rows with an
 //     "ablation" column naming the removed part, form a separate table with
 //     Δ = mean over models of the relative drop (full − ablated)/full.
+//   - Metrics named "m@group" (per kind or regime) form per-kind tables.
+//   - With per-prompt outcomes ([ReadPromptData]), [ComparePrompts] tests each
+//     comparison per prompt (paired bootstrap over prompts, [McNemar] for
+//     rates) and over seeds (paired t), [Holm]-corrects each family over
+//     the list, states minimum detectable effects ([MDEFromSE],
+//     [MDEPairedT]), and gives a verdict only when every test agrees.
 //   - [Report.Render] writes Markdown, LaTeX (booktabs) or CSV.
 package report

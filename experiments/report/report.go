@@ -374,7 +374,14 @@ func Build(res *Results, opts Options) (*Report, error) {
 				specs = append(specs, CompareSpec{A: target, B: b, Metric: metricForPrompts(metric)})
 			}
 		}
-		rep.PromptComparisons = ComparePrompts(opts.Prompts, tasks, models, cols, specs, opts.Resamples, opts.Seed)
+		// Comparisons may name ablation variants too, which are not
+		// columns of the main tables.
+		all := make([]string, 0, len(infos))
+		for l := range infos {
+			all = append(all, l)
+		}
+		sortLabels(all, infos)
+		rep.PromptComparisons = ComparePrompts(opts.Prompts, tasks, models, all, specs, opts.Resamples, opts.Seed)
 	}
 	return rep, nil
 }
@@ -777,6 +784,22 @@ func (res *Results) Algorithms() []string {
 	var out []string
 	for _, l := range ls {
 		if _, ok := infos[l.label]; !ok {
+			infos[l.label] = l
+			out = append(out, l.label)
+		}
+	}
+	sortLabels(out, infos)
+	return out
+}
+
+// Columns lists the main-table column labels of res: its algorithms
+// without the ablation variants (which have a table of their own).
+func (res *Results) Columns() []string {
+	ls := labelRows(res)
+	infos := map[string]labelInfo{}
+	var out []string
+	for _, l := range ls {
+		if _, ok := infos[l.label]; !ok && l.ablation == "" {
 			infos[l.label] = l
 			out = append(out, l.label)
 		}

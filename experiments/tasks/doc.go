@@ -1,7 +1,15 @@
-// Package tasks provides grao's benchmarks as core.Task values: three
+// Package tasks provides grao's benchmarks as core.Task values: four
 // embedded synthetic tasks generated deterministically from a seed
-// ("arith", "hh-helpful", "hh-harmless"; see Names and Get) and users'
-// datasets in JSONL (FromJSONL, Open).
+// ("skills", "arith", "hh-helpful", "hh-harmless"; see Names and Get) and
+// users' datasets in JSONL (FromJSONL, Open).
+//
+// "skills" is built from kinds (Kinds), each with a difficulty level and a
+// regime: explore kinds are answered from the prompt, imitate kinds ask for
+// invented facts that only the references hold. Its corpus draws every
+// level and avoids every level's eval and dev prompts, so a base model does
+// not depend on the levels the splits use (calibration places them on it).
+// Tasks may also carry a dev split (WithDevSize, Dever) and a partial-credit
+// scorer (DenseScorer).
 //
 // Prompt format (all built-ins; users' files must end their prompts the
 // same way):
