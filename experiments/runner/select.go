@@ -96,6 +96,10 @@ func RunSweep(ctx context.Context, sw *sweep.Sweep, opts Options) (Summary, erro
 	case len(only) > 0 && choice != nil:
 		// An array task of a cluster run: another task finishes the
 		// selection; the recorded choice stands.
+	case len(only) > 0 && onlySelection(sel, only):
+		// An array task that ran selection trials only: the choice is
+		// made once they have all finished, by whichever run sees that.
+		return sum, nil
 	default:
 		return sum, err
 	}
@@ -188,6 +192,16 @@ func pointString(v map[string]string) string {
 		b.WriteString(k + "=" + v[k] + ";")
 	}
 	return b.String()
+}
+
+// onlySelection reports whether every ID in only is a selection trial.
+func onlySelection(sel []sweep.Trial, only []string) bool {
+	for _, id := range only {
+		if !slices.ContainsFunc(sel, func(t sweep.Trial) bool { return t.ID == id }) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkOnly makes sure every ID given to --trial is in the plan.

@@ -142,6 +142,29 @@ func TestSelectionPhase(t *testing.T) {
 			t.Errorf("%s: manifest calibration %+v, loss temperature %v", id, m.Calibration, m.LossTemperature)
 		}
 	}
+	// A cluster array task runs one selection trial; with the others
+	// missing it makes no choice, and that is not an error.
+	dir2 := t.TempDir()
+	sw, err := sweep.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.Resolve()
+	selTrials, err := sw.SelectionTrials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := runner.RunSweep(context.Background(), sw, runner.Options{SweepPath: path, Out: filepath.Join(dir2, "out"), Workers: 1, Only: []string{selTrials[0].ID}})
+	if err != nil || s1.Ran != 1 {
+		t.Errorf("one selection trial: %+v, %v", s1, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir2, "out", runner.SelectionFile)); err == nil {
+		t.Error("a choice was made from one of four selection trials")
+	}
+	if _, err := runner.RunSweep(context.Background(), sw, runner.Options{SweepPath: path, Out: filepath.Join(dir2, "out"), Only: []string{"sft-s1-00000000"}}); err == nil {
+		t.Error("an unknown trial ID was accepted")
+	}
+
 	again := run(true)
 	if again.Ran != 0 || again.Skipped != 8 {
 		t.Errorf("resume %+v: want everything kept", again)

@@ -180,7 +180,7 @@ func (s *Sweep) check(el *errList) (skipped, bool) {
 		}
 	}
 	s.checkReport(el, byLabel)
-	s.checkSelect(el, byLabel, sk)
+	s.checkSelect(el, byLabel)
 	return sk, expandable
 }
 

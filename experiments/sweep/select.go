@@ -91,7 +91,7 @@ func (s *Sweep) ExpandChosen(chosen map[string]map[string]string) ([]Trial, erro
 
 // checkSelect validates [select] and [[report.compare]] (the parts of a
 // study that do not depend on a trial).
-func (s *Sweep) checkSelect(el *errList, byLabel map[string]*AlgorithmSpec, sk skipped) {
+func (s *Sweep) checkSelect(el *errList, byLabel map[string]*AlgorithmSpec) {
 	sel := s.Select
 	if sel.Metric != "" && !slices.Contains(SelectMetrics, sel.Metric) {
 		el.add(s.line("select.metric"), "select.metric", "%q: want one of %s", sel.Metric, strings.Join(SelectMetrics, ", "))
