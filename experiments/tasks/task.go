@@ -233,37 +233,35 @@ type Leveled interface {
 // chosenFair is the probability that chosen is the fair answer rather than
 // the good one.
 func build(name string, gen generator, c config, seed uint64, chosenFair float64, scorer core.Reward) (*task, error) {
-	evalRNG := rand.New(rand.NewPCG(seed, streamEval))
-	inEval := make(map[string]bool, c.eval)
+	inEval := make(map[string]bool, c.eval+c.dev)
 	t := &task{name: name}
-	// The bound on attempts turns an exhausted prompt space into an error
-	// instead of a hang.
-	for tries := 0; len(t.eval) < c.eval; tries++ {
-		if tries > 50*c.eval+1000 {
-			return nil, fmt.Errorf("task %s: only %d distinct eval prompts found, %d asked (lower the eval size)", name, len(t.eval), c.eval)
+	// heldOut draws want examples whose prompts are distinct and not yet
+	// held out. The bound on attempts turns an exhausted prompt space into
+	// an error instead of a hang.
+	heldOut := func(r *rand.Rand, want int, split string) ([]core.Example, error) {
+		var out []core.Example
+		for tries := 0; len(out) < want; tries++ {
+			if tries > 50*want+1000 {
+				return nil, fmt.Errorf("task %s: only %d distinct %s prompts found, %d asked (lower the %s size)", name, len(out), split, want, split)
+			}
+			s := gen(r, &c)
+			p := Prompt(s.request)
+			if inEval[p] {
+				continue
+			}
+			inEval[p] = true
+			out = append(out, example(r, s, chosenFair))
 		}
-		s := gen(evalRNG, &c)
-		p := Prompt(s.request)
-		if inEval[p] {
-			continue
-		}
-		inEval[p] = true
-		t.eval = append(t.eval, example(evalRNG, s, chosenFair))
+		return out, nil
+	}
+	var err error
+	if t.eval, err = heldOut(rand.New(rand.NewPCG(seed, streamEval)), c.eval, "eval"); err != nil {
+		return nil, err
 	}
 	// The dev split has its own stream, so asking for one leaves eval
 	// unchanged; train then skips dev prompts too.
-	devRNG := rand.New(rand.NewPCG(seed, streamDev))
-	for tries := 0; len(t.dev) < c.dev; tries++ {
-		if tries > 50*c.dev+1000 {
-			return nil, fmt.Errorf("task %s: only %d distinct dev prompts found, %d asked (lower the dev size)", name, len(t.dev), c.dev)
-		}
-		s := gen(devRNG, &c)
-		p := Prompt(s.request)
-		if inEval[p] {
-			continue
-		}
-		inEval[p] = true
-		t.dev = append(t.dev, example(devRNG, s, chosenFair))
+	if t.dev, err = heldOut(rand.New(rand.NewPCG(seed, streamDev)), c.dev, "dev"); err != nil {
+		return nil, err
 	}
 	trainRNG := rand.New(rand.NewPCG(seed, streamTrain))
 	for tries := 0; len(t.train) < c.train; tries++ {
