@@ -122,7 +122,12 @@ func tasksCalibrate(args []string, stdout, stderr io.Writer) error {
 
 	setting := kindSetting
 	if skills && (*band != "" || *allLevels) {
-		cands, judge, scorer, err := skillCandidates(kindList, lv, cf.prompts, tf.seed)
+		if kindList == nil {
+			kindList = tasks.KindNames()
+		}
+		cands, judge, scorer, err := calibrate.Candidates(kindList, lv, cf.prompts, func(kind string, level int) (core.Task, error) {
+			return tasks.Get(tasks.Skills, tf.seed, tasks.WithKinds(kind), tasks.WithLevels(map[string]int{kind: level}))
+		})
 		if err != nil {
 			return badInput("%v", err)
 		}
@@ -244,33 +249,6 @@ func formatLevels(levels map[string]int, inBand map[string]bool) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// skillCandidates builds every level of each kind (or only the given level
-// for kinds with one in levels) from single-kind skills tasks.
-func skillCandidates(kinds []string, levels map[string]int, prompts int, seed uint64) ([]calibrate.Candidate, core.Reward, core.Reward, error) {
-	if kinds == nil {
-		kinds = tasks.KindNames()
-	}
-	var cands []calibrate.Candidate
-	var judge, scorer core.Reward
-	for _, n := range kinds {
-		k, _ := tasks.LookupKind(n)
-		lo, hi := 1, k.Levels
-		if l, ok := levels[n]; ok {
-			lo, hi = l, l
-		}
-		for l := lo; l <= hi; l++ {
-			t, err := tasks.Get(tasks.Skills, seed, tasks.WithKinds(n), tasks.WithLevels(map[string]int{n: l}))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			judge, scorer = t.Judge(), t.Scorer()
-			tr := t.Train()
-			cands = append(cands, calibrate.Candidate{Kind: n, Level: l, Examples: tr[:min(prompts, len(tr))]})
-		}
-	}
-	return cands, judge, scorer, nil
 }
 
 func parseLevels(s string) (map[string]int, error) {

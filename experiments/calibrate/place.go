@@ -7,6 +7,7 @@ import (
 
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
+	"github.com/grao-lab/grao/experiments/tasks"
 )
 
 // Band is a target range of base pass@1, [Lo, Hi].
@@ -40,6 +41,32 @@ type Candidate struct {
 	Kind     string
 	Level    int
 	Examples []core.Example
+}
+
+// Candidates lists each of kinds at every level it has, or at levels[kind]
+// alone where given, with the first prompts of the train split of
+// open(kind, level), a task of that one kind at that level. It also
+// returns the judge and scorer of those tasks, which all kinds share.
+func Candidates(kinds []string, levels map[string]int, prompts int, open func(kind string, level int) (core.Task, error)) ([]Candidate, core.Reward, core.Reward, error) {
+	var out []Candidate
+	var judge, scorer core.Reward
+	for _, n := range kinds {
+		k, _ := tasks.LookupKind(n)
+		lo, hi := 1, k.Levels
+		if l, ok := levels[n]; ok {
+			lo, hi = l, l
+		}
+		for l := lo; l <= hi; l++ {
+			t, err := open(n, l)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			judge, scorer = t.Judge(), t.Scorer()
+			train := t.Train()
+			out = append(out, Candidate{Kind: n, Level: l, Examples: train[:min(prompts, len(train))]})
+		}
+	}
+	return out, judge, scorer, nil
 }
 
 // Placement is where Place put each kind: the level whose pass@1 is in

@@ -60,7 +60,11 @@ func (c *baseCache) calibration(ctx context.Context, tr sweep.Trial, base *model
 		key := "placement-" + calKey(tr.BaseKey(), tr.Task.DataSeed, kinds, band, tr.Calibrate.Prompts, cfg)
 		pl := &calibrate.Placement{}
 		err := c.cached(tr.BaseKey(), key, pl, func() (any, error) {
-			cands, judge, scorer, err := candidates(tr, kinds)
+			cands, judge, scorer, err := calibrate.Candidates(kinds, nil, tr.Calibrate.Prompts, func(kind string, level int) (core.Task, error) {
+				ts := tr.Task
+				ts.Kinds, ts.Levels, ts.Band = []string{kind}, map[string]int{kind: level}, nil
+				return ts.Open(nil)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -97,28 +101,6 @@ func (c *baseCache) calibration(ctx context.Context, tr sweep.Trial, base *model
 		return nil, nil, fmt.Errorf("calibration: %w", err)
 	}
 	return task, cal, nil
-}
-
-// candidates are each placed kind at each of its levels, measured on the
-// first prompts of its train split at that level.
-func candidates(tr sweep.Trial, kinds []string) ([]calibrate.Candidate, core.Reward, core.Reward, error) {
-	var out []calibrate.Candidate
-	var judge, scorer core.Reward
-	for _, n := range kinds {
-		k, _ := tasks.LookupKind(n)
-		for l := 1; l <= k.Levels; l++ {
-			ts := tr.Task
-			ts.Kinds, ts.Levels, ts.Band = []string{n}, map[string]int{n: l}, nil
-			t, err := ts.Open(nil)
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			judge, scorer = t.Judge(), t.Scorer()
-			train := t.Train()
-			out = append(out, calibrate.Candidate{Kind: n, Level: l, Examples: train[:min(tr.Calibrate.Prompts, len(train))]})
-		}
-	}
-	return out, judge, scorer, nil
 }
 
 // cached fills dst (a pointer) from DIR/base/<baseKey>/<name>.json, or
