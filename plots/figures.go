@@ -82,6 +82,9 @@ func build(sd *sweepData, o Options) ([]*figure, []Note) {
 		add(b.rewardShares(c))
 		add(b.scoreBoxes(c))
 	}
+	for _, f := range b.statFigures() {
+		add(f)
+	}
 	return figs, b.notes
 }
 

@@ -415,3 +415,39 @@ func TestPartialCredit(t *testing.T) {
 		t.Errorf("unknown partial mode accepted: %+v", sc[0])
 	}
 }
+
+func TestRandomReward(t *testing.T) {
+	items := make([]core.RewardItem, 4000)
+	draw := func(seed uint64) []core.Score {
+		s, err := NewRandom(seed).Score(context.Background(), items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b, c := draw(7), draw(7), draw(8)
+	plus, same := 0, 0
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("item %d: seed 7 gave %v then %v", i, a[i], b[i])
+		}
+		if !a[i].Applicable || (a[i].Value != 1 && a[i].Value != -1) {
+			t.Fatalf("item %d: %+v, want ±1", i, a[i])
+		}
+		if a[i].Value == 1 {
+			plus++
+		}
+		if a[i] == c[i] {
+			same++
+		}
+	}
+	// Bernoulli(½): 2000 ± 4σ (σ ≈ 31.6); another seed agrees about half the time.
+	if plus < 1874 || plus > 2126 || same < 1874 || same > 2126 {
+		t.Errorf("%d of 4000 are +1, %d agree with seed 8", plus, same)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewRandom(1).Score(ctx, items); err == nil {
+		t.Error("cancelled context: no error")
+	}
+}

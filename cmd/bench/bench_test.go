@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grao-lab/grao/experiments/runner"
 )
 
 func bench(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -150,6 +152,32 @@ func TestRunCommand(t *testing.T) {
 	}
 	if code, so, se := bench(t, "report", out, "--format", "csv"); code != 0 || !strings.Contains(so, "RAS") {
 		t.Errorf("report: exit %d\nstdout %s\nstderr %s", code, so, se)
+	}
+	// bench eval on the base model reproduces the calibration table the
+	// runner recorded for it (same prompts, sampler and seed).
+	bases, _ := filepath.Glob(filepath.Join(out, "base", "*", "model.safetensors"))
+	if len(bases) != 1 {
+		t.Fatalf("base models %v", bases)
+	}
+	code, so, se = bench(t, "eval", filepath.Dir(bases[0]), "--like", out, "--split", "train", "--k", "4")
+	if code != 0 || !strings.Contains(so, "## Greedy answers") || !strings.Contains(so, "## pass@k") {
+		t.Fatalf("eval: exit %d\nstdout %s\nstderr %s", code, so, se)
+	}
+	var man runner.Manifest
+	raw, _ := os.ReadFile(filepath.Join(out, "runs", strings.Split(strings.Split(string(results), "\n")[1], ",")[0], "manifest.json"))
+	if err := json.Unmarshal(raw, &man); err != nil || man.Calibration == nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	var want strings.Builder
+	man.Calibration.Table.Render(&want, kindSetting)
+	if !strings.Contains(so, want.String()) {
+		t.Errorf("bench eval --split train differs from the recorded calibration:\n%s\nwant the table\n%s", so, want.String())
+	}
+	if code, _, se := bench(t, "eval", filepath.Dir(bases[0])); code != 2 || !strings.Contains(se, "--like") {
+		t.Errorf("eval without --like: exit %d %q", code, se)
+	}
+	if code, _, se := bench(t, "study", "null", out, "--label", "grao"); code != 2 || !strings.Contains(se, "2 seeds") {
+		t.Errorf("study null with 2 seeds: exit %d %q", code, se)
 	}
 	if code, _, se := bench(t, "run", good, "--out", out); code != 2 || !strings.Contains(se, "--resume") {
 		t.Errorf("rerun without --resume: exit %d %q", code, se)

@@ -34,6 +34,12 @@ func studyOptionsSweep(dir string, res *report.Results, sw *sweep.Sweep, opts *r
 			return nil, nil, err
 		}
 		opts.Prompts = pd
+		if opts.PassK, err = report.ReadPassK(dir, res); err != nil {
+			return nil, nil, err
+		}
+		if opts.Compute, err = report.ReadCompute(dir, res); err != nil {
+			return nil, nil, err
+		}
 		if missing > 0 {
 			notes = append(notes, fmt.Sprintf("%d trials have no eval.json under %s/runs: left out of the per-prompt tests", missing, dir))
 		}

@@ -78,6 +78,17 @@ type StepLog struct {
 	LR       float64  `json:"lr"`
 	// Seconds spent in each phase.
 	Timing Timing `json:"timing"`
+	// Compute counts the step's work, for compute-matched comparisons.
+	Compute Compute `json:"compute"`
+}
+
+// Compute is one step's work: completions sampled and the tokens they
+// hold, and the completion tokens the policy scored with gradients
+// (samples, references and pairs alike, once per epoch).
+type Compute struct {
+	Samples   int `json:"samples"`
+	Generated int `json:"generated_tokens"`
+	Scored    int `json:"scored_tokens"`
 }
 
 // Timing splits a step's wall time.
@@ -425,6 +436,7 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 		sl := &t.slots[k]
 		sl.span = spans[k]
 		n := spans[k].Len
+		log.Compute.Scored += n * t.needs.Epochs
 		sl.seq.LogP, sl.grad.LogP = make([]float64, n), make([]float64, n)
 		if t.needs.Value {
 			sl.seq.Values, sl.grad.Values = make([]float64, n), make([]float64, n)
@@ -453,6 +465,10 @@ func (t *Trainer) rollout(ctx context.Context, rng *rand.Rand, exs []core.Exampl
 		return err
 	}
 	log.Timing.Rollout = time.Since(t0).Seconds()
+	log.Compute.Samples = len(outs)
+	for _, o := range outs {
+		log.Compute.Generated += len(o.Tokens)
+	}
 	t0 = time.Now()
 	items := make([]core.RewardItem, len(outs), len(outs)+len(exs))
 	for k, o := range outs {

@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"gonum.org/v1/gonum/stat/distuv"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -135,6 +136,8 @@ type PairedResult struct {
 	// N is the number of prompts, Seeds the number of seeds, Resamples the
 	// number of bootstrap replicates B.
 	N, Seeds, Resamples int
+	// DF is CrossedT's degrees of freedom (0 for the bootstrap).
+	DF float64
 }
 
 // PairedPrompts compares algorithms A and B evaluated on the same prompts.
@@ -180,7 +183,13 @@ func PairedPrompts(a, b [][]float64, resamples int, rng *rand.Rand) (PairedResul
 		}
 		reps[r] = s / float64(n)
 	}
+	res.summarise(reps)
+	return res, nil
+}
 
+// summarise sets the p-value, interval and standard error from the
+// bootstrap replicates of Diff (reordering reps).
+func (res *PairedResult) summarise(reps []float64) {
 	obs := math.Abs(res.Diff) - tol*(1+math.Abs(res.Diff))
 	extreme := 0
 	for _, x := range reps {
@@ -188,13 +197,81 @@ func PairedPrompts(a, b [][]float64, resamples int, rng *rand.Rand) (PairedResul
 			extreme++
 		}
 	}
-	res.P = float64(1+extreme) / float64(resamples+1)
-
+	res.P = float64(1+extreme) / float64(len(reps)+1)
 	sort.Float64s(reps)
 	res.Lo, res.Hi = Quantile(reps, 0.025), Quantile(reps, 0.975)
 	if reps[0] != reps[len(reps)-1] {
 		res.SE = SampleSD(reps)
 	}
+}
+
+// CrossedT compares A and B over seeds and prompts as two random
+// factors, with the shapes of PairedPrompts (a[s][j], b[s][j]; seed s of A
+// paired with seed s of B). Each training seed gives a different policy
+// and each prompt is a draw from the task, so a difference must stand out
+// against both: holding seeds fixed (PairedPrompts, McNemar on prompt ×
+// seed pairs) asks whether these trained models differ, not whether the
+// algorithms do, and fires far too often when seeds disagree (the A/A
+// calibration, bench study null, measures it).
+//
+// With D = a − b, m_s the mean of seed s over prompts and m_j the mean of
+// prompt j over seeds, the variance of d̂ = mean(D) is estimated as
+//
+//	SE² = var(m_s)/S + var(m_j)/N
+//
+// (sample variances), which counts the seed × prompt interaction twice
+// and so errs on the conservative side, and d̂/SE is referred to Student's
+// t with the Welch–Satterthwaite degrees of freedom of the two terms: few
+// seeds give few degrees of freedom when seeds dominate the variance. With
+// one seed only the prompt term remains (df N − 1). P is two-sided, Lo and
+// Hi the 95% interval d̂ ± t·SE, Resamples 0. Zero variance gives P = 1
+// when d̂ = 0 and P = 0 otherwise (every seed and prompt agrees).
+func CrossedT(a, b [][]float64) (PairedResult, error) {
+	pm, err := promptDiffs(a, b)
+	if err != nil {
+		return PairedResult{}, err
+	}
+	S, n := len(a), len(pm)
+	sm := make([]float64, S)
+	for s := range S {
+		for j := range n {
+			sm[s] += a[s][j] - b[s][j]
+		}
+		sm[s] /= float64(n)
+	}
+	res := PairedResult{N: n, Seeds: S, Diff: Mean(pm)}
+	vp := sq(SampleSD(pm)) / float64(n)
+	vs, dfs := 0.0, float64(S-1)
+	if S > 1 {
+		vs = sq(SampleSD(sm)) / float64(S)
+	}
+	se2 := vs + vp
+	if !(se2 > 0) {
+		res.P, res.Lo, res.Hi = 1, res.Diff, res.Diff
+		if math.Abs(res.Diff) > tol {
+			res.P = 0
+		}
+		return res, nil
+	}
+	den := sq(vp) / float64(n-1)
+	if n == 1 {
+		den = 0
+	}
+	if S > 1 {
+		den += sq(vs) / dfs
+	}
+	df := math.Inf(1)
+	if den > 0 {
+		df = se2 * se2 / den
+	}
+	res.SE = math.Sqrt(se2)
+	res.P = tTwoSided(res.Diff/res.SE, df)
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975)
+	if math.IsInf(df, 1) {
+		q = distuv.UnitNormal.Quantile(0.975)
+	}
+	res.Lo, res.Hi = res.Diff-q*res.SE, res.Diff+q*res.SE
+	res.DF = df
 	return res, nil
 }
 

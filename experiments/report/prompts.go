@@ -165,11 +165,16 @@ type PromptComparison struct {
 	McNemarP           float64 // NaN unless binary
 	McNemarHolm        float64
 
-	SeedP     float64 // paired t on per-seed means; NaN with < 2 seeds or zero variance
-	SeedHolm  float64
-	SeedMDE   float64
-	SeedNote  string
-	Verdict   string // "A > B", "A < B" or "not separated"
+	SeedP    float64 // paired t on per-seed means; NaN with < 2 seeds or zero variance
+	SeedHolm float64
+	SeedMDE  float64
+	SeedNote string
+	Verdict  string // "A > B", "A < B" or "not separated"
+	// ControlNote says whether the winner beats its own random-reward
+	// control (when it has one); a winner that does not is not separated.
+	ControlNote string
+	// va and vb are the outcomes tested, [seed][prompt].
+	va, vb    [][]float64
 	Predicted string // "as predicted", "against the prediction", "not separated", "" (no prediction)
 	Note      string // why it could not be tested
 }
@@ -280,9 +285,9 @@ func (c *PromptComparison) compute(ca, cb map[int64]*Outcomes, resamples int, se
 		c.MeanB += Mean(rb) / float64(len(seeds))
 	}
 	c.Seeds, c.Prompts = len(seeds), len(va[0])
+	c.va, c.vb = va, vb
 	c.Diff = c.MeanA - c.MeanB
-	rng := KeyedRNG(seed, "prompts\x00"+c.Task+"\x00"+c.Model+"\x00"+c.A+"\x00"+c.B+"\x00"+c.Spec.Metric+"\x00"+strings.Join(c.Spec.Kinds, ","))
-	boot, err := PairedPrompts(va, vb, resamples, rng)
+	boot, err := CrossedT(va, vb)
 	if err != nil {
 		c.Note = err.Error()
 		return
@@ -316,13 +321,22 @@ func (c *PromptComparison) verdict() {
 		c.Verdict = "not tested"
 		return
 	}
-	promptOK := c.BootHolm < Alpha && (math.IsNaN(c.McNemarP) || c.McNemarHolm < Alpha)
-	if promptOK && c.SeedHolm < Alpha && c.Diff != 0 {
+	// McNemar does not gate: it treats prompt × seed pairs as independent,
+	// so it answers whether these trained models differ, and the A/A
+	// calibration shows it firing far above α between seeds of one
+	// algorithm. The crossed test and the seed-level test do gate.
+	if c.BootHolm < Alpha && c.SeedHolm < Alpha && c.Diff != 0 && (c.Boot.Lo > 0) == (c.Diff > 0) && (c.Boot.Hi < 0) == (c.Diff < 0) {
 		c.Verdict = "A > B"
 		if c.Diff < 0 {
 			c.Verdict = "A < B"
 		}
 	}
+	c.verdictPredicted()
+}
+
+// verdictPredicted sets Predicted from Verdict and the prediction.
+func (c *PromptComparison) verdictPredicted() {
+	c.Predicted = ""
 	switch {
 	case c.Spec.Predict == "":
 	case c.Verdict == "not separated":

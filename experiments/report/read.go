@@ -19,6 +19,15 @@ var requiredColumns = []string{"trial", "task", "model", "algorithm", "seed", "m
 // "full" for the full method). It is not treated as a hyper-parameter.
 const AblationColumn = "ablation"
 
+// ControlColumn and ControlOfColumn are the optional columns that mark a
+// control arm ("base", "sft-ref", "random-reward") and, for a
+// random-reward arm, the label of the algorithm it controls. Neither is a
+// hyper-parameter.
+const (
+	ControlColumn   = "control"
+	ControlOfColumn = "control_of"
+)
+
 // ParseError is a problem with one place of a results file.
 type ParseError struct {
 	File   string // file name as given to Read
@@ -49,6 +58,8 @@ type Row struct {
 	Model     string
 	Algorithm string // as written in the algorithm column
 	Ablation  string // canonical removed part ("imitation", ...) or "" for none
+	Control   string // control arm kind, "" for none (ControlColumn)
+	ControlOf string // the label a random-reward arm controls
 	Seed      int64
 	Metric    string
 	Value     float64
@@ -116,7 +127,7 @@ func Read(r io.Reader, name string) (*Results, error) {
 	ablIdx, hasAbl := idx[AblationColumn]
 	var paramIdx []int
 	for i, h := range header {
-		if !isRequired(h) && h != AblationColumn {
+		if !isRequired(h) && h != AblationColumn && h != ControlColumn && h != ControlOfColumn {
 			res.Params = append(res.Params, h)
 			paramIdx = append(paramIdx, i)
 		}
@@ -180,6 +191,12 @@ func Read(r io.Reader, name string) (*Results, error) {
 		}
 		for _, i := range paramIdx {
 			row.Params = append(row.Params, strings.TrimSpace(rec[i]))
+		}
+		if i, ok := idx[ControlColumn]; ok {
+			row.Control = strings.TrimSpace(rec[i])
+		}
+		if i, ok := idx[ControlOfColumn]; ok {
+			row.ControlOf = strings.TrimSpace(rec[i])
 		}
 
 		mk := [2]string{row.Trial, row.Metric}

@@ -174,6 +174,9 @@ func (r *Report) grids() []grid {
 		gs = append(gs, g)
 	}
 	gs = append(gs, r.comparisonGrid()...)
+	gs = append(gs, r.aggregateGrids()...)
+	gs = append(gs, r.passKGrids()...)
+	gs = append(gs, r.computeGrids()...)
 	for _, a := range r.Ablations {
 		name := displayName(a.Algorithm)
 		g := grid{

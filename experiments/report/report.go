@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/grao-lab/grao/experiments/aggregate"
 	"math"
 	"slices"
 	"sort"
@@ -29,6 +30,10 @@ type Options struct {
 	// Compare's comparisons (or the target against each baseline on
 	// Metric) are then tested per prompt and over seeds.
 	Prompts *PromptData
+	// PassK and Compute, when set (ReadPassK, ReadCompute), add the
+	// pass@k and compute tables.
+	PassK   *PassKData
+	Compute *ComputeData
 	Compare []CompareSpec
 	// Selected are the hyper-parameters chosen on the dev split (shown as
 	// a table), one row per algorithm.
@@ -131,8 +136,17 @@ type Report struct {
 	KindTables []KindTable
 	// PromptComparisons are the per-prompt and seed-level tests.
 	PromptComparisons []PromptComparison
-	ModalN            int // most common seeds-per-cell, for compact cells
-	Notes             []string
+	// Controls maps a column label to the control arm it is (Kind "" for
+	// an ordinary column); ControlComparisons test each column against its
+	// random-reward control (a Holm family of their own).
+	Controls           map[string]ControlInfo
+	ControlComparisons []PromptComparison
+	// Aggregates are the rliable-style summaries over seeds × kinds.
+	Aggregates []AggregateTable
+	PassK      []PassKTable
+	Compute    []ComputeTable
+	ModalN     int // most common seeds-per-cell, for compact cells
+	Notes      []string
 }
 
 // KindTable is one task × model × metric by kind: rows kinds (regimes
@@ -290,6 +304,8 @@ func Build(res *Results, opts Options) (*Report, error) {
 		}
 	}
 
+	controls := controlsOf(res)
+	rep.Controls = controls
 	// Target and baselines.
 	target, ok := findFold(cols, opts.Target)
 	if !ok {
@@ -309,7 +325,7 @@ func Build(res *Results, opts Options) (*Report, error) {
 		}
 	} else {
 		for _, c := range cols {
-			if c != target {
+			if c != target && controls[c].Kind == "" {
 				baselines = append(baselines, c)
 			}
 		}
@@ -356,6 +372,8 @@ func Build(res *Results, opts Options) (*Report, error) {
 		}
 	}
 
+	rep.PassK = BuildPassK(opts.PassK, tasks, models, cols)
+	rep.Compute = BuildCompute(opts.Compute, tasks, models, cols)
 	rep.buildAblations(tasks, models, infos, get)
 	rep.buildKindTables(tasks, models, cols, allMetrics, get)
 	if opts.Prompts != nil {
@@ -373,6 +391,12 @@ func Build(res *Results, opts Options) (*Report, error) {
 		}
 		sortLabels(all, infos)
 		rep.PromptComparisons = ComparePrompts(opts.Prompts, tasks, models, all, specs, opts.Resamples, opts.Seed)
+		rep.ControlComparisons = ComparePrompts(opts.Prompts, tasks, models, all, controlSpecs(cols, controls, metricForPrompts(metric)), opts.Resamples, opts.Seed)
+		applyControls(rep.PromptComparisons, rep.ControlComparisons)
+		var notes []string
+		rep.Aggregates, notes = BuildAggregates(opts.Prompts, tasks, models, cols, controls, metricForPrompts(metric),
+			aggregate.Bootstrap{Resamples: opts.Resamples, Seed: opts.Seed})
+		rep.Notes = append(rep.Notes, notes...)
 	}
 	return rep, nil
 }

@@ -2,6 +2,8 @@ package runner_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,12 +38,21 @@ func TestPresetsSmoke(t *testing.T) {
 				sw.Select.Seeds = sw.Select.Seeds[:1]
 			}
 			sw.Workers = 2
-			sum, err := runner.RunSweep(context.Background(), sw, runner.Options{SweepPath: f, Out: filepath.Join(t.TempDir(), "out")})
+			out := filepath.Join(t.TempDir(), "out")
+			sum, err := runner.RunSweep(context.Background(), sw, runner.Options{SweepPath: f, Out: out})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if sum.Failed != 0 || sum.Ran == 0 || sum.Ran != sum.Total {
 				t.Errorf("summary %+v", sum)
+				mans, _ := filepath.Glob(filepath.Join(out, "runs", "*", "manifest.json"))
+				for _, m := range mans {
+					if b, err := os.ReadFile(m); err == nil && strings.Contains(string(b), `"status": "failed"`) {
+						var man runner.Manifest
+						json.Unmarshal(b, &man)
+						t.Errorf("%s: %s", man.Trial, man.Error)
+					}
+				}
 			}
 		})
 	}

@@ -40,6 +40,8 @@ func buildReward(tr sweep.Trial, task core.Task) (core.Reward, func(), error) {
 			return task.Scorer(), nil
 		case "dense":
 			return denseReward(task)
+		case sweep.RewardRandom:
+			return rewards.NewRandom(tr.Seed), nil
 		case "length":
 			return rewards.LengthPenalty(p.Target, p.PerByte, p.Max)
 		case "rm":

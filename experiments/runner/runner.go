@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,9 @@ type Options struct {
 	Only     []string
 	Log      io.Writer
 	Terminal bool
+	// PassK is the sweep's [passk] (resolved); finished trials kept by
+	// Resume get their pass@k counts when they lack them.
+	PassK    sweep.PassKSpec
 	Executor Executor // nil: Local{Workers}
 }
 
@@ -54,6 +58,7 @@ func DefaultWorkers() int { return max(1, runtime.NumCPU()/2) }
 // A sweep with [select] goes through RunSweep, which runs its selection
 // phase first.
 func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Options) (Summary, error) {
+	opts.PassK = sw.PassKSettings()
 	sum := Summary{Total: len(trials), Results: filepath.Join(opts.Out, "results.csv")}
 	if err := start(sw, opts, trials); err != nil {
 		return sum, err
@@ -98,11 +103,15 @@ func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summa
 			}
 		}
 	}
-	var run []sweep.Trial
+	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), passk: opts.PassK}
+	var run, passk []sweep.Trial
 	skipped := 0
 	for _, tr := range todo {
 		if opts.Resume && finished(opts.Out, tr.ID) {
 			skipped++
+			if e.needsPassK(tr) {
+				passk = append(passk, tr)
+			}
 			continue
 		}
 		run = append(run, tr)
@@ -118,7 +127,7 @@ func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summa
 	if skipped > 0 {
 		logf("resume: %d finished trials kept, %d to run", skipped, len(run))
 	}
-	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), logf: logf}
+	e.logf = logf
 	e.bases = newBaseCache(opts.Out, logf)
 	ex := opts.Executor
 	if ex == nil {
@@ -127,6 +136,29 @@ func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summa
 			w = DefaultWorkers()
 		}
 		ex = Local{Workers: w}
+	}
+	if l, ok := ex.(Local); ok {
+		e.workers = l.Workers
+	}
+	if len(passk) > 0 {
+		logf("pass@k: %d finished trials get their %d samples per prompt", len(passk), e.passk.K)
+		var mu sync.Mutex
+		var first error
+		err := ex.Execute(ctx, passk, func(ctx context.Context, tr sweep.Trial) {
+			if err := e.passKOnly(ctx, tr); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("trial %s: %w", tr.ID, err)
+				}
+				mu.Unlock()
+			}
+		})
+		if err == nil {
+			err = first
+		}
+		if err != nil {
+			return err
+		}
 	}
 	var mu sync.Mutex
 	xerr := ex.Execute(ctx, run, func(ctx context.Context, tr sweep.Trial) {
@@ -176,7 +208,12 @@ func Collect(dir string, trials []sweep.Trial) error {
 	sort.Strings(keys)
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(append([]string{"trial", "task", "model", "algorithm", "seed", "metric", "value"}, keys...))
+	controls := slices.ContainsFunc(trials, func(tr sweep.Trial) bool { return tr.Control != "" })
+	header := append([]string{"trial", "task", "model", "algorithm", "seed", "metric", "value"}, keys...)
+	if controls {
+		header = append(header, "control", "control_of")
+	}
+	w.Write(header)
 	for _, tr := range trials {
 		if !finished(dir, tr.ID) {
 			continue
@@ -195,6 +232,9 @@ func Collect(dir string, trials []sweep.Trial) error {
 				strconv.FormatFloat(ev.Metrics[n], 'g', -1, 64)}
 			for _, k := range keys {
 				row = append(row, tr.Varying[k])
+			}
+			if controls {
+				row = append(row, tr.Control, tr.ControlOf)
 			}
 			w.Write(row)
 		}

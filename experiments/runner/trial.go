@@ -42,6 +42,8 @@ type Manifest struct {
 	Trial      string            `json:"trial"`
 	Label      string            `json:"label"`
 	Algorithm  string            `json:"algorithm"`
+	Control    string            `json:"control,omitempty"`
+	ControlOf  string            `json:"control_of,omitempty"`
 	Seed       uint64            `json:"seed"`
 	BaseKey    string            `json:"base_key"`
 	Status     string            `json:"status"`
@@ -60,6 +62,11 @@ type Manifest struct {
 	Start       time.Time    `json:"start"`
 	End         *time.Time   `json:"end,omitempty"`
 	Seconds     float64      `json:"seconds,omitempty"`
+	// PeakRSSMiB is the process's peak resident memory when the trial
+	// ended: the trial's own peak when it ran alone (workers = 1), an
+	// upper bound shared with the trials beside it otherwise.
+	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
+	Workers    int     `json:"workers,omitempty"`
 }
 
 // EvalFile is eval.json: final metrics and the per-prompt rewards of the
@@ -95,6 +102,8 @@ type evalLine struct {
 // where to log.
 type env struct {
 	dir      string
+	passk    sweep.PassKSpec
+	workers  int
 	bases    *baseCache
 	revision string
 	logf     func(format string, args ...any)
@@ -106,7 +115,8 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err := os.MkdirAll(tdir, 0o755); err != nil {
 		return err
 	}
-	man := &Manifest{Schema: SchemaVersion, Trial: tr.ID, Label: tr.Label, Algorithm: tr.Algorithm, Seed: tr.Seed, BaseKey: tr.BaseKey(),
+	man := &Manifest{Schema: SchemaVersion, Trial: tr.ID, Label: tr.Label, Algorithm: tr.Algorithm, Control: tr.Control, ControlOf: tr.ControlOf,
+		Seed: tr.Seed, BaseKey: tr.BaseKey(), Workers: e.workers,
 		Status: StatusRunning, Revision: e.revision, GoVersion: runtime.Version(),
 		BLAS: kernels.Current().Name() + ": " + kernels.Current().Info(), GOMAXPROCS: runtime.GOMAXPROCS(0), Start: time.Now().UTC()}
 	cfgTOML, err := sweep.EncodeTrial(tr)
@@ -122,6 +132,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	defer func() {
 		end := time.Now().UTC()
 		man.End, man.Seconds = &end, end.Sub(man.Start).Seconds()
+		man.PeakRSSMiB = peakRSSMiB()
 		switch {
 		case err == nil:
 			man.Status = StatusDone
@@ -177,16 +188,9 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	}
 	t.SetJudge(task.Judge())
 	man.LossTemperature = t.Temperature()
-	exs := task.Eval()
-	if tr.Eval.Split == "dev" {
-		d, ok := task.(tasks.Dever)
-		if !ok || len(d.Dev()) == 0 {
-			return fmt.Errorf("eval.split = \"dev\": task %s has no dev split (set task.dev_size)", task.Name())
-		}
-		exs = d.Dev()
-	}
-	if n := tr.Eval.Prompts; n > 0 && n < len(exs) {
-		exs = exs[:n]
+	exs, err := evalExamples(tr, task)
+	if err != nil {
+		return err
 	}
 	groups, kinds, regimes := promptGroups(exs)
 	ec := evaluate.Config{Temperature: tr.Eval.Temperature, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed, Truncate: truncate}
@@ -221,8 +225,12 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err := evalAt(0); err != nil {
 		return err
 	}
+	steps := tr.Train.Steps
+	if tr.Control == sweep.ControlBase {
+		steps = 0 // the base arm evaluates the starting model
+	}
 	every := max(tr.Train.EvalEvery, 1)
-	for step := 1; step <= tr.Train.Steps; step++ {
+	for step := 1; step <= steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -233,13 +241,13 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		if err := enc.Encode(lg); err != nil {
 			return err
 		}
-		if step%every == 0 || step == tr.Train.Steps {
+		if step%every == 0 || step == steps {
 			if err := evalAt(step); err != nil {
 				return err
 			}
 		}
 	}
-	if tr.Train.Steps == 0 {
+	if steps == 0 {
 		last = pre
 	}
 	if err := mw.Flush(); err != nil {
@@ -262,7 +270,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		final["steps_to_90"] = s
 	}
 	ev := EvalFile{Schema: SchemaVersion, Trial: tr.ID, Task: taskLabel(tr), Model: tr.Model.Label, Algorithm: tr.Label, Seed: tr.Seed,
-		Step: tr.Train.Steps, Metrics: final, Rewards: last.Judge, StartRewards: pre.Judge, Scores: last.Scores,
+		Step: steps, Metrics: final, Rewards: last.Judge, StartRewards: pre.Judge, Scores: last.Scores,
 		Kinds: kinds, Regimes: regimes, Split: tr.Eval.Split}
 	if err := writeSamples(filepath.Join(tdir, "samples.jsonl"), exs, last, pre); err != nil {
 		return err
@@ -271,7 +279,26 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		return err
 	}
 	// eval.json last: its presence with a "done" manifest marks a finished trial.
-	return writeJSON(filepath.Join(tdir, "eval.json"), ev)
+	if err := writeJSON(filepath.Join(tdir, "eval.json"), ev); err != nil {
+		return err
+	}
+	return e.writePassK(ctx, tr, t.Policy, task, exs)
+}
+
+// evalExamples are the prompts a trial is evaluated on.
+func evalExamples(tr sweep.Trial, task core.Task) ([]core.Example, error) {
+	exs := task.Eval()
+	if tr.Eval.Split == "dev" {
+		d, ok := task.(tasks.Dever)
+		if !ok || len(d.Dev()) == 0 {
+			return nil, fmt.Errorf("eval.split = \"dev\": task %s has no dev split (set task.dev_size)", task.Name())
+		}
+		exs = d.Dev()
+	}
+	if n := tr.Eval.Prompts; n > 0 && n < len(exs) {
+		exs = exs[:n]
+	}
+	return exs, nil
 }
 
 // sample is one line of samples.jsonl.

@@ -66,6 +66,7 @@ func Parse(data []byte, file string) (*Sweep, error) {
 	markSet(d.set, nil, raw)
 	s := &Sweep{file: file, dir: filepath.Dir(file), loc: d.loc, set: d.set, grid: map[string]gridKey{}}
 	d.sweep(raw, s)
+	s.addControls(el)
 	if el.err() != nil {
 		return nil, el.err()
 	}

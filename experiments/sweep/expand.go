@@ -68,6 +68,9 @@ func (s *Sweep) validate(el *errList) {
 	// Every [select] point too (on the dev split), once the rest is clean.
 	if s.HasSelection() && el.err() == nil {
 		s.expandWith(el, sk, func(a *AlgorithmSpec, _ []assignment) ([][]assignment, []uint64, bool) {
+			if !a.selects() {
+				return nil, nil, false
+			}
 			return s.selectPoints(a.label()), seeds[:1], true
 		})
 	}
@@ -108,6 +111,7 @@ func locSegs(key string) []string {
 // large to expand.
 func (s *Sweep) check(el *errList) (skipped, bool) {
 	sk := skipped{alg: map[int]bool{}, grid: map[string]bool{}}
+	s.addControls(el)
 	if name := s.name(); name == "" {
 		el.add(0, "name", "required (or parse from a file, whose base name is the default)")
 	} else if !nameRE.MatchString(name) {
@@ -181,6 +185,7 @@ func (s *Sweep) check(el *errList) (skipped, bool) {
 	}
 	s.checkReport(el, byLabel)
 	s.checkSelect(el, byLabel)
+	s.checkPassK(el)
 	return sk, expandable
 }
 
@@ -192,7 +197,7 @@ const MaxTrials = 100_000
 func (s *Sweep) count() int {
 	total := 0
 	for i := range s.Algorithms {
-		label := s.Algorithms[i].label()
+		label := s.Algorithms[i].gridLabel()
 		n := max(1, len(s.Seeds))
 		for k, vals := range s.Grid {
 			if rest, ok := strings.CutPrefix(k, "algorithm."); ok {
@@ -371,8 +376,13 @@ func (s *Sweep) expandWith(el *errList, sk skipped, extraFor extraFn) []Trial {
 			continue
 		}
 		a := &base.Algorithms[ai]
-		label := a.label()
+		label := a.gridLabel()
 		keys := applicableKeys(base.Grid, label, sk.grid)
+		if a.control == ControlBase { // no training: only what the base model depends on
+			keys = slices.DeleteFunc(keys, func(k string) bool {
+				return strings.HasPrefix(k, "train.") || strings.HasPrefix(k, "algorithm.") || strings.HasPrefix(k, "reward.")
+			})
+		}
 		// Odometer over the applicable keys; the last key changes fastest.
 		odometer(base.Grid, keys, func(idx []int) {
 			point := make([]assignment, len(keys))
@@ -484,6 +494,10 @@ func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64, sele
 	if t.Params == nil {
 		t.Params = map[string]any{}
 	}
+	t.Control, t.ControlOf = a.control, a.parent
+	if a.control == ControlRandomReward {
+		t.Reward = RewardSpec{Kind: RewardRandom}
+	}
 	ctx := &tctx{expander: c, a: a, grid: map[string]gridKey{}, ok: true}
 	gridSet := map[string]bool{}
 	if selection {
@@ -586,7 +600,12 @@ func formatValue(v any) string {
 }
 
 var schedules = []string{"constant", "cosine"}
-var rewardKinds = []string{"judge", "score", "dense", "combine"}
+var rewardKinds = []string{"judge", "score", "dense", RewardRandom, "combine"}
+
+// RewardRandom is the reward kind of a random-reward control: ±1 with
+// probability ½ each, drawn from the trial's seed.
+const RewardRandom = "random"
+
 var partKinds = []string{"judge", "score", "dense", "length", "plugin", "rm"}
 
 // validate checks the ranges of a resolved trial. ex tells explicit keys

@@ -190,7 +190,7 @@ func TestResolveDefaults(t *testing.T) {
 		Report:    ReportSpec{Target: "grao", Baselines: []string{"sft"}, Metric: "RAS", Metrics: []string{"RAS", "NAG"}},
 	}
 	got := *s
-	got.Algorithms, got.file, got.dir, got.loc, got.set, got.grid, got.selGrid, got.raw = nil, "", "", nil, nil, nil, nil, nil
+	got.Algorithms, got.file, got.dir, got.loc, got.set, got.grid, got.selGrid, got.raw, got.controlsAdded = nil, "", "", nil, nil, nil, nil, nil, false
 	got.Task.Kinds, got.Task.Levels, got.Task.Band, got.Select.Grid, got.Report.Compare = nil, nil, nil, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("resolved:\n%+v\nwant:\n%+v", got, want)

@@ -35,13 +35,23 @@ func TestPresets(t *testing.T) {
 				t.Errorf("ppo epochs %v, want 1", e)
 			}
 		}},
-		{"study", 25, 1, []string{"sft", "dpo", "ppo", "grpo", "grao"}, func(t *testing.T, trials []Trial) {
+		{"study", 45, 1, []string{"sft", "dpo", "ppo", "grpo", "grao", "base", "ppo-random", "grpo-random", "grao-random"}, func(t *testing.T, trials []Trial) {
+			controls := map[string]int{}
 			for _, tr := range trials {
 				if tr.Task.Name != "skills" || tr.Task.DevSize == 0 || tr.Train.Steps != 200 || tr.Eval.Split != "eval" {
 					t.Errorf("%s: %+v", tr.ID, tr)
 				}
+				controls[tr.Control]++
+				if (tr.Control == ControlRandomReward) != (tr.Reward.Kind == RewardRandom) {
+					t.Errorf("%s: control %q with reward %q", tr.ID, tr.Control, tr.Reward.Kind)
+				}
+			}
+			// sft is in the sweep, so sft-ref adds no arm.
+			if want := map[string]int{"": 25, ControlBase: 5, ControlRandomReward: 15}; !reflect.DeepEqual(controls, want) {
+				t.Errorf("controls %v, want %v", controls, want)
 			}
 		}},
+		{"null", 20, 1, []string{"grao"}, nil},
 		{"paper", 100, 4, []string{"sft", "dpo", "ppo", "grpo", "grao"}, func(t *testing.T, trials []Trial) {
 			cells := map[string]int{}
 			for _, tr := range trials {
@@ -104,14 +114,22 @@ func TestPresets(t *testing.T) {
 				for _, vals := range s.Select.Grid {
 					points *= len(vals)
 				}
-				if want := len(s.Algorithms) * points * len(s.SelectSettings().Seeds); len(sel) != want {
+				selecting := 0 // controls take their parent's choice (random-reward) or train nothing (base)
+				for _, a := range s.Algorithms {
+					if a.selects() {
+						selecting++
+					}
+				}
+				if want := selecting * points * len(s.SelectSettings().Seeds); len(sel) != want {
 					t.Errorf("%d selection trials, want %d", len(sel), want)
 				}
 			}
 			if p := NewPlan(s, trials); p.Bases != c.bases {
 				t.Errorf("%d base models, want %d", p.Bases, c.bases)
 			}
-			c.check(t, trials)
+			if c.check != nil {
+				c.check(t, trials)
+			}
 		})
 	}
 }

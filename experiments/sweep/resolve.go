@@ -191,6 +191,7 @@ func resolveReward(r *RewardSpec, ex explicitFn) {
 // default depends on another (model sizes on model.preset, eval_every on
 // train.steps) stays right.
 func (s *Sweep) Resolve() {
+	s.addControls(&errList{}) // a parsed sweep has them already; check reports a bad value
 	if s.raw == nil {
 		s.raw = s.clone()
 	}
@@ -206,6 +207,7 @@ func (s *Sweep) Resolve() {
 	resolveReward(&s.Reward, ex)
 	resolveCalibrate(&s.Calibrate, ex)
 	resolveSelect(&s.Select, ex)
+	resolvePassK(&s.PassK, s.Train, s.Eval, ex)
 	for i := range s.Algorithms {
 		a := &s.Algorithms[i]
 		if a.Label == "" && !a.labelSet {
@@ -252,14 +254,13 @@ func (s *Sweep) defaultTarget() string {
 
 func (s *Sweep) resolveReport() {
 	r := &s.Report
-	labels := s.labels()
 	if r.Target == "" && !s.set["report.target"] {
 		r.Target = s.defaultTarget()
 	}
 	if r.Baselines == nil && !s.set["report.baselines"] {
 		r.Baselines = []string{}
-		for _, l := range labels {
-			if l != r.Target {
+		for _, a := range s.Algorithms {
+			if l := a.label(); l != r.Target && a.control == "" {
 				r.Baselines = append(r.Baselines, l)
 			}
 		}

@@ -50,6 +50,9 @@ func (s *Sweep) SelectionTrials() ([]Trial, error) {
 	}
 	sel := s.selectSpec()
 	trials := s.expandWith(el, skipped{}, func(a *AlgorithmSpec, _ []assignment) ([][]assignment, []uint64, bool) {
+		if !a.selects() {
+			return nil, nil, false
+		}
 		return s.selectPoints(a.label()), sel.Seeds, true
 	})
 	if err := el.err(); err != nil {
@@ -70,13 +73,16 @@ func (s *Sweep) ExpandChosen(chosen map[string]map[string]string) ([]Trial, erro
 		return nil, el.err()
 	}
 	trials := s.expandWith(el, skipped{}, func(a *AlgorithmSpec, point []assignment) ([][]assignment, []uint64, bool) {
-		g := groupKeyOf(a.label(), point)
+		if a.control == ControlBase {
+			return [][]assignment{nil}, s.Seeds, false
+		}
+		g := groupKeyOf(a.gridLabel(), point)
 		ch, ok := chosen[g]
 		if !ok {
 			el.add(0, "select", "no selection was made for %s", g)
 			return nil, nil, false
 		}
-		pt, err := s.chosenPoint(a.label(), ch)
+		pt, err := s.chosenPoint(a.gridLabel(), ch)
 		if err != nil {
 			el.add(0, "select", "%s: %v", g, err)
 			return nil, nil, false

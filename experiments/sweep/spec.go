@@ -23,6 +23,12 @@ type Sweep struct {
 	Select    SelectSpec    `toml:"select"`
 	Calibrate CalibrateSpec `toml:"calibrate"`
 	Report    ReportSpec    `toml:"report"`
+	// PassK samples K answers per eval prompt from every finished
+	// trial's final policy (and the base arm's model) for pass@k.
+	PassK PassKSpec `toml:"passk,omitempty"`
+	// Controls adds control arms: "base", "sft-ref", "random-reward"
+	// (see ControlBase and the others).
+	Controls []string `toml:"controls,omitempty"`
 
 	// Set by Parse; a Sweep built in Go has none of them, and then every
 	// zero value means "default" and relative paths are relative to the
@@ -34,6 +40,8 @@ type Sweep struct {
 	grid map[string]gridKey // where each grid key was written
 	// selGrid: where each [select] grid key was written.
 	selGrid map[string]gridKey
+	// controlsAdded: the control arms are in Algorithms.
+	controlsAdded bool
 	// raw is the sweep as written, kept by Resolve: Expand starts every
 	// trial from it, so that a grid over model.preset is not overridden by
 	// sizes Resolve filled in from the default preset.
@@ -193,6 +201,9 @@ type AlgorithmSpec struct {
 	index    int // 0-based position in the file
 	labelSet bool
 	lines    []paramLine
+	// control is the control this arm is (Controls), parent the label of
+	// the algorithm a random-reward arm controls.
+	control, parent string
 }
 
 type paramLine struct {
@@ -252,6 +263,22 @@ type SelectSpec struct {
 	Seeds  []uint64         `toml:"seeds"`  // default [1000]
 }
 
+// PassKSpec is [passk]: after a trial finishes, K completions per eval
+// prompt are drawn from its final policy and judged, and passk.json
+// records per prompt how many were correct, for the unbiased pass@k
+// (k ≤ K) of the report. It is not part of trial IDs: it reads the saved
+// policy and changes no other result, so adding it to a finished sweep
+// and resuming computes it without retraining.
+type PassKSpec struct {
+	K           int     `toml:"k"`              // samples per prompt, 1–1024 (0: no pass@k)
+	Temperature float64 `toml:"temperature"`    // default train.temperature
+	Seed        uint64  `toml:"seed"`           // default 1
+	MaxNew      int     `toml:"max_new_tokens"` // default eval.max_new_tokens
+}
+
+// MaxPassK bounds [passk] k.
+const MaxPassK = 1024
+
 // CalibrateSpec fixes the per-kind calibration measured on every base
 // model (recorded in each trial's manifest) and used to place kinds in
 // task.band: Prompts train prompts per kind and level, Samples
@@ -284,6 +311,12 @@ type Trial struct {
 	// Selected holds the [select] keys and the values chosen on the dev
 	// split (main trials), or the grid point tried (selection trials).
 	Selected map[string]string `toml:"selected"`
+	// Control marks a control arm (ControlBase, ControlSFTRef,
+	// ControlRandomReward); ControlOf is the label of the algorithm a
+	// random-reward arm controls. Omitted when empty, so the IDs of
+	// trials that are not controls are those of earlier versions.
+	Control   string `toml:"control,omitempty"`
+	ControlOf string `toml:"control_of,omitempty"`
 	// Varying holds the grid keys and values of this trial (for the extra
 	// columns of results.csv), e.g. {"algorithm.grao.beta": "0.3"}.
 	Varying map[string]string `toml:"varying"`
