@@ -50,31 +50,27 @@ type metricsLine struct {
 // config.toml under DIR/runs (nil when none has a metrics.jsonl).
 func ReadCompute(dir string, res *Results) (*ComputeData, error) {
 	cd := &ComputeData{cells: map[[3]string]map[int64]*TrialCompute{}}
-	labels := labelRows(res)
-	seen := map[string]bool{}
 	found := false
-	for i, r := range res.Rows {
-		if seen[r.Trial] {
-			continue
-		}
-		seen[r.Trial] = true
-		tdir := filepath.Join(dir, "runs", r.Trial)
-		tc, err := readTrialCompute(tdir)
+	// metrics.jsonl can be large: the walk only checks it exists, and
+	// readTrialCompute streams it.
+	err := eachTrial(res, func(r Row, label string) error {
+		tc, err := readTrialCompute(filepath.Join(dir, "runs", r.Trial))
 		if errors.Is(err, fs.ErrNotExist) {
-			continue
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("trial %s: %w", r.Trial, err)
+			return fmt.Errorf("trial %s: %w", r.Trial, err)
 		}
-		k := [3]string{r.Task, r.Model, labels[i].label}
+		k := [3]string{r.Task, r.Model, label}
 		if cd.cells[k] == nil {
 			cd.cells[k] = map[int64]*TrialCompute{}
 		}
 		cd.cells[k][r.Seed] = tc
 		found = true
-	}
-	if !found {
-		return nil, nil
+		return nil
+	})
+	if err != nil || !found {
+		return nil, err
 	}
 	return cd, nil
 }

@@ -2,12 +2,8 @@ package report
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/grao-lab/grao/experiments/aggregate"
@@ -36,38 +32,29 @@ type PassKData struct {
 // has one (none: nil data).
 func ReadPassK(dir string, res *Results) (*PassKData, error) {
 	pk := &PassKData{cells: map[[3]string]map[int64]*PassKCounts{}}
-	labels := labelRows(res)
-	seen := map[string]bool{}
 	found := false
-	for i, r := range res.Rows {
-		if seen[r.Trial] {
-			continue
-		}
-		seen[r.Trial] = true
-		raw, err := os.ReadFile(filepath.Join(dir, "runs", r.Trial, "passk.json"))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
+	err := eachTrialFile(dir, res, "passk.json", func(r Row, label string, raw []byte) error {
+		if raw == nil {
+			return nil
 		}
 		var c PassKCounts
 		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("trial %s: passk.json: %w", r.Trial, err)
+			return fmt.Errorf("trial %s: passk.json: %w", r.Trial, err)
 		}
 		if c.K < 1 || len(c.Correct) != len(c.Wins) {
-			return nil, fmt.Errorf("trial %s: passk.json: k %d with %d correct and %d win counts", r.Trial, c.K, len(c.Correct), len(c.Wins))
+			return fmt.Errorf("trial %s: passk.json: k %d with %d correct and %d win counts", r.Trial, c.K, len(c.Correct), len(c.Wins))
 		}
 		c.Kinds, c.Regimes = c.RawKinds, c.RawRegimes
-		k := [3]string{r.Task, r.Model, labels[i].label}
+		k := [3]string{r.Task, r.Model, label}
 		if pk.cells[k] == nil {
 			pk.cells[k] = map[int64]*PassKCounts{}
 		}
 		pk.cells[k][r.Seed] = &c
 		found = true
-	}
-	if !found {
-		return nil, nil
+		return nil
+	})
+	if err != nil || !found {
+		return nil, err
 	}
 	return pk, nil
 }

@@ -44,6 +44,33 @@ type PromptData struct {
 // reports whether any was.
 func ReadPromptData(dir string, res *Results) (pd *PromptData, missing int, err error) {
 	pd = &PromptData{cells: map[[3]string]map[int64]*Outcomes{}}
+	err = eachTrialFile(dir, res, "eval.json", func(r Row, label string, raw []byte) error {
+		if raw == nil {
+			missing++
+			return nil
+		}
+		var ev evalFile
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("trial %s: eval.json: %w", r.Trial, err)
+		}
+		o := &Outcomes{Trial: r.Trial, Task: r.Task, Model: r.Model, Label: label, Seed: r.Seed,
+			Rewards: ev.Rewards, StartRewards: ev.StartRewards, Scores: ev.Scores, Kinds: ev.Kinds, Regimes: ev.Regimes}
+		k := [3]string{r.Task, r.Model, label}
+		if pd.cells[k] == nil {
+			pd.cells[k] = map[int64]*Outcomes{}
+		}
+		pd.cells[k][r.Seed] = o
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return pd, missing, nil
+}
+
+// eachTrial calls f once per trial of res with its first row and its
+// column label, in file order.
+func eachTrial(res *Results, f func(r Row, label string) error) error {
 	labels := labelRows(res)
 	seen := map[string]bool{}
 	for i, r := range res.Rows {
@@ -51,27 +78,26 @@ func ReadPromptData(dir string, res *Results) (pd *PromptData, missing int, err 
 			continue
 		}
 		seen[r.Trial] = true
-		raw, err := os.ReadFile(filepath.Join(dir, "runs", r.Trial, "eval.json"))
+		if err := f(r, labels[i].label); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachTrialFile is eachTrial with the content of DIR/runs/<trial>/<name>
+// (nil when the file does not exist).
+func eachTrialFile(dir string, res *Results, name string, f func(r Row, label string, raw []byte) error) error {
+	return eachTrial(res, func(r Row, label string) error {
+		raw, err := os.ReadFile(filepath.Join(dir, "runs", r.Trial, name))
 		if errors.Is(err, fs.ErrNotExist) {
-			missing++
-			continue
+			raw, err = nil, nil
 		}
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
-		var ev evalFile
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, 0, fmt.Errorf("trial %s: eval.json: %w", r.Trial, err)
-		}
-		o := &Outcomes{Trial: r.Trial, Task: r.Task, Model: r.Model, Label: labels[i].label, Seed: r.Seed,
-			Rewards: ev.Rewards, StartRewards: ev.StartRewards, Scores: ev.Scores, Kinds: ev.Kinds, Regimes: ev.Regimes}
-		k := [3]string{r.Task, r.Model, o.Label}
-		if pd.cells[k] == nil {
-			pd.cells[k] = map[int64]*Outcomes{}
-		}
-		pd.cells[k][r.Seed] = o
-	}
-	return pd, missing, nil
+		return f(r, label, raw)
+	})
 }
 
 // Get returns one column's outcomes by seed (nil if none).

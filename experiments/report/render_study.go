@@ -53,8 +53,10 @@ func (r *Report) selectedGrid() []grid {
 func (r *Report) comparisonGrid() []grid {
 	var gs []grid
 	if len(r.PromptComparisons) > 0 {
-		g := r.promptGrid("Comparisons per prompt and over seeds", r.PromptComparisons, true)
-		g.caption += " A separation also needs its winner to beat its own random-reward control, where it has one (next table)."
+		g := r.promptGrid("Comparisons per prompt and over seeds", r.PromptComparisons, len(r.ControlComparisons) > 0)
+		if len(r.ControlComparisons) > 0 {
+			g.caption += " A separation also needs its winner to beat its own random-reward control, where it has one (next table)."
+		}
 		gs = append(gs, g)
 	}
 	if len(r.ControlComparisons) > 0 {

@@ -372,8 +372,15 @@ func Build(res *Results, opts Options) (*Report, error) {
 		}
 	}
 
-	rep.PassK = BuildPassK(opts.PassK, tasks, models, cols)
-	rep.Compute = BuildCompute(opts.Compute, tasks, models, cols)
+	// Comparisons, aggregates and the pass@k and compute tables cover
+	// ablation variants too, which are not columns of the main tables.
+	all := make([]string, 0, len(infos))
+	for l := range infos {
+		all = append(all, l)
+	}
+	sortLabels(all, infos)
+	rep.PassK = BuildPassK(opts.PassK, tasks, models, all)
+	rep.Compute = BuildCompute(opts.Compute, tasks, models, all)
 	rep.buildAblations(tasks, models, infos, get)
 	rep.buildKindTables(tasks, models, cols, allMetrics, get)
 	if opts.Prompts != nil {
@@ -383,18 +390,11 @@ func Build(res *Results, opts Options) (*Report, error) {
 				specs = append(specs, CompareSpec{A: target, B: b, Metric: metricForPrompts(metric)})
 			}
 		}
-		// Comparisons may name ablation variants too, which are not
-		// columns of the main tables.
-		all := make([]string, 0, len(infos))
-		for l := range infos {
-			all = append(all, l)
-		}
-		sortLabels(all, infos)
 		rep.PromptComparisons = ComparePrompts(opts.Prompts, tasks, models, all, specs, opts.Resamples, opts.Seed)
 		rep.ControlComparisons = ComparePrompts(opts.Prompts, tasks, models, all, controlSpecs(cols, controls, metricForPrompts(metric)), opts.Resamples, opts.Seed)
 		applyControls(rep.PromptComparisons, rep.ControlComparisons)
 		var notes []string
-		rep.Aggregates, notes = BuildAggregates(opts.Prompts, tasks, models, cols, controls, metricForPrompts(metric),
+		rep.Aggregates, notes = BuildAggregates(opts.Prompts, tasks, models, all, controls, metricForPrompts(metric),
 			aggregate.Bootstrap{Resamples: opts.Resamples, Seed: opts.Seed})
 		rep.Notes = append(rep.Notes, notes...)
 	}

@@ -75,15 +75,7 @@ func (e *env) writePassK(ctx context.Context, tr sweep.Trial, policy *model.Para
 // passKOnly computes the pass@k counts of a finished trial from its saved
 // policy (a sweep that gained [passk] after its trials ran).
 func (e *env) passKOnly(ctx context.Context, tr sweep.Trial) error {
-	corpusTask, err := tr.Task.Open(nil)
-	if err != nil {
-		return err
-	}
-	base, err := e.bases.get(ctx, tr, corpusTask)
-	if err != nil {
-		return err
-	}
-	task, _, err := e.bases.calibration(ctx, tr, base)
+	_, task, _, err := e.taskAndBase(ctx, tr)
 	if err != nil {
 		return err
 	}

@@ -146,15 +146,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		}
 	}()
 
-	corpusTask, err := tr.Task.Open(nil)
-	if err != nil {
-		return err
-	}
-	base, err := e.bases.get(ctx, tr, corpusTask)
-	if err != nil {
-		return err
-	}
-	task, cal, err := e.bases.calibration(ctx, tr, base)
+	base, task, cal, err := e.taskAndBase(ctx, tr)
 	if err != nil {
 		return err
 	}
@@ -283,6 +275,24 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		return err
 	}
 	return e.writePassK(ctx, tr, t.Policy, task, exs)
+}
+
+// taskAndBase returns a trial's base model (built or cached), its task at
+// the levels calibration placed, and that calibration.
+func (e *env) taskAndBase(ctx context.Context, tr sweep.Trial) (*model.Params, core.Task, *Calibration, error) {
+	corpusTask, err := tr.Task.Open(nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	base, err := e.bases.get(ctx, tr, corpusTask)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	task, cal, err := e.bases.calibration(ctx, tr, base)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return base, task, cal, nil
 }
 
 // evalExamples are the prompts a trial is evaluated on.
