@@ -1,6 +1,9 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // ControlInfo describes a control arm column (see the sweep's controls
 // key): Kind is "base", "sft-ref" or "random-reward"; Of is the column a
@@ -37,26 +40,56 @@ func randomArm(controls map[string]ControlInfo, label string) (string, bool) {
 	return "", false
 }
 
-// controlSpecs are the comparisons of every column with its
-// random-reward control: is its gain more than sampling alone gives?
-func controlSpecs(cols []string, controls map[string]ControlInfo, metric string) []CompareSpec {
+// controlSpecs are the comparisons of columns with their random-reward
+// controls: every column on metric over all prompts, and each side of a
+// pre-registered comparison on that comparison's metric and kinds (the
+// control a separation there must beat), each once.
+func controlSpecs(cols []string, controls map[string]ControlInfo, metric string, compare []CompareSpec) []CompareSpec {
 	var out []CompareSpec
+	seen := map[string]bool{}
+	add := func(label, metric string, kinds []string) {
+		r, ok := randomArm(controls, label)
+		if !ok {
+			return
+		}
+		if metric == "" {
+			metric = "RAS"
+		}
+		key := controlKey(label, metric, kinds)
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		out = append(out, CompareSpec{A: label, B: r, Metric: metric, Kinds: kinds, Predict: ">",
+			Why: "the reward's content, not the act of reinforcing sampled answers, drives the gain"})
+	}
 	for _, c := range cols {
-		if r, ok := randomArm(controls, c); ok {
-			out = append(out, CompareSpec{A: c, B: r, Metric: metric, Predict: ">",
-				Why: "the reward's content, not the act of reinforcing sampled answers, drives the gain"})
+		add(c, metric, nil)
+	}
+	for _, sp := range compare {
+		for _, l := range []string{sp.A, sp.B} {
+			if c, ok := findFold(cols, l); ok {
+				add(c, sp.Metric, sp.Kinds)
+			}
 		}
 	}
 	return out
 }
 
+func controlKey(label, metric string, kinds []string) string {
+	if metric == "" {
+		metric = "RAS"
+	}
+	return label + "\x00" + metric + "\x00" + strings.Join(kinds, ",")
+}
+
 // applyControls withdraws a separation whose winner does not beat its own
-// random-reward control in the same cell: a gain that a random reward
+// random-reward control in the same cell, on the same metric and prompts: a gain that a random reward
 // also gives is not evidence for the method's reward signal.
 func applyControls(cs, controls []PromptComparison) {
-	beats := map[[3]string]string{} // task, model, label → verdict over its control
+	beats := map[[3]string]string{} // task, model, label × metric × kinds → verdict over its control
 	for _, c := range controls {
-		beats[[3]string{c.Task, c.Model, c.A}] = c.Verdict
+		beats[[3]string{c.Task, c.Model, controlKey(c.A, c.Spec.Metric, c.Spec.Kinds)}] = c.Verdict
 	}
 	for i := range cs {
 		c := &cs[i]
@@ -67,15 +100,15 @@ func applyControls(cs, controls []PromptComparison) {
 		if c.Verdict == "A < B" {
 			winner = c.B
 		}
-		v, ok := beats[[3]string{c.Task, c.Model, winner}]
+		v, ok := beats[[3]string{c.Task, c.Model, controlKey(winner, c.Spec.Metric, c.Spec.Kinds)}]
 		if !ok {
 			continue
 		}
 		if v == "A > B" {
-			c.ControlNote = fmt.Sprintf("%s beats its random-reward control", displayName(winner))
+			c.ControlNote = fmt.Sprintf("%s beats its random-reward control here", displayName(winner))
 			continue
 		}
-		c.ControlNote = fmt.Sprintf("%s does not beat its random-reward control", displayName(winner))
+		c.ControlNote = fmt.Sprintf("%s does not beat its random-reward control here", displayName(winner))
 		c.Verdict = "not separated"
 		c.verdictPredicted()
 	}

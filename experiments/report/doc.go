@@ -33,9 +33,15 @@
 //     Δ = mean over models of the relative drop (full − ablated)/full.
 //   - Metrics named "m@group" (per kind or regime) form per-kind tables.
 //   - With per-prompt outcomes ([ReadPromptData]), [ComparePrompts] tests each
-//     comparison per prompt (paired bootstrap over prompts, [McNemar] for
-//     rates) and over seeds (paired t), [Holm]-corrects each family over
-//     the list, states minimum detectable effects ([MDEFromSE],
-//     [MDEPairedT]), and gives a verdict only when every test agrees.
+//     comparison with seeds and prompts both random ([CrossedT]) and over
+//     seeds (paired t), [Holm]-corrects each family over the list, states
+//     minimum detectable effects ([MDEFromSEDF], [MDEPairedT]), shows
+//     [McNemar] for rates without letting it gate, and gives a verdict only
+//     when both tests agree and the winner beats its own random-reward
+//     control arm, where it has one. [NullCalibration] measures the
+//     false-positive rate of exactly these tests on one algorithm's seeds
+//     split into two arms (the A/A calibration).
+//   - [BuildAggregates], [BuildPassK] and [BuildCompute] add the rliable
+//     aggregates over seeds × kinds, pass@k and the compute table.
 //   - [Report.Render] writes Markdown, LaTeX (booktabs) or CSV.
 package report

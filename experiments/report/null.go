@@ -19,7 +19,8 @@ type NullOptions struct {
 	// Metric and Kinds select what is compared, as in a CompareSpec.
 	Metric string
 	Kinds  []string
-	// Resamples and Seed are those of the report's tests.
+	// Resamples is the fixed-seed bootstrap's (the test the crossed test
+	// replaced, shown for comparison); Seed seeds it and the splits.
 	Resamples int
 	Seed      uint64
 }
@@ -45,9 +46,10 @@ type NullResult struct {
 	PerArm             int
 	Splits             int
 	Prompts            int
-	// Rates per test: the prompt-level bootstrap, McNemar (success
-	// rates only), the seed-level t-test, and the verdict that needs all
-	// of them (either direction).
+	// Rates per test: the crossed test, McNemar (success rates only), the
+	// seed-level t-test and the verdict (either direction), then the
+	// fixed-seed bootstrap and the verdict as they were before the A/A
+	// calibration replaced them.
 	Rates []NullRate
 	// Verdicts holds each split's verdict, in split order, and SplitSeeds
 	// the seeds of its arms (A then B): the same splits can be replayed
@@ -128,8 +130,7 @@ func NullSplitsFrom(pd *PromptData, task, model, label string, splits [][2][]int
 		null := &PromptData{cells: map[[3]string]map[int64]*Outcomes{
 			{task, model, "A"}: a, {task, model, "B"}: b}}
 		spec := CompareSpec{A: "A", B: "B", Metric: opts.Metric, Kinds: opts.Kinds}
-		cs := ComparePrompts(null, []string{task}, []string{model}, []string{"A", "B"}, []CompareSpec{spec}, opts.Resamples,
-			opts.Seed+uint64(i))
+		cs := ComparePrompts(null, []string{task}, []string{model}, []string{"A", "B"}, []CompareSpec{spec})
 		if len(cs) != 1 || cs[0].Note != "" {
 			note := "no comparison"
 			if len(cs) == 1 {
@@ -139,7 +140,7 @@ func NullSplitsFrom(pd *PromptData, task, model, label string, splits [][2][]int
 		}
 		c := cs[0]
 		res.Prompts = c.Prompts
-		for t, p := range []float64{c.BootHolm, c.McNemarHolm, c.SeedHolm} {
+		for t, p := range []float64{c.CrossedHolm, c.McNemarHolm, c.SeedHolm} {
 			if math.IsNaN(p) {
 				continue
 			}

@@ -174,7 +174,9 @@ func TestApplyControls(t *testing.T) {
 		mk("sft", "ppo", "A < B", -3),  // winner ppo, no control: stands
 		mk("dpo", "sft", "not separated", 0),
 	}
-	controls := []PromptComparison{mk("grpo", "grpo-random", "A > B", 20), mk("grao", "grao-random", "not separated", 1)}
+	controls := []PromptComparison{mk("grpo", "grpo-random", "A > B", 20), mk("grao", "grao-random", "not separated", 1),
+		// grao beats its control on another metric: no help here.
+		{Spec: CompareSpec{A: "grao", B: "grao-random", Metric: "win_tie"}, Task: "t", Model: "m", A: "grao", B: "grao-random", Verdict: "A > B"}}
 	applyControls(cs, controls)
 	want := []string{"A > B", "not separated", "A < B", "not separated"}
 	for i, c := range cs {
@@ -226,5 +228,22 @@ func TestBuildPassK(t *testing.T) {
 	// explore, pass@2 is not reported; imitate pass@1: (0 + 25)/2.
 	if !nearRel(tabs[2].Mean[0][0], 12.5) {
 		t.Errorf("imitate pass@1 %v, want 12.5", tabs[2].Mean[0][0])
+	}
+}
+
+// TestMDEFromSEDF: expected values from scipy.stats.t.ppf.
+func TestMDEFromSEDF(t *testing.T) {
+	for _, tc := range []struct{ se, df, want float64 }{
+		{2, 6.1, 6.683610675763222},
+		{1.5, 30, 4.344059574211386},
+		{1, 3, 4.1609186171125625},
+		{2, math.Inf(1), 5.603170436225937},
+	} {
+		if got := MDEFromSEDF(tc.se, tc.df, 0.05, 0.8); math.Abs(got-tc.want) > 1e-8*tc.want { // gonum's t quantile is good to ~1e-9
+			t.Errorf("MDEFromSEDF(%v, %v) = %v, want %v", tc.se, tc.df, got, tc.want)
+		}
+	}
+	if !math.IsNaN(MDEFromSEDF(1, 0, 0.05, 0.8)) {
+		t.Error("df 0: want NaN")
 	}
 }

@@ -3,16 +3,19 @@ package report
 import (
 	"errors"
 	"fmt"
-	"gonum.org/v1/gonum/stat/distuv"
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// This file compares two algorithms evaluated on the same prompts: the exact
-// McNemar test on paired binary outcomes, a prompt-level paired bootstrap of
-// the mean difference, and the Holm–Bonferroni correction for a family of
-// such tests. The power side (minimum detectable effects) is in power.go.
+// This file compares two algorithms evaluated on the same prompts: the
+// crossed seeds × prompts t-test the verdicts use, the exact McNemar test
+// on paired binary outcomes and a prompt-level paired bootstrap (both of
+// which hold the trained models fixed), and the Holm–Bonferroni correction
+// for a family of such tests. The power side (minimum detectable effects)
+// is in power.go.
 
 // McNemar is the exact two-sided McNemar test for paired binary outcomes.
 // b counts the pairs where A succeeded and B failed, c the reverse; the

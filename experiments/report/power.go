@@ -53,6 +53,21 @@ func MDEFromSE(se, alpha, power float64) float64 {
 	return (za + zb) * se
 }
 
+// MDEFromSEDF is MDEFromSE for a statistic referred to Student's t with
+// df degrees of freedom: (t_{1−α/2,df} + t_{power,df})·SE (the normal
+// quantiles when df is infinite). With few degrees of freedom the normal
+// form would promise effects the test cannot detect.
+func MDEFromSEDF(se, df, alpha, power float64) float64 {
+	if math.IsInf(df, 1) {
+		return MDEFromSE(se, alpha, power)
+	}
+	if !(se >= 0) || math.IsInf(se, 0) || !(df > 0) || !validLevels(alpha, power) {
+		return math.NaN()
+	}
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}
+	return (t.Quantile(1-alpha/2) + t.Quantile(power)) * se
+}
+
 // MDEProportionsPaired is the smallest difference in success rates,
 // δ = P(A succeeds, B fails) − P(A fails, B succeeds), that McNemar's test
 // detects with n pairs when the probability that a pair is discordant is

@@ -169,11 +169,11 @@ func (o *Outcomes) selects(kinds []string, i int) bool {
 		(i < len(o.Regimes) && slices.Contains(kinds, o.Regimes[i]))
 }
 
-// PromptComparison is a comparison in one task × model cell: tested per
-// prompt (paired bootstrap over prompts with seeds held fixed, and for
-// success rates McNemar on the discordant prompt × seed pairs) and over
-// seeds (paired t on per-seed means), each Holm-corrected over the list,
-// with the minimum detectable effect of each design.
+// PromptComparison is a comparison in one task × model cell: tested with
+// seeds and prompts both random (CrossedT) and over seeds (paired t on
+// per-seed means), each Holm-corrected over the list, with the minimum
+// detectable effect of each design; for success rates McNemar on the
+// discordant prompt × seed pairs is shown beside them.
 type PromptComparison struct {
 	Spec         CompareSpec
 	Task, Model  string
@@ -183,26 +183,28 @@ type PromptComparison struct {
 	MeanA, MeanB float64
 	Diff         float64 // MeanA − MeanB, in metric units (points for rates)
 
-	Boot      PairedResult
-	BootHolm  float64
-	PromptMDE float64 // (z₀.₉₇₅ + z₀.₈)·SE of the bootstrap
+	// Crossed is the crossed seeds × prompts test (CrossedT); CrossedMDE
+	// its minimum detectable effect, (t₀.₉₇₅ + t₀.₈)·SE with its df.
+	Crossed     PairedResult
+	CrossedHolm float64
+	CrossedMDE  float64
 
 	McNemarB, McNemarC int
 	McNemarP           float64 // NaN unless binary
 	McNemarHolm        float64
 
-	SeedP    float64 // paired t on per-seed means; NaN with < 2 seeds or zero variance
-	SeedHolm float64
-	SeedMDE  float64
-	SeedNote string
-	Verdict  string // "A > B", "A < B" or "not separated"
+	SeedP     float64 // paired t on per-seed means; NaN with < 2 seeds or zero variance
+	SeedHolm  float64
+	SeedMDE   float64
+	SeedNote  string
+	Verdict   string // "A > B", "A < B" or "not separated"
+	Predicted string // "as predicted", "against the prediction", "not separated", "" (no prediction)
+	Note      string // why it could not be tested
 	// ControlNote says whether the winner beats its own random-reward
 	// control (when it has one); a winner that does not is not separated.
 	ControlNote string
 	// va and vb are the outcomes tested, [seed][prompt].
-	va, vb    [][]float64
-	Predicted string // "as predicted", "against the prediction", "not separated", "" (no prediction)
-	Note      string // why it could not be tested
+	va, vb [][]float64
 }
 
 // Alpha is the family-wise level of the comparisons' verdicts.
@@ -212,11 +214,11 @@ const Alpha = 0.05
 const Power = 0.8
 
 // ComparePrompts runs the comparisons in every task × model cell where
-// both columns have per-prompt data, Holm-corrects each family (bootstrap,
+// both columns have per-prompt data, Holm-corrects each family (crossed,
 // McNemar, seed-level) over all of them, and gives verdicts: separated
-// only when the prompt-level and the seed-level tests both reject at
-// Alpha after correction, in the same direction.
-func ComparePrompts(pd *PromptData, tasks, models, labels []string, specs []CompareSpec, resamples int, seed uint64) []PromptComparison {
+// only when the crossed and the seed-level tests both reject at Alpha
+// after correction, in the same direction. The tests are deterministic.
+func ComparePrompts(pd *PromptData, tasks, models, labels []string, specs []CompareSpec) []PromptComparison {
 	var out []PromptComparison
 	for _, sp := range specs {
 		if sp.Metric == "" {
@@ -227,8 +229,8 @@ func ComparePrompts(pd *PromptData, tasks, models, labels []string, specs []Comp
 		for _, task := range tasks {
 			for _, model := range models {
 				c := PromptComparison{Spec: sp, Task: task, Model: model, A: a, B: b,
-					McNemarP: math.NaN(), SeedP: math.NaN(), BootHolm: math.NaN(), McNemarHolm: math.NaN(), SeedHolm: math.NaN(),
-					PromptMDE: math.NaN(), SeedMDE: math.NaN(), Boot: PairedResult{P: math.NaN()}}
+					McNemarP: math.NaN(), SeedP: math.NaN(), CrossedHolm: math.NaN(), McNemarHolm: math.NaN(), SeedHolm: math.NaN(),
+					CrossedMDE: math.NaN(), SeedMDE: math.NaN(), Crossed: PairedResult{P: math.NaN()}}
 				if !okA || !okB {
 					c.Note = fmt.Sprintf("no column %q or %q", sp.A, sp.B)
 					out = append(out, c)
@@ -238,7 +240,7 @@ func ComparePrompts(pd *PromptData, tasks, models, labels []string, specs []Comp
 				if ca == nil && cb == nil {
 					continue
 				}
-				c.compute(ca, cb, resamples, seed)
+				c.compute(ca, cb)
 				out = append(out, c)
 			}
 		}
@@ -252,7 +254,7 @@ func ComparePrompts(pd *PromptData, tasks, models, labels []string, specs []Comp
 			*get(&out[i]) = h
 		}
 	}
-	holm(func(c *PromptComparison) *float64 { return &c.BootHolm }, func(c *PromptComparison) float64 { return c.Boot.P })
+	holm(func(c *PromptComparison) *float64 { return &c.CrossedHolm }, func(c *PromptComparison) float64 { return c.Crossed.P })
 	holm(func(c *PromptComparison) *float64 { return &c.McNemarHolm }, func(c *PromptComparison) float64 { return c.McNemarP })
 	holm(func(c *PromptComparison) *float64 { return &c.SeedHolm }, func(c *PromptComparison) float64 { return c.SeedP })
 	for i := range out {
@@ -261,7 +263,7 @@ func ComparePrompts(pd *PromptData, tasks, models, labels []string, specs []Comp
 	return out
 }
 
-func (c *PromptComparison) compute(ca, cb map[int64]*Outcomes, resamples int, seed uint64) {
+func (c *PromptComparison) compute(ca, cb map[int64]*Outcomes) {
 	var seeds []int64
 	for s := range ca {
 		if _, ok := cb[s]; ok {
@@ -318,9 +320,9 @@ func (c *PromptComparison) compute(ca, cb map[int64]*Outcomes, resamples int, se
 		c.Note = err.Error()
 		return
 	}
-	c.Boot = boot
+	c.Crossed = boot
 	if boot.SE > 0 { // no variation at all: nothing to say about power
-		c.PromptMDE = MDEFromSE(boot.SE, Alpha, Power)
+		c.CrossedMDE = MDEFromSEDF(boot.SE, boot.DF, Alpha, Power)
 	}
 	if binaryMetric(c.Spec.Metric) {
 		c.McNemarP = McNemar(c.McNemarB, c.McNemarC)
@@ -351,7 +353,7 @@ func (c *PromptComparison) verdict() {
 	// so it answers whether these trained models differ, and the A/A
 	// calibration shows it firing far above α between seeds of one
 	// algorithm. The crossed test and the seed-level test do gate.
-	if c.BootHolm < Alpha && c.SeedHolm < Alpha && c.Diff != 0 && (c.Boot.Lo > 0) == (c.Diff > 0) && (c.Boot.Hi < 0) == (c.Diff < 0) {
+	if c.CrossedHolm < Alpha && c.SeedHolm < Alpha && c.Diff != 0 && (c.Crossed.Lo > 0) == (c.Diff > 0) && (c.Crossed.Hi < 0) == (c.Diff < 0) {
 		c.Verdict = "A > B"
 		if c.Diff < 0 {
 			c.Verdict = "A < B"

@@ -58,7 +58,7 @@ func TestComparePromptsVerdicts(t *testing.T) {
 		{A: "a", B: "b", Metric: "reward"},
 		{A: "a", B: "nope"},
 	}
-	cs := ComparePrompts(pd, []string{"t"}, []string{"m"}, []string{"a", "b"}, specs, 2000, 1)
+	cs := ComparePrompts(pd, []string{"t"}, []string{"m"}, []string{"a", "b"}, specs)
 	if len(cs) != 5 {
 		t.Fatalf("%d comparisons", len(cs))
 	}
@@ -67,7 +67,7 @@ func TestComparePromptsVerdicts(t *testing.T) {
 	if c.Seeds != 5 || c.Prompts != 60 || math.Abs(c.MeanA-66) > 1e-9 || math.Abs(c.MeanB-22) > 1e-9 || math.Abs(c.Diff-44) > 1e-9 {
 		t.Errorf("explore RAS: %+v", c)
 	}
-	if c.Verdict != "A > B" || c.Predicted != "as predicted" || !(c.BootHolm < 0.05) || !(c.McNemarHolm < 0.05) || !(c.SeedHolm < 0.05) {
+	if c.Verdict != "A > B" || c.Predicted != "as predicted" || !(c.CrossedHolm < 0.05) || !(c.McNemarHolm < 0.05) || !(c.SeedHolm < 0.05) {
 		t.Errorf("explore RAS verdict: %+v", c)
 	}
 	// b's imitate win_tie is 2/3 (odd seeds) or 1/2 (even), a's 100%:
@@ -76,7 +76,7 @@ func TestComparePromptsVerdicts(t *testing.T) {
 		t.Errorf("imitate win_tie: %+v", c)
 	}
 	// Both tie on every imitate prompt: RAS is 0 for both, no difference.
-	if c := cs[2]; c.Verdict != "not separated" || c.Diff != 0 || c.McNemarP != 1 || c.Boot.P != 1 {
+	if c := cs[2]; c.Verdict != "not separated" || c.Diff != 0 || c.McNemarP != 1 || c.Crossed.P != 1 {
 		t.Errorf("imitate RAS: %+v", c)
 	}
 	if c := cs[3]; !math.IsNaN(c.McNemarP) || c.Verdict != "A > B" {
@@ -87,7 +87,7 @@ func TestComparePromptsVerdicts(t *testing.T) {
 	}
 	// Holm over the list: each family's adjusted p ≥ its raw p.
 	for _, c := range cs[:4] {
-		if c.BootHolm < c.Boot.P || (!math.IsNaN(c.SeedP) && c.SeedHolm < c.SeedP) {
+		if c.CrossedHolm < c.Crossed.P || (!math.IsNaN(c.SeedP) && c.SeedHolm < c.SeedP) {
 			t.Errorf("Holm below raw: %+v", c)
 		}
 	}
@@ -102,18 +102,18 @@ func TestComparePromptsOneSeed(t *testing.T) {
 		}
 		return -1
 	})
-	cs := ComparePrompts(pd, []string{"t"}, []string{"m"}, []string{"a", "b"}, []CompareSpec{{A: "a", B: "b"}}, 1000, 1)
+	cs := ComparePrompts(pd, []string{"t"}, []string{"m"}, []string{"a", "b"}, []CompareSpec{{A: "a", B: "b"}})
 	c := cs[0]
-	if c.Verdict != "not separated" || c.SeedNote == "" || !(c.Boot.P < 0.01) || c.McNemarB != 160 || c.McNemarC != 0 {
+	if c.Verdict != "not separated" || c.SeedNote == "" || !(c.Crossed.P < 0.01) || c.McNemarB != 160 || c.McNemarC != 0 {
 		t.Errorf("%+v", c)
 	}
-	if !math.IsNaN(c.SeedMDE) || math.IsNaN(c.PromptMDE) {
-		t.Errorf("MDE prompts %v seeds %v", c.PromptMDE, c.SeedMDE)
+	if !math.IsNaN(c.SeedMDE) || math.IsNaN(c.CrossedMDE) {
+		t.Errorf("MDE prompts %v seeds %v", c.CrossedMDE, c.SeedMDE)
 	}
 	// Identical outcomes: no variation, so no MDE either.
 	same := synthetic([]string{"a", "b"}, []int64{1, 2}, 10, func(string, int64, string, int) float64 { return 0 })
-	if c := ComparePrompts(same, []string{"t"}, []string{"m"}, []string{"a", "b"}, []CompareSpec{{A: "a", B: "b"}}, 100, 1)[0]; !math.IsNaN(c.PromptMDE) || !math.IsNaN(c.SeedMDE) {
-		t.Errorf("constant data: MDE %v / %v, want none", c.PromptMDE, c.SeedMDE)
+	if c := ComparePrompts(same, []string{"t"}, []string{"m"}, []string{"a", "b"}, []CompareSpec{{A: "a", B: "b"}})[0]; !math.IsNaN(c.CrossedMDE) || !math.IsNaN(c.SeedMDE) {
+		t.Errorf("constant data: MDE %v / %v, want none", c.CrossedMDE, c.SeedMDE)
 	}
 }
 

@@ -130,9 +130,9 @@ func (r *Report) promptGrid(title string, cs []PromptComparison, control bool) g
 		}
 		g.rows = append(g.rows, []string{c.Task + " / " + c.Model, pair, c.Spec.Metric, kinds,
 			fmt.Sprintf("%d × %d", c.Seeds, c.Prompts), fmtF(c.MeanA, dec), fmtF(c.MeanB, dec),
-			fmt.Sprintf("%s [%s, %s]", fmtSigned(c.Diff, dec), fmtF(c.Boot.Lo, dec), fmtF(c.Boot.Hi, dec)),
-			fmt.Sprintf("%s (%s)", fmtP(c.Boot.P), fmtP(c.BootHolm)), mc, seed,
-			fmtF(c.PromptMDE, dec) + " / " + fmtF(c.SeedMDE, dec), verdict, pred})
+			fmt.Sprintf("%s [%s, %s]", fmtSigned(c.Diff, dec), fmtF(c.Crossed.Lo, dec), fmtF(c.Crossed.Hi, dec)),
+			fmt.Sprintf("%s (%s)", fmtP(c.Crossed.P), fmtP(c.CrossedHolm)), mc, seed,
+			fmtF(c.CrossedMDE, dec) + " / " + fmtF(c.SeedMDE, dec), verdict, pred})
 		if control {
 			g.rows[len(g.rows)-1] = append(g.rows[len(g.rows)-1], ctl)
 		}
@@ -160,8 +160,8 @@ func (r *Report) comparisonCSV(put func(map[string]string)) {
 	for _, c := range r.PromptComparisons {
 		put(map[string]string{"table": "compare", "task": c.Task, "model": c.Model, "metric": c.Spec.Metric,
 			"algorithm": c.A, "baseline": c.B, "n": strconv.Itoa(c.Seeds * c.Prompts), "mean": num(c.MeanA),
-			"absolute": num(c.Diff), "ci_lo": num(c.Boot.Lo), "ci_hi": num(c.Boot.Hi), "method": "bootstrap over prompts; paired t over seeds",
-			"p": num(c.BootHolm), "note": fmt.Sprintf("kinds=%s seed_p_holm=%s mcnemar_p_holm=%s verdict=%s prediction=%s%s",
+			"absolute": num(c.Diff), "ci_lo": num(c.Crossed.Lo), "ci_hi": num(c.Crossed.Hi), "method": "crossed t over seeds × prompts; paired t over seeds",
+			"p": num(c.CrossedHolm), "note": fmt.Sprintf("kinds=%s seed_p_holm=%s mcnemar_p_holm=%s verdict=%s prediction=%s%s",
 				strings.Join(c.Spec.Kinds, "+"), num(c.SeedHolm), num(c.McNemarHolm), noSpace(c.Verdict), noSpace(c.Predicted), noteSuffix(c.Note))})
 	}
 }

@@ -390,8 +390,8 @@ func Build(res *Results, opts Options) (*Report, error) {
 				specs = append(specs, CompareSpec{A: target, B: b, Metric: metricForPrompts(metric)})
 			}
 		}
-		rep.PromptComparisons = ComparePrompts(opts.Prompts, tasks, models, all, specs, opts.Resamples, opts.Seed)
-		rep.ControlComparisons = ComparePrompts(opts.Prompts, tasks, models, all, controlSpecs(cols, controls, metricForPrompts(metric)), opts.Resamples, opts.Seed)
+		rep.PromptComparisons = ComparePrompts(opts.Prompts, tasks, models, all, specs)
+		rep.ControlComparisons = ComparePrompts(opts.Prompts, tasks, models, all, controlSpecs(cols, controls, metricForPrompts(metric), specs))
 		applyControls(rep.PromptComparisons, rep.ControlComparisons)
 		var notes []string
 		rep.Aggregates, notes = BuildAggregates(opts.Prompts, tasks, models, all, controls, metricForPrompts(metric),
