@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -94,13 +95,17 @@ func (b *builder) passKFigure(t report.PassKTable) *figure {
 	title := fmt.Sprintf("pass@k — task %s, model %s, %s prompts", t.Task, t.Model, t.Group)
 	p := newPlot(title, "k (answers sampled per prompt)", "pass@k (%)")
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	var ticks []plot.Tick
+	for _, k := range t.Ks {
+		ticks = append(ticks, plot.Tick{Value: float64(k), Label: fmt.Sprint(k)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	leg := newLegend()
 	var labels []string
 	for _, l := range t.Labels {
 		labels = append(labels, canonicalLabel(l))
 	}
-	pal := newPalette(labels, b.o.Target)
+	pal := newPalette(slices.Clone(labels), b.o.Target) // newPalette sorts its argument
 	for i, l := range t.Labels {
 		cv := curve{mean: t.Mean[i], lo: t.Lo[i], hi: t.Hi[i], hasCI: make([]bool, len(t.Ks))}
 		for j, k := range t.Ks {
