@@ -176,6 +176,12 @@ func TestRunCommand(t *testing.T) {
 	if code, _, se := bench(t, "eval", filepath.Dir(bases[0])); code != 2 || !strings.Contains(se, "--like") {
 		t.Errorf("eval without --like: exit %d %q", code, se)
 	}
+	if code, so, se := bench(t, "eval", filepath.Dir(bases[0]), "--task", "arith", "--max-new", "16"); code != 0 || !strings.Contains(so, "task arith (default settings)") {
+		t.Errorf("eval --task: exit %d\n%s\n%s", code, so, se)
+	}
+	if code, _, se := bench(t, "eval", filepath.Dir(bases[0]), "--task", "arith", "--like", out); code != 2 || !strings.Contains(se, "not both") {
+		t.Errorf("eval --task and --like: exit %d %q", code, se)
+	}
 	if code, _, se := bench(t, "study", "null", out, "--label", "grao"); code != 2 || !strings.Contains(se, "2 seeds") {
 		t.Errorf("study null with 2 seeds: exit %d %q", code, se)
 	}

@@ -7,14 +7,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/experiments/aggregate"
 	"github.com/grao-lab/grao/experiments/runner"
+	"github.com/grao-lab/grao/experiments/sweep"
 )
 
 func init() {
@@ -28,14 +32,20 @@ func init() {
 func runEval(args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("eval", flag.ContinueOnError)
 	like := flags.String("like", "", "trial directory (or a sweep directory: its first finished main trial) whose task, levels and settings to use")
+	taskName := flags.String("task", "", "instead of --like: a built-in task (or a .jsonl dataset) with default settings")
+	var kinds, levels listFlag
+	flags.Var(&kinds, "kinds", "with --task skills: the kinds (comma list; default all)")
+	flags.Var(&levels, "levels", "with --task skills: kind=level pairs (comma list; default each kind's default level)")
 	split := flags.String("split", "eval", "split: eval, dev or train (train: the first --per-kind prompts of each kind, as calibration measures)")
 	perKind := flags.Int("per-kind", 0, "calibration prompts per kind (default: the trial's [calibrate] prompts)")
 	samples := flags.Int("samples", 0, "calibration samples per prompt (default: the trial's)")
 	k := flags.Int("k", 0, "also sample K answers per prompt for pass@k (up to 1024)")
+	maxNew := flags.Int("max-new", 0, "completion length limit (default: the trial's eval.max_new_tokens and train.max_new_tokens)")
 	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: bench eval CHECKPOINT --like DIR [flags]\n\n"+
+		fmt.Fprintln(flags.Output(), "usage: bench eval CHECKPOINT (--like DIR | --task NAME [--kinds K,...] [--levels K=L,...]) [flags]\n\n"+
 			"CHECKPOINT is a model directory (a base model under SWEEP/base/<key>, a trial directory, or any saved policy).\n"+
-			"--like names the trial whose task (at its calibrated levels), evaluation and calibration settings are used.")
+			"--like names the trial whose task (at its calibrated levels), evaluation and calibration settings are used;\n"+
+			"--task evaluates on a task with every default setting.")
 		flags.PrintDefaults()
 	}
 	pos, err := parseInterleaved(flags, args, stderr)
@@ -46,8 +56,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		flags.Usage()
 		return badInput("eval: want one checkpoint, got %d", len(pos))
 	}
-	if *like == "" {
-		return badInput("eval: --like DIR is required (the trial whose task and settings to use)")
+	if (*like == "") == (*taskName == "") {
+		return badInput("eval: give --like DIR (a trial whose task and settings to use) or --task NAME, not both")
+	}
+	if *taskName == "" && (len(kinds) > 0 || len(levels) > 0) {
+		return badInput("eval: --kinds and --levels go with --task")
 	}
 	if *k < 0 || *k > 1024 {
 		return badInput("eval: --k %d: want 0–1024", *k)
@@ -55,13 +68,28 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *split != "eval" && *split != "dev" && *split != "train" {
 		return badInput("eval: --split %q: want eval, dev or train", *split)
 	}
-	tdir, err := likeTrial(*like)
-	if err != nil {
-		return err
+	var tt runner.TrialTask
+	source := *like
+	if *taskName != "" {
+		if tt, err = defaultTrialTask(*taskName, kinds, levels); err != nil {
+			return err
+		}
+		source = "task " + *taskName + " (default settings)"
+	} else {
+		tdir, err := likeTrial(*like)
+		if err != nil {
+			return err
+		}
+		if tt, err = runner.ReadTrialTask(tdir); err != nil {
+			return badInput("eval: %v", err)
+		}
+		source = tdir
 	}
-	tt, err := runner.ReadTrialTask(tdir)
-	if err != nil {
-		return badInput("eval: %v", err)
+	if *maxNew < 0 {
+		return badInput("eval: --max-new %d: want ≥ 1", *maxNew)
+	}
+	if *maxNew > 0 {
+		tt.Trial.Eval.MaxNew, tt.Trial.Train.MaxNew = *maxNew, *maxNew
 	}
 	p, err := checkpoint.Load(pos[0])
 	if err != nil {
@@ -71,8 +99,53 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return badInput("eval: %v", err)
 	}
-	renderCheckpointEval(stdout, pos[0], tdir, ce)
+	renderCheckpointEval(stdout, pos[0], source, ce)
 	return nil
+}
+
+// defaultTrialTask is the trial a one-algorithm sweep of the task with
+// every default would run: the task's splits, judge and the default
+// evaluation and calibration settings, at the given kinds and levels.
+func defaultTrialTask(name string, kinds, levels []string) (runner.TrialTask, error) {
+	var src strings.Builder
+	fmt.Fprintf(&src, "name = \"eval\"\nseeds = [1]\n[task]\nname = %q\n", name)
+	if len(kinds) > 0 {
+		fmt.Fprintf(&src, "kinds = [%s]\n", quoteList(kinds))
+	}
+	lv := map[string]int{}
+	for _, kv := range levels {
+		k, v, ok := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(v)
+		if !ok || err != nil {
+			return runner.TrialTask{}, badInput("eval: --levels %q: want kind=level", kv)
+		}
+		lv[k] = n
+	}
+	if len(lv) > 0 {
+		src.WriteString("[task.levels]\n")
+		for _, k := range slices.Sorted(maps.Keys(lv)) {
+			fmt.Fprintf(&src, "%q = %d\n", k, lv[k])
+		}
+	}
+	src.WriteString("[[algorithm]]\nname = \"sft\"\n")
+	sw, err := sweep.Parse([]byte(src.String()), "--task")
+	if err != nil {
+		return runner.TrialTask{}, badInput("eval: %v", err)
+	}
+	sw.Resolve()
+	trials, err := sw.Expand()
+	if err != nil || len(trials) != 1 {
+		return runner.TrialTask{}, badInput("eval: --task %s: %v", name, err)
+	}
+	return runner.TrialTask{Trial: trials[0], Levels: lv}, nil
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return strings.Join(q, ", ")
 }
 
 // likeTrial resolves --like: a trial directory, or a sweep directory's
