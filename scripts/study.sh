@@ -7,7 +7,9 @@
 #   scripts/study.sh ablation           # experiments/ablation.toml → docs/results/ablation.md
 #   scripts/study.sh study --report     # only regenerate the report from runs/study
 #
-# The study takes about 50 minutes on 2 cores with OpenBLAS, the ablation
+# The study took 48 minutes on 2 cores with OpenBLAS for the five
+# algorithms and 46 more for the control arms and pass@k (measured while
+# other work shared the cores; alone, about 30), the ablation
 # about 20 (it reuses the study's base model). Interrupt at any time:
 # running the same command again resumes where it stopped, with identical
 # results.
