@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -206,7 +207,15 @@ func (gr *Graph) Compile(loss *G.Node) error {
 		return fmt.Errorf("model: differentiating: %w", err)
 	}
 	gr.loss = loss
-	gr.machine = G.NewTapeMachine(gr.g, G.BindDualValues(gr.weights...))
+	m := G.NewTapeMachine(gr.g, G.BindDualValues(gr.weights...))
+	// gorgonia sets a finalizer on every tape machine (a no-op without its
+	// cuda build tag). The Go runtime never collects a cycle that holds an
+	// object with a finalizer, and a machine reaches itself whenever a
+	// loss op's closure leads back to this Graph (a trainer's loss method
+	// holds the trainer, which holds its graphs): every finished trial's
+	// graphs, weights, optimiser and buffers then stay live. Drop it.
+	runtime.SetFinalizer(m, nil)
+	gr.machine = m
 	return nil
 }
 

@@ -142,7 +142,7 @@ func readTrialCompute(tdir string) (*TrialCompute, error) {
 	}
 	var man struct {
 		Seconds float64 `json:"seconds"`
-		RSS     float64 `json:"peak_rss_mib"`
+		RSS     float64 `json:"trial_rss_mib"` // not peak_rss_mib, which carries earlier trials' peaks
 		Workers int     `json:"workers"`
 	}
 	raw, err := os.ReadFile(filepath.Join(tdir, "manifest.json"))

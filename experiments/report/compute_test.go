@@ -27,7 +27,7 @@ func TestReadCompute(t *testing.T) {
 	// A run with the counters, and a run from before them (derived).
 	writeTrial(t, dir, "grpo-s1-a", map[string]string{
 		"config.toml":   cfg,
-		"manifest.json": `{"seconds": 12.5, "peak_rss_mib": 300, "workers": 2}`,
+		"manifest.json": `{"seconds": 12.5, "trial_rss_mib": 300, "peak_rss_mib": 900, "workers": 2}`,
 		"metrics.jsonl": `{"step":0,"eval":{"reward":-0.5}}
 {"step":1,"loss":0.1,"reward_mean":0,"length_mean":3,"compute":{"samples":8,"generated_tokens":24,"scored_tokens":48}}
 {"step":2,"loss":0.1,"reward_mean":0,"length_mean":5,"compute":{"samples":8,"generated_tokens":40,"scored_tokens":80}}
@@ -35,7 +35,7 @@ func TestReadCompute(t *testing.T) {
 `})
 	writeTrial(t, dir, "grpo-s2-b", map[string]string{
 		"config.toml":   cfg,
-		"manifest.json": `{"seconds": 10}`,
+		"manifest.json": `{"seconds": 10, "peak_rss_mib": 5000}`,
 		"metrics.jsonl": `{"step":0,"eval":{"reward":0}}
 {"step":1,"loss":0.1,"reward_mean":0,"length_mean":2.5}
 {"step":1,"eval":{"reward":0.25}}

@@ -112,11 +112,12 @@ func (r *Report) computeGrids() []grid {
 			"Δ reward: final − initial eval reward; per 1k gen. tokens: Δ reward per 1000 generated tokens (— for methods that sample nothing). " +
 			"Wall time includes evaluation."
 		if workers > 1 {
-			caption += fmt.Sprintf(" Peak RSS is the process's while the trial ran beside up to %d others: an upper bound, shared.", workers-1)
+			caption += fmt.Sprintf(" Peak RSS is the process's, sampled while the trial ran beside up to %d others: shared by them.", workers-1)
 		}
 		if derived {
-			caption += " *: trials from before the counters were logged: samples and tokens derived from the logged per-step means, scored tokens and peak RSS not recorded."
+			caption += " *: trials from before the counters were logged: samples and tokens derived from the logged per-step means, scored tokens not recorded."
 		}
+		caption += " Peak RSS is sampled every 100 ms while the trial runs (— for trials that recorded only the process's high-water mark since the run began, which carries earlier trials' peaks)."
 		g := grid{
 			title:   fmt.Sprintf("Compute on %s / %s", t.Task, t.Model),
 			caption: caption,

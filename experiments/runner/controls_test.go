@@ -76,8 +76,8 @@ func TestControlsAndPassK(t *testing.T) {
 	if rnd.ControlOf != "grpo" || len(rnd.Reward) != 1 || !strings.HasPrefix(rnd.Reward[0].Name, "random") {
 		t.Errorf("random arm manifest: control of %q, reward %+v", rnd.ControlOf, rnd.Reward)
 	}
-	if rnd.PeakRSSMiB <= 0 || rnd.Workers != 1 {
-		t.Errorf("peak RSS %g MiB, workers %d", rnd.PeakRSSMiB, rnd.Workers)
+	if rnd.TrialRSSMiB <= 0 || rnd.PeakRSSMiB < rnd.TrialRSSMiB || rnd.Workers != 1 {
+		t.Errorf("RSS during the trial %g MiB, process peak %g MiB, workers %d", rnd.TrialRSSMiB, rnd.PeakRSSMiB, rnd.Workers)
 	}
 	// The step log counts the work: 2 prompts × G = 2 samples per step.
 	var step struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"syscall"
 
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/checkpoint"
@@ -88,13 +87,4 @@ func (e *env) passKOnly(ctx context.Context, tr sweep.Trial) error {
 		return err
 	}
 	return e.writePassK(ctx, tr, policy, task, exs)
-}
-
-// peakRSSMiB is the process's peak resident set size (0 where unknown).
-func peakRSSMiB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
 }

@@ -62,11 +62,14 @@ type Manifest struct {
 	Start       time.Time    `json:"start"`
 	End         *time.Time   `json:"end,omitempty"`
 	Seconds     float64      `json:"seconds,omitempty"`
-	// PeakRSSMiB is the process's peak resident memory when the trial
-	// ended: the trial's own peak when it ran alone (workers = 1), an
-	// upper bound shared with the trials beside it otherwise.
-	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
-	Workers    int     `json:"workers,omitempty"`
+	// TrialRSSMiB is the largest resident set size of the process
+	// sampled while the trial ran (every 100 ms): the trial's own peak
+	// plus the process's baseline when it ran alone (workers = 1), shared
+	// with the trials beside it otherwise. PeakRSSMiB is the process's
+	// high-water mark since it started, which carries earlier trials'.
+	TrialRSSMiB float64 `json:"trial_rss_mib,omitempty"`
+	PeakRSSMiB  float64 `json:"peak_rss_mib,omitempty"`
+	Workers     int     `json:"workers,omitempty"`
 }
 
 // EvalFile is eval.json: final metrics and the per-prompt rewards of the
@@ -129,10 +132,11 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err := writeJSON(filepath.Join(tdir, "manifest.json"), man); err != nil {
 		return err
 	}
+	rss := watchRSS()
 	defer func() {
 		end := time.Now().UTC()
 		man.End, man.Seconds = &end, end.Sub(man.Start).Seconds()
-		man.PeakRSSMiB = peakRSSMiB()
+		man.TrialRSSMiB, man.PeakRSSMiB = rss.peak(), peakRSSMiB()
 		switch {
 		case err == nil:
 			man.Status = StatusDone
