@@ -31,6 +31,12 @@ type ProfileSeries struct {
 // aggregate can show. It errors on no series, on mismatched or empty
 // slices, non-finite values and repeated labels.
 func PerformanceProfiles(title string, series []ProfileSeries) (*plot.Plot, error) {
+	return performanceProfiles(title, series, nil)
+}
+
+// performanceProfiles draws the profiles with their legend in leg, or
+// inside the plot when leg is nil (many series cover the curves there).
+func performanceProfiles(title string, series []ProfileSeries, leg *plot.Legend) (*plot.Plot, error) {
 	if len(series) == 0 {
 		return nil, errors.New("plots: performance profiles: no series")
 	}
@@ -69,7 +75,11 @@ func PerformanceProfiles(title string, series []ProfileSeries) (*plot.Plot, erro
 				cv.hasCI[j] = true
 			}
 		}
-		addCurve(p, &p.Legend, shownLabel(s.Label), pal.get(labels[i]), cv, 1, false)
+		l := leg
+		if l == nil {
+			l = &p.Legend
+		}
+		addCurve(p, l, shownLabel(s.Label), pal.get(labels[i]), cv, 1, false)
 	}
 	p.Y.Min, p.Y.Max = 0, 1
 	padY(p, 0.03)

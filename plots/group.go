@@ -211,6 +211,11 @@ func shortKey(k string) string { return k[strings.LastIndex(k, ".")+1:] }
 // ("grao-no-imitation" ⇒ "GRAO w/o imitation"); other labels are kept.
 func displayName(label string) string {
 	base, part, abl := splitAblation(label)
+	// A random-reward control arm is named after its method, as the
+	// report names it ("GRPO-random").
+	if parent, ok := strings.CutSuffix(base, "-random"); ok && !abl && rank(parent, paperOrder) < len(paperOrder) {
+		return strings.ToUpper(parent) + "-random"
+	}
 	if rank(base, paperOrder) < len(paperOrder) {
 		base = strings.ToUpper(base)
 	}

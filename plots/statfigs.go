@@ -65,12 +65,13 @@ func (b *builder) aggregateFigures(t report.AggregateTable, ro report.Options) [
 	}
 	norm := "base-normalised per kind (0: the base model, 1: perfect, −1: nothing left of what the base model had)"
 	var out []*figure
-	if p, err := PerformanceProfiles(fmt.Sprintf("Performance profiles of %s\n%s — seeds × kinds", t.Metric, where), series); err != nil {
+	leg := newLegend()
+	if p, err := performanceProfiles(fmt.Sprintf("Performance profiles of %s\n%s — seeds × kinds", t.Metric, where), series, leg); err != nil {
 		b.note("profiles", "%s: %v", where, err)
 	} else {
 		out = append(out, &figure{Figure: Figure{Name: slug("profiles", t.Task, t.Model), Kind: "aggregate", Title: p.Title.Text,
 			Caption: fmt.Sprintf("Fraction of seed × kind %s scores, %s, above each threshold τ; shaded: pointwise 95%% stratified-bootstrap intervals (seeds resampled within each kind). A curve above another at every τ dominates it.", t.Metric, norm)},
-			p: p})
+			p: p, legend: leg})
 	}
 	h := max(2*vg.Inch, vg.Inch+vg.Length(len(t.Rows))*0.35*vg.Inch)
 	if p, err := IntervalEstimates(fmt.Sprintf("IQM of normalised %s\n%s", t.Metric, where), "interquartile mean", iqm); err != nil {
