@@ -29,19 +29,42 @@ func RenderNull(r *NullResult, source string) string {
 func RenderNullAgreement(a, b *NullResult, nameA, nameB string) string {
 	same := 0
 	var differ []string
+	bothSeparated := false
 	for i := range a.Verdicts {
 		if i < len(b.Verdicts) && a.Verdicts[i] == b.Verdicts[i] {
 			same++
 			continue
+		}
+		if i < len(b.Verdicts) && a.Verdicts[i] != "not separated" && b.Verdicts[i] != "not separated" {
+			bothSeparated = true
 		}
 		if i < len(b.Verdicts) {
 			differ = append(differ, fmt.Sprintf("split %d (A %v, B %v): %s vs %s", i+1, a.SplitSeeds[i][0], a.SplitSeeds[i][1], a.Verdicts[i], b.Verdicts[i]))
 		}
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "### Same splits, %s vs %s\n\nVerdicts agree in %d of %d splits.\n", nameA, nameB, same, len(a.Verdicts))
+	fmt.Fprintf(&s, "### Same splits, %s vs %s\n\nVerdicts agree in %d of %d splits.", nameA, nameB, same, len(a.Verdicts))
+	va, vb := verdictRate(a), verdictRate(b)
+	if va != nil && vb != nil {
+		fmt.Fprintf(&s, " The verdict's false-positive rate is %.1f%% [%.1f%%, %.1f%%] with %s and %.1f%% [%.1f%%, %.1f%%] with %s.",
+			100*va.Rate, 100*va.Lo, 100*va.Hi, nameA, 100*vb.Rate, 100*vb.Lo, 100*vb.Hi, nameB)
+		if len(differ) > 0 && !bothSeparated {
+			s.WriteString(" Each split that differs is a false positive on one side and not separated on the other: rounding moves which arms happen to differ, not how often.")
+		}
+	}
+	s.WriteString("\n")
 	for _, d := range differ {
 		fmt.Fprintf(&s, "- %s\n", d)
 	}
 	return s.String()
+}
+
+// verdictRate is the rate of the report's verdict (nil when absent).
+func verdictRate(r *NullResult) *NullRate {
+	for i := range r.Rates {
+		if strings.HasPrefix(r.Rates[i].Test, "verdict (") {
+			return &r.Rates[i]
+		}
+	}
+	return nil
 }
