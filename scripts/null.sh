@@ -6,7 +6,7 @@
 # 1–10 rerun with the pure-Go BLAS (GRAO_BLAS=gonum) and the same splits
 # replayed on them: the verdicts must not depend on the BLAS.
 #
-#   scripts/null.sh            # about 25 minutes (OpenBLAS) + 25 (pure Go) on 2 cores
+#   scripts/null.sh            # 17 minutes (OpenBLAS) + 29 (pure Go) on 2 cores
 #   scripts/null.sh --report   # only rewrite docs/results/null.md from runs/null*
 #
 # Interrupt at any time; running it again resumes.
