@@ -9,7 +9,7 @@
 #
 # The study took 48 minutes on 2 cores with OpenBLAS for the five
 # algorithms and 46 more for the control arms and pass@k (measured while
-# other work shared the cores; alone, about 30), the ablation
+# other work shared the cores; about 25 from the trials' times alone), the ablation
 # about 20 (it reuses the study's base model). Interrupt at any time:
 # running the same command again resumes where it stopped, with identical
 # results.
