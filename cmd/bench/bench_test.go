@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/experiments/runner"
 )
 
@@ -61,6 +63,22 @@ func TestPretrainSampleScore(t *testing.T) {
 	}
 	if code != 0 || json.Unmarshal([]byte(so), &sc) != nil || len(sc.LogProbs) != len("Human: 2") {
 		t.Fatalf("score exit %d, %q %s", code, so, se)
+	}
+	// A diverged run's NaN weight is refused at load, naming the tensor,
+	// rather than failing later in the JSON output.
+	p, err := checkpoint.Load(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Blocks[0].FCW.Data[5] = float32(math.NaN())
+	if err := checkpoint.Save(filepath.Join(dir, "nan"), p, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{{"sample", "--prompt", "x"}, {"score", "--text", "x"}} {
+		code, _, se := bench(t, append(cmd, "--checkpoint", filepath.Join(dir, "nan"))...)
+		if code != 2 || !strings.Contains(se, `tensor "transformer.h.0.mlp.c_fc.weight": element 5 is NaN`) {
+			t.Errorf("%s with a NaN weight: exit %d, %q; want 2 naming the tensor", cmd[0], code, se)
+		}
 	}
 	if code, _, se := bench(t, "sample", "--checkpoint", filepath.Join(dir, "nope"), "--prompt", "x"); code != 2 {
 		t.Errorf("missing checkpoint: exit %d (%s), want 2", code, se)
@@ -136,6 +154,9 @@ func TestRunCommand(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%s: output directory was created", name)
 		}
+	}
+	if code, _, se := bench(t, "run", good, "--out", "/proc/grao-cannot-write/out"); code != 2 || !strings.Contains(se, "--out /proc/grao-cannot-write/out") {
+		t.Errorf("unwritable --out: exit %d, %q; want 2", code, se)
 	}
 	out := filepath.Join(dir, "out")
 	code, so, se := bench(t, "run", good, "--out", out)

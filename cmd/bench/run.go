@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -69,8 +70,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		*out = filepath.Join("runs", sw.Name)
 	}
 	if *planOnly {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return err
+		if err := writableDir(*out); err != nil {
+			return badInput("run: --out %s: %v", *out, err)
 		}
 		if err := sweep.WritePlan(filepath.Join(*out, "plan.json"), sw, append(trials, main...)); err != nil {
 			return err
@@ -86,6 +87,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%s\t%s\tseed %d\t%s\n", tr.ID, tr.Label, tr.Seed, formatVarying(tr.Varying))
 		}
 		return nil
+	}
+	// An output directory that cannot be created or written is bad input,
+	// found before any trial starts.
+	if err := writableDir(*out); err != nil {
+		return badInput("run: --out %s: %v", *out, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -169,4 +175,27 @@ func formatVarying(v map[string]string) string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// writableDir creates dir if needed and checks that a file can be created
+// in it.
+func writableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return cause(err)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return cause(err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// cause is the reason inside a path error (the caller names the path).
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

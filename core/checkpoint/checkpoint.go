@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,6 +246,11 @@ func Load(path string) (*model.Params, error) {
 		data, err := ReadFloat32(f, h, info)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint: %s: %w", weights, err)
+		}
+		// A diverged run saves NaN or ±Inf weights; everything downstream
+		// (sampling, scoring, JSON output) would fail far from the cause.
+		if i := slices.IndexFunc(data, func(x float32) bool { return math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) }); i >= 0 {
+			return nil, fmt.Errorf("checkpoint: %s: tensor %q: element %d is %v (a diverged run?): the weights must be finite", weights, t.Name, i, data[i])
 		}
 		copy(t.Data, data)
 	}

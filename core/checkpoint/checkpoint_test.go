@@ -228,6 +228,20 @@ func TestLoadRejectsWeights(t *testing.T) {
 			return append(ts, rawTensor{"lm_head.weight", "F32", []int{1}, make([]byte, 4)})
 		}), `unexpected tensor "lm_head.weight"`},
 		{"foreign tokenizer in metadata", joinFile(map[string]string{"tokenizer": `{"type":"bpe"}`}, ts), `metadata "tokenizer"`},
+		{"NaN weight", edit(func(ts []rawTensor) []rawTensor {
+			i := find(ts, "transformer.h.0.mlp.c_proj.weight")
+			d := slices.Clone(ts[i].Data)
+			binary.LittleEndian.PutUint32(d[12:], math.Float32bits(float32(math.NaN())))
+			ts[i].Data = d
+			return ts
+		}), `tensor "transformer.h.0.mlp.c_proj.weight": element 3 is NaN`},
+		{"infinite weight", edit(func(ts []rawTensor) []rawTensor {
+			i := find(ts, "transformer.wte.weight")
+			d := slices.Clone(ts[i].Data)
+			binary.LittleEndian.PutUint32(d[:4], math.Float32bits(float32(math.Inf(-1))))
+			ts[i].Data = d
+			return ts
+		}), `tensor "transformer.wte.weight": element 0 is -Inf`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

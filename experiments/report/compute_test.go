@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -111,3 +112,23 @@ func TestBuildAggregates(t *testing.T) {
 }
 
 func aggregateBoot() aggregate.Bootstrap { return aggregate.Bootstrap{Resamples: 500, Seed: 1} }
+
+// One seed per kind gives no interval: the tables must not print the
+// degenerate resamples as if they were one, nor read an order from them.
+func TestAggregatesOneSeed(t *testing.T) {
+	o := func(rewards ...float64) map[int64]*Outcomes {
+		return map[int64]*Outcomes{1: {Seed: 1, Rewards: rewards, StartRewards: []float64{1, -1, -1, -1}, Kinds: []string{"k1", "k1", "k2", "k2"}}}
+	}
+	pd := &PromptData{cells: map[[3]string]map[int64]*Outcomes{{"t", "m", "a"}: o(1, 1, 1, -1), {"t", "m", "b"}: o(-1, -1, 1, 1)}}
+	tabs, _ := BuildAggregates(pd, []string{"t"}, []string{"m"}, []string{"a", "b"}, nil, "RAS", aggregateBoot())
+	r := &Report{Aggregates: tabs, Opts: DefaultOptions()}
+	var b strings.Builder
+	for _, g := range r.aggregateGrids() {
+		for _, row := range g.rows {
+			b.WriteString(strings.Join(row, " | ") + "\n")
+		}
+	}
+	if out := b.String(); !strings.Contains(out, "(one seed)") || !strings.Contains(out, "one seed: no interval, no reading") || strings.Contains(out, "likely better") {
+		t.Errorf("one-seed aggregates:\n%s", out)
+	}
+}

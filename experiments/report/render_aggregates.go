@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/grao-lab/grao/experiments/aggregate"
 )
 
 // aggregateGrids render the rliable-style aggregates.
@@ -29,10 +31,17 @@ func (r *Report) aggregateGrids() []grid {
 			header: []string{"algorithm", "runs (seeds × kinds)", "IQM [95% CI]", "mean [95% CI]", "median [95% CI]", "optimality gap [95% CI]"},
 			right:  []bool{false, true, true, true, true, true},
 		}
+		runs := map[string]int{}
 		for _, row := range t.Rows {
+			runs[row.Label] = len(row.Scores)
+			iv := func(x aggregate.Interval) string {
+				if len(row.Scores) < 2 { // resampling one seed per kind changes nothing
+					return fmtF(x.Point, 3) + " (one seed)"
+				}
+				return fmtInterval(x.Point, x.Lo, x.Hi)
+			}
 			g.rows = append(g.rows, []string{displayName(row.Label), fmt.Sprintf("%d × %d", len(row.Scores), len(t.Kinds)),
-				fmtInterval(row.IQM.Point, row.IQM.Lo, row.IQM.Hi), fmtInterval(row.Mean.Point, row.Mean.Lo, row.Mean.Hi),
-				fmtInterval(row.Median.Point, row.Median.Lo, row.Median.Hi), fmtInterval(row.Gap.Point, row.Gap.Lo, row.Gap.Hi)})
+				iv(row.IQM), iv(row.Mean), iv(row.Median), iv(row.Gap)})
 		}
 		gs = append(gs, g)
 		if len(t.Improvement) == 0 {
@@ -49,6 +58,9 @@ func (r *Report) aggregateGrids() []grid {
 		for _, im := range t.Improvement {
 			read := "no clear order"
 			switch {
+			case runs[im.X] < 2 || runs[im.Y] < 2:
+				p.rows = append(p.rows, []string{displayName(im.X), displayName(im.Y), fmtF(im.P.Point, 3), "one seed: no interval, no reading"})
+				continue
 			case im.P.Lo > 0.5:
 				read = displayName(im.X) + " likely better"
 			case im.P.Hi < 0.5:

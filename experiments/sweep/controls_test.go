@@ -119,7 +119,7 @@ func TestControlsWithSFT(t *testing.T) {
 	}
 }
 
-func TestControlAndPassKErrors(t *testing.T) {
+func TestSweepKeyErrors(t *testing.T) {
 	for _, tc := range []struct{ name, src, key, msg string }{
 		{"unknown control", strings.Replace(minimal, "seeds = [1]", "seeds = [1]\ncontrols = [\"random\"]", 1), "controls", `unknown control "random"`},
 		{"control twice", strings.Replace(minimal, "seeds = [1]", "seeds = [1]\ncontrols = [\"base\", \"base\"]", 1), "controls", "listed twice"},
@@ -127,6 +127,8 @@ func TestControlAndPassKErrors(t *testing.T) {
 		{"k zero", minimal + "[passk]\nk = 0\n", "passk.k", "must be in [1, 1024]"},
 		{"greedy pass@k", minimal + "[passk]\nk = 8\ntemperature = 0\n", "passk.temperature", "must be > 0"},
 		{"settings without k", minimal + "[passk]\nseed = 3\n", "passk.seed", "has no effect without passk.k"},
+		{"unknown report metric", minimal + "[report]\nmetric = \"nope\"\n", "report.metric", `"nope" is not a metric the runner writes`},
+		{"unknown table metric", minimal + "[report]\nmetrics = [\"RAS\", \"RAS@repeat\", \"winrate\"]\n", "report.metrics", `"winrate" is not a metric`},
 		{"random reward part", minimal + "[reward]\nkind = \"combine\"\n[[reward.part]]\nkind = \"random\"\n", "", "random"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

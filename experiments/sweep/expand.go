@@ -189,6 +189,16 @@ func (s *Sweep) check(el *errList) (skipped, bool) {
 	return sk, expandable
 }
 
+// ReportMetrics are the metrics every trial's eval.json holds (those of a
+// sample of prompts per kind or regime are "m@kind").
+var ReportMetrics = []string{"RAS", "win_tie", "NAG", "NAG_signed", "reward", "score", "length", "distinct2", "kl", "steps_to_90"}
+
+// knownMetric reports whether the report can find m in results.csv.
+func knownMetric(m string) bool {
+	base, _, _ := strings.Cut(m, "@")
+	return slices.Contains(ReportMetrics, base)
+}
+
 // MaxTrials bounds a sweep's size: a larger grid is almost surely a
 // mistake, and Parse validates every grid point.
 const MaxTrials = 100_000
@@ -328,6 +338,14 @@ func (s *Sweep) checkReport(el *errList, byLabel map[string]*AlgorithmSpec) {
 	}
 	if r.Metric == "" && s.set["report.metric"] {
 		el.add(s.line("report.metric"), "report.metric", "must not be empty")
+	}
+	if r.Metric != "" && !knownMetric(r.Metric) {
+		el.add(s.line("report.metric"), "report.metric", "%q is not a metric the runner writes (%s, or m@kind)", r.Metric, strings.Join(ReportMetrics, ", "))
+	}
+	for _, m := range r.Metrics {
+		if m != "" && !knownMetric(m) {
+			el.add(s.line("report.metrics"), "report.metrics", "%q is not a metric the runner writes (%s, or m@kind)", m, strings.Join(ReportMetrics, ", "))
+		}
 	}
 	if r.Metrics != nil && len(r.Metrics) == 0 || slices.Contains(r.Metrics, "") {
 		el.add(s.line("report.metrics"), "report.metrics", "must list at least one metric, none empty")
