@@ -129,6 +129,8 @@ func TestSweepKeyErrors(t *testing.T) {
 		{"settings without k", minimal + "[passk]\nseed = 3\n", "passk.seed", "has no effect without passk.k"},
 		{"unknown report metric", minimal + "[report]\nmetric = \"nope\"\n", "report.metric", `"nope" is not a metric the runner writes`},
 		{"unknown table metric", minimal + "[report]\nmetrics = [\"RAS\", \"RAS@repeat\", \"winrate\"]\n", "report.metrics", `"winrate" is not a metric`},
+		{"NaN algorithm parameter", minimal + "beta = nan\n", "algorithm.grao.beta", "must be a finite number, got NaN"},
+		{"infinite algorithm parameter", minimal + "lambda = -inf\n", "algorithm.grao.lambda", "must be a finite number, got -Inf"},
 		{"random reward part", minimal + "[reward]\nkind = \"combine\"\n[[reward.part]]\nkind = \"random\"\n", "", "random"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -136,6 +136,7 @@ func (d *decoder) algorithms(raw any, s *Sweep) {
 	for i, t := range tables {
 		segs := []string{"algorithm", indexSeg(i)}
 		a := AlgorithmSpec{Params: map[string]any{}, line: d.loc.lineOf(segs...), index: i}
+		var bad []string // non-finite parameters
 		for _, k := range sortedKeys(t) {
 			a.lines = append(a.lines, paramLine{k, d.loc.lineOf(append(segs, k)...)})
 			switch k {
@@ -152,8 +153,17 @@ func (d *decoder) algorithms(raw any, s *Sweep) {
 					a.labelSet = true
 				}
 			default:
+				// Checked here, at the parameter's line: factories decode
+				// their parameters through JSON, which has no NaN or ±Inf.
+				if f, ok := t[k].(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+					bad = append(bad, k)
+					continue
+				}
 				a.Params[k] = t[k]
 			}
+		}
+		for _, k := range bad {
+			d.errs.add(a.paramLine(k), a.disp()+"."+k, "must be a finite number, got %v", t[k])
 		}
 		s.Algorithms = append(s.Algorithms, a)
 	}
