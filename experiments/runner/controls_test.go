@@ -142,3 +142,32 @@ func TestControlsAndPassK(t *testing.T) {
 		}
 	}
 }
+
+// A done trial whose eval.json is damaged is redone on --resume, and the
+// sweep collects as usual.
+func TestResumeRedoesDamagedEval(t *testing.T) {
+	dir := t.TempDir()
+	_, trials := runSweep(t, dir, controlSweep)
+	out := filepath.Join(dir, "out")
+	victim := trials[0].ID
+	if err := os.WriteFile(filepath.Join(out, "runs", victim, "eval.json"), []byte(`{"schema": 2, "trial": "`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sw, err := sweep.ParseFile(filepath.Join(dir, "s.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.Resolve()
+	sum, err := runner.Run(context.Background(), sw, trials, runner.Options{SweepPath: filepath.Join(dir, "s.toml"), Out: out, Workers: 1, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Ran != 1 || sum.Skipped != len(trials)-1 || sum.Failed != 0 {
+		t.Errorf("resume after a damaged eval.json: %+v, want the one trial redone", sum)
+	}
+	var ev runner.EvalFile
+	readJSONFile(t, filepath.Join(out, "runs", victim, "eval.json"), &ev)
+	if ev.Trial != victim {
+		t.Errorf("eval.json not rewritten: %+v", ev)
+	}
+}

@@ -181,14 +181,15 @@ func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summa
 }
 
 // finished reports whether a trial's manifest says done and its eval.json
-// exists.
+// reads back: a damaged eval.json (a disk error, a hand edit) makes the
+// trial redo instead of failing the whole sweep's collection.
 func finished(dir, id string) bool {
 	var m Manifest
 	if err := readJSON(filepath.Join(dir, "runs", id, "manifest.json"), &m); err != nil || m.Status != StatusDone {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(dir, "runs", id, "eval.json"))
-	return err == nil
+	var ev EvalFile
+	return readJSON(filepath.Join(dir, "runs", id, "eval.json"), &ev) == nil && ev.Trial == id
 }
 
 // Collect writes DIR/results.csv from every finished trial's eval.json:
