@@ -95,6 +95,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("grpo: aggregation = %q, want \"seq_mean\", \"token_mean\" or \"constant\"", p.Aggregation)
 	case p.Aggregation == "constant" && p.MaxLen < 1:
 		return fmt.Errorf("grpo: aggregation \"constant\" needs max_len ≥ 1 (got %d)", p.MaxLen)
+	case p.Std == "bessel" && p.Scale == "group" && p.G < 2:
+		// Found here, when the sweep is validated, rather than at the
+		// first training step.
+		return fmt.Errorf("grpo: g = %d: std \"bessel\" needs g ≥ 2 (a group of one has no spread; use std = \"population\" or scale = \"batch\")", p.G)
 	}
 	return nil
 }

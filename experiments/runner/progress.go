@@ -38,6 +38,7 @@ func (p *progress) begin(id string) {
 	if !p.tty {
 		fmt.Fprintf(p.w, "%sstart  %s\n", p.phase, id)
 	}
+	p.clear() // the new status line replaces the old one
 	p.status()
 }
 

@@ -131,6 +131,7 @@ func TestSweepKeyErrors(t *testing.T) {
 		{"unknown table metric", minimal + "[report]\nmetrics = [\"RAS\", \"RAS@repeat\", \"winrate\"]\n", "report.metrics", `"winrate" is not a metric`},
 		{"NaN algorithm parameter", minimal + "beta = nan\n", "algorithm.grao.beta", "must be a finite number, got NaN"},
 		{"infinite algorithm parameter", minimal + "lambda = -inf\n", "algorithm.grao.lambda", "must be a finite number, got -Inf"},
+		{"GRPO group of one", strings.Replace(minimal, `name = "grao"`, "name = \"grpo\"\ng = 1", 1), "algorithm.grpo.g", `std "bessel" needs g ≥ 2`},
 		{"random reward part", minimal + "[reward]\nkind = \"combine\"\n[[reward.part]]\nkind = \"random\"\n", "", "random"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

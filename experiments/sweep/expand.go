@@ -559,7 +559,9 @@ func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64, sele
 		ctx.paramError(&t, err)
 	} else {
 		t.Params = p
-		if alg, err := algorithms.New(t.Algorithm, p); err == nil {
+		if alg, err := algorithms.New(t.Algorithm, p); err != nil {
+			ctx.paramError(&t, err) // the factory's own checks, at validation time
+		} else {
 			n := alg.Needs()
 			ctx.checkFit(&t, n.Reference || n.Pairs)
 		}
