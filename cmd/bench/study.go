@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/grao-lab/grao/experiments/report"
+	"github.com/grao-lab/grao/experiments/sweep"
 )
 
 func init() {
@@ -43,8 +44,11 @@ func runNull(args []string, stdout, stderr io.Writer) error {
 	resamples := flags.Int("resamples", def.Resamples, "bootstrap resamples per test, as the report")
 	seed := flags.Uint64("seed", def.Seed, "seed of the splits and the tests")
 	against := flags.String("against", "", "replay the same splits on the same seeds of another run (e.g. another BLAS) and compare the verdicts")
+	out := flags.String("out", "", "with a SWEEP.toml: where to run it (default runs/<sweep name>; an existing run there is resumed)")
 	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: bench study null DIR [flags]\n\nDIR is a finished sweep of one algorithm on many seeds (experiments/null.toml).")
+		fmt.Fprintln(flags.Output(), "usage: bench study null DIR|SWEEP.toml [flags]\n\n"+
+			"DIR is a finished sweep of one algorithm on many seeds; a SWEEP.toml (experiments/null.toml) is run first\n"+
+			"(or resumed) into --out, then analysed.")
 		flags.PrintDefaults()
 	}
 	pos, err := parseInterleaved(flags, args, stderr)
@@ -58,6 +62,17 @@ func runNull(args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(report.PerPromptMetrics, *metric) {
 		return badInput("study null: --metric %q: want one of %s", *metric, strings.Join(report.PerPromptMetrics, ", "))
 	}
+	dir := pos[0]
+	if strings.HasSuffix(dir, ".toml") {
+		// One command from the sweep file to the rates: run (or resume) it
+		// first, its report going to stderr with the progress.
+		if dir, err = runNullSweep(dir, *out, stderr); err != nil {
+			return err
+		}
+	} else if *out != "" {
+		return badInput("study null: --out goes with a SWEEP.toml")
+	}
+	pos[0] = dir
 	pd, cell, err := nullData(pos[0], *label)
 	if err != nil {
 		return err
@@ -122,4 +137,25 @@ func nullData(dir, label string) (*report.PromptData, [3]string, error) {
 		return nil, cell, badInput("study null: %s has several columns (%s): choose one with --label", dir, strings.Join(names, ", "))
 	}
 	return pd, cells[0], nil
+}
+
+// runNullSweep runs an A/A sweep (bench run, resuming a run already in
+// out) and returns its directory.
+func runNullSweep(path, out string, stderr io.Writer) (string, error) {
+	sw, err := sweep.ParseFile(path)
+	if err != nil {
+		return "", usageError{err}
+	}
+	if out == "" {
+		sw.Resolve()
+		out = filepath.Join("runs", sw.Name)
+	}
+	args := []string{path, "--out", out}
+	if fileExists(filepath.Join(out, "plan.json")) {
+		args = append(args, "--resume")
+	}
+	if err := runRun(args, stderr, stderr); err != nil {
+		return "", err
+	}
+	return out, nil
 }

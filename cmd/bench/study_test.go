@@ -66,3 +66,29 @@ func TestStudyNull(t *testing.T) {
 		}
 	}
 }
+
+// From the sweep file to the rates in one command; a second call resumes
+// the finished run instead of training again.
+func TestStudyNullRunsSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	src := strings.Replace(strings.Replace(miniSweep, "seeds = [1, 2]", "seeds = [1, 2, 3, 4]", 1),
+		"[[algorithm]]\nname = \"sft\"\n", "", 1)
+	path := filepath.Join(dir, "null.toml")
+	os.WriteFile(path, []byte(src), 0o644)
+	out := filepath.Join(dir, "out")
+	for i := range 2 {
+		code, so, se := bench(t, "study", "null", path, "--out", out, "--per-arm", "2", "--splits", "5", "--resamples", "100")
+		if code != 0 || !strings.Contains(so, "4 seeds; 5 splits into two disjoint arms of 2 seeds") {
+			t.Fatalf("call %d: exit %d\n%s\n%s", i+1, code, so, se)
+		}
+		if i == 1 && !strings.Contains(se, "4 skipped") {
+			t.Errorf("second call did not resume: %s", se)
+		}
+	}
+	if code, _, se := bench(t, "study", "null", out, "--out", out); code != 2 || !strings.Contains(se, "--out goes with a SWEEP.toml") {
+		t.Errorf("--out with a directory: exit %d %q", code, se)
+	}
+}
