@@ -17,6 +17,7 @@ import (
 
 	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/experiments/aggregate"
+	"github.com/grao-lab/grao/experiments/report"
 	"github.com/grao-lab/grao/experiments/runner"
 	"github.com/grao-lab/grao/experiments/sweep"
 )
@@ -205,13 +206,7 @@ func renderCheckpointEval(w io.Writer, ckpt, like string, ce *runner.CheckpointE
 		return
 	}
 	K := ce.PassK.K
-	var ks []int
-	for k := 1; k <= K; k *= 4 {
-		ks = append(ks, k)
-	}
-	if ks[len(ks)-1] != K {
-		ks = append(ks, K)
-	}
+	ks := report.PassKs(K)
 	fmt.Fprintf(w, "\n## pass@k\n\nUnbiased pass@k (Chen et al. 2021) from %d answers per prompt at temperature %g (seed %d), in %%.\n\n", K, ce.PassKCfg.Temperature, ce.PassKCfg.Seed)
 	hdr := "| prompts |"
 	sep := "|---|"

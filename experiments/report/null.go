@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -191,19 +190,6 @@ func Wilson(k, n int) (lo, hi float64) {
 	mid := (p + z*z/(2*nf)) / den
 	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
 	return max(0, mid-half), min(1, mid+half)
-}
-
-// Labels lists the column labels with per-prompt data in a task × model
-// cell, sorted.
-func (pd *PromptData) Labels(task, model string) []string {
-	var out []string
-	for k := range pd.cells {
-		if k[0] == task && k[1] == model {
-			out = append(out, k[2])
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Cells lists the (task, model, label) cells with per-prompt data, sorted.

@@ -71,8 +71,9 @@ type PassKTable struct {
 	Temperature        float64
 }
 
-// passKs are the k reported: powers of 4 up to K, and K.
-func passKs(K int) []int {
+// PassKs are the k reported for K samples per prompt: powers of 4 up to
+// K, and K.
+func PassKs(K int) []int {
 	var out []int
 	for k := 1; k <= K; k *= 4 {
 		out = append(out, k)
@@ -108,7 +109,7 @@ func BuildPassK(pk *PassKData, tasks, models, cols []string) []PassKTable {
 			if K == 0 {
 				continue
 			}
-			ks := passKs(K)
+			ks := PassKs(K)
 			for _, g := range groups {
 				t := PassKTable{Task: task, Model: model, Group: g, Ks: ks}
 				for _, c := range cols {

@@ -34,10 +34,10 @@ type Options struct {
 	Only     []string
 	Log      io.Writer
 	Terminal bool
-	// PassK is the sweep's [passk] (resolved); finished trials kept by
-	// Resume get their pass@k counts when they lack them.
-	PassK    sweep.PassKSpec
 	Executor Executor // nil: Local{Workers}
+	// passk is the sweep's [passk], resolved by Run and RunSweep; finished
+	// trials kept by Resume get their pass@k counts when they lack them.
+	passk sweep.PassKSpec
 }
 
 // Summary counts what happened.
@@ -58,7 +58,7 @@ func DefaultWorkers() int { return max(1, runtime.NumCPU()/2) }
 // A sweep with [select] goes through RunSweep, which runs its selection
 // phase first.
 func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Options) (Summary, error) {
-	opts.PassK = sw.PassKSettings()
+	opts.passk = sw.PassKSettings()
 	sum := Summary{Total: len(trials), Results: filepath.Join(opts.Out, "results.csv")}
 	if err := start(sw, opts, trials); err != nil {
 		return sum, err
@@ -103,7 +103,7 @@ func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summa
 			}
 		}
 	}
-	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), passk: opts.PassK}
+	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), passk: opts.passk}
 	var run, passk []sweep.Trial
 	skipped := 0
 	for _, tr := range todo {

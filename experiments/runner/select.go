@@ -45,7 +45,7 @@ const SelectionFile = "selection.json"
 // values; otherwise the main trials alone. results.csv holds the main
 // trials only; selection.json records the choice.
 func RunSweep(ctx context.Context, sw *sweep.Sweep, opts Options) (Summary, error) {
-	opts.PassK = sw.PassKSettings()
+	opts.passk = sw.PassKSettings()
 	if !sw.HasSelection() {
 		trials, err := sw.Expand()
 		if err != nil {

@@ -101,18 +101,6 @@ func (a *AlgorithmSpec) gridLabel() string {
 	return a.label()
 }
 
-// IsControl reports whether the label names a control arm of the sweep,
-// and which (ControlBase, ControlSFTRef, ControlRandomReward); parent is
-// the algorithm a random-reward arm controls.
-func (s *Sweep) IsControl(label string) (control, parent string) {
-	for _, a := range s.Algorithms {
-		if a.label() == label {
-			return a.control, a.parent
-		}
-	}
-	return "", ""
-}
-
 // selects reports whether the arm runs a [select] of its own: the base
 // model trains nothing, and a random-reward arm takes its parent's choice.
 func (a *AlgorithmSpec) selects() bool {
