@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/grao-lab/grao/algorithms"
-	_ "github.com/grao-lab/grao/algorithms/all" // the standard algorithms must be known to validate a sweep
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/experiments/tasks"
 )

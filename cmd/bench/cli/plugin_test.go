@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func TestPluginCommandBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(tc.args, &out, &errb)
+			code := Run(tc.args, &out, &errb)
 			all := out.String() + errb.String()
 			if code != tc.code || !strings.Contains(all, tc.want) {
 				t.Errorf("exit %d, want %d; output lacks %q?\n%s", code, tc.code, tc.want, all)
@@ -44,7 +44,7 @@ func TestPluginCheckPythonExample(t *testing.T) {
 		t.Skip("skipping: /usr/bin/python3 lacks python3-grpcio, python3-protobuf or python3-cryptography")
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"plugin", "check", "-quiet", "-reps", "3", py, "../../plugins/examples/python/plugin.py"}, &out, &errb)
+	code := Run([]string{"plugin", "check", "-quiet", "-reps", "3", py, "../../../plugins/examples/python/plugin.py"}, &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "verdict: OK (f1 1.0.0, protocol 1,") {
 		t.Errorf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}

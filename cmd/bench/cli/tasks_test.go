@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ func TestTasksCommand(t *testing.T) {
 	}
 	for _, c := range cases {
 		var so, se bytes.Buffer
-		code := run(c.args, &so, &se)
+		code := Run(c.args, &so, &se)
 		if code != c.code || !strings.Contains(so.String(), c.stdout) || !strings.Contains(se.String(), c.stderr) {
 			t.Errorf("bench %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(c.args, " "), code, c.code, so.String(), se.String())
 		}
@@ -49,7 +49,7 @@ func TestTasksCommand(t *testing.T) {
 
 func TestTasksJudgeJSON(t *testing.T) {
 	var so, se bytes.Buffer
-	if code := run([]string{"tasks", "judge", "arith", "--json", "--seed", "3"}, &so, &se); code != 0 {
+	if code := Run([]string{"tasks", "judge", "arith", "--json", "--seed", "3"}, &so, &se); code != 0 {
 		t.Fatalf("exit %d: %s", code, se.String())
 	}
 	var got struct {

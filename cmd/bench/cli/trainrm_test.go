@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"github.com/grao-lab/grao/rewards/rm"
 )
 
-// Tests of `bench train-rm` through run(): exit code 2 with a clear
+// Tests of `bench train-rm` through Run(): exit code 2 with a clear
 // message on bad input, and a tiny real run that writes a loadable,
 // reproducible reward model.
 func TestTrainRMBadInput(t *testing.T) {
@@ -42,7 +42,7 @@ func TestTrainRMBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var so, se bytes.Buffer
-			code := run(append([]string{"train-rm"}, tc.args...), &so, &se)
+			code := Run(append([]string{"train-rm"}, tc.args...), &so, &se)
 			if code != 2 || !strings.Contains(se.String(), tc.stderr) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, se.String(), tc.stderr)
 			}
@@ -66,7 +66,7 @@ func TestTrainRMRun(t *testing.T) {
 	for i, name := range []string{"a", "b"} {
 		out := filepath.Join(dir, name)
 		var so, se bytes.Buffer
-		if code := run(args(out), &so, &se); code != 0 {
+		if code := Run(args(out), &so, &se); code != 0 {
 			t.Fatalf("exit %d: %s", code, se.String())
 		}
 		for _, want := range []string{"step     3/3", "eval      2     held-out accuracy", "held-out accuracy", "(200 pairs)", "reward version rm:"} {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// Tests of `bench report` through run(): exit codes, DIR vs file, flags on
+// Tests of `bench report` through Run(): exit codes, DIR vs file, flags on
 // both sides of the path, --out.
 func TestReportCommand(t *testing.T) {
-	paper := filepath.Join("..", "..", "experiments", "report", "testdata", "paper_results.csv")
+	paper := filepath.Join("..", "..", "..", "experiments", "report", "testdata", "paper_results.csv")
 	dir := t.TempDir()
 	data, err := os.ReadFile(paper)
 	if err != nil {
@@ -44,7 +44,7 @@ func TestReportCommand(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var so, se bytes.Buffer
-			code := run(tc.args, &so, &se)
+			code := Run(tc.args, &so, &se)
 			if code != tc.code || !strings.Contains(so.String(), tc.stdout) || !strings.Contains(se.String(), tc.stderr) {
 				t.Errorf("exit %d (want %d)\nstdout: %.300s\nstderr: %s", code, tc.code, so.String(), se.String())
 			}
@@ -59,7 +59,7 @@ func TestReportCommand(t *testing.T) {
 // In a sweep directory, the sweep's own [report] settings apply unless a
 // flag overrides them, and a sweep.toml that no longer validates is noted.
 func TestReportUsesSweepSettings(t *testing.T) {
-	paper := filepath.Join("..", "..", "experiments", "report", "testdata", "paper_results.csv")
+	paper := filepath.Join("..", "..", "..", "experiments", "report", "testdata", "paper_results.csv")
 	dir := t.TempDir()
 	data, _ := os.ReadFile(paper)
 	os.WriteFile(filepath.Join(dir, "results.csv"), data, 0o644)
