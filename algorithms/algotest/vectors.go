@@ -13,11 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grao-lab/grao/algorithms/dpo"
-	"github.com/grao-lab/grao/algorithms/grao"
-	"github.com/grao-lab/grao/algorithms/grpo"
-	"github.com/grao-lab/grao/algorithms/ppo"
-	"github.com/grao-lab/grao/algorithms/sft"
+	"github.com/grao-lab/grao/algorithms/kit"
+
 )
 
 // Tolerance bounds |got − want| ≤ Abs + Rel·|want|.
@@ -94,8 +91,11 @@ func decodeStrict(what string, raw json.RawMessage, v any) error {
 	return nil
 }
 
-// plain wraps a loss function of the usual shape.
-func plain[P, I, R any](def func() P, loss func(I, P) (R, error)) Func {
+// Plain adapts a loss function of the usual shape — defaults, then
+// Loss(Input, Params) (Result, error) — to a Func: params are decoded over
+// the defaults, inputs strictly, and the result is compared field by field
+// through its JSON names.
+func Plain[P, I, R any](def func() P, loss func(I, P) (R, error)) Func {
 	return func(params, inputs json.RawMessage) (any, error) {
 		p := def()
 		if err := decodeStrict("params", params, &p); err != nil {
@@ -135,19 +135,16 @@ func klFunc(params, inputs json.RawMessage) (any, error) {
 	}
 	var r klResult
 	for i := range in.LogP {
-		r.K1 = append(r.K1, grpo.K1(in.LogP[i], in.RefLogP[i]))
-		r.K2 = append(r.K2, grpo.K2(in.LogP[i], in.RefLogP[i]))
-		r.K3 = append(r.K3, grpo.K3(in.LogP[i], in.RefLogP[i]))
+		r.K1 = append(r.K1, kit.K1(in.LogP[i], in.RefLogP[i]))
+		r.K2 = append(r.K2, kit.K2(in.LogP[i], in.RefLogP[i]))
+		r.K3 = append(r.K3, kit.K3(in.LogP[i], in.RefLogP[i]))
 	}
 	return r, nil
 }
 
 func init() {
-	Register("sft", true, plain(sft.DefaultParams, sft.Loss))
-	Register("dpo", true, plain(dpo.DefaultParams, dpo.Loss))
-	Register("grpo", true, plain(grpo.DefaultParams, grpo.Loss))
-	Register("grao", true, plain(grao.DefaultParams, grao.Loss))
-	Register("ppo", true, plain(ppo.DefaultParams, ppo.Loss))
+	// The KL estimators are shared by every algorithm: their vectors run
+	// wherever the suite does.
 	Register("kl", false, klFunc)
 }
 

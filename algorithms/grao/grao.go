@@ -3,6 +3,8 @@ package grao
 import (
 	"fmt"
 	"math"
+
+	"github.com/grao-lab/grao/algorithms/kit"
 )
 
 // Group modes.
@@ -122,27 +124,12 @@ func Advantages(rewards []float64, refReward float64, group string, eps, floor f
 	default:
 		return nil, 0, false, fmt.Errorf("grao: group = %q, want %q or %q", group, GroupSamples, GroupSamplesReference)
 	}
+	// Population std over the set, Eq. 4.
 	samples = make([]float64, len(rewards))
-	zeroVar = true
-	for _, r := range set[1:] {
-		if r != set[0] {
-			zeroVar = false
-		}
-	}
+	mu, den, zeroVar := kit.Standardizer(set, kit.Population, eps, floor)
 	if zeroVar {
 		return samples, 0, true, nil
 	}
-	var mu float64
-	for _, r := range set {
-		mu += r
-	}
-	n := float64(len(set))
-	mu /= n
-	var ss float64
-	for _, r := range set {
-		ss += (r - mu) * (r - mu)
-	}
-	den := math.Max(math.Sqrt(ss/n), floor) + eps // population std, Eq. 4
 	for i, r := range rewards {
 		samples[i] = (r - mu) / den
 	}

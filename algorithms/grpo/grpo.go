@@ -3,6 +3,8 @@ package grpo
 import (
 	"fmt"
 	"math"
+
+	"github.com/grao-lab/grao/algorithms/kit"
 )
 
 // Params are GRPO's hyper-parameters; JSON names are the test-vector keys.
@@ -10,7 +12,7 @@ type Params struct {
 	// G is the number of completions per prompt (group size).
 	G int `json:"g"`
 	// Std names the std estimator of the group rewards: "bessel" or "population".
-	Std string `json:"std"`
+	Std kit.Std `json:"std"`
 	// AdvEps is added to σ before dividing.
 	AdvEps float64 `json:"adv_eps"`
 	// StdFloor is the least σ divided by: a group whose rewards differ
@@ -19,14 +21,14 @@ type Params struct {
 	// to a few hundred samples untouched (their σ is ≥ 1/√G·…).
 	StdFloor float64 `json:"std_floor"`
 	// Scale is "group", "batch" or "none" (Dr. GRPO: no division by σ).
-	Scale string `json:"scale"`
+	Scale kit.Scale `json:"scale"`
 	// ClipLow and ClipHigh are ε_low and ε_high of clip(ρ, 1−ε_low, 1+ε_high).
 	ClipLow  float64 `json:"clip_low"`
 	ClipHigh float64 `json:"clip_high"`
 	// KLBeta weighs the k3 penalty against the reference policy.
 	KLBeta float64 `json:"kl_beta"`
 	// Aggregation is "seq_mean", "token_mean" or "constant".
-	Aggregation string `json:"aggregation"`
+	Aggregation kit.Aggregation `json:"aggregation"`
 	// MaxLen is the denominator length for "constant" aggregation.
 	MaxLen int `json:"max_len"`
 	// Iterations (μ) is the number of updates per rollout batch; read by
@@ -77,125 +79,31 @@ func (p Params) Validate() error {
 	switch {
 	case p.G < 1:
 		return fmt.Errorf("grpo: g = %d, want ≥ 1", p.G)
-	case p.Std != "bessel" && p.Std != "population":
+	case !p.Std.Valid():
 		return fmt.Errorf("grpo: std = %q, want \"bessel\" or \"population\"", p.Std)
-	case p.Scale != "group" && p.Scale != "batch" && p.Scale != "none":
+	case !p.Scale.Valid():
 		return fmt.Errorf("grpo: scale = %q, want \"group\", \"batch\" or \"none\"", p.Scale)
 	case p.AdvEps < 0 || math.IsNaN(p.AdvEps):
 		return fmt.Errorf("grpo: adv_eps = %v, want ≥ 0", p.AdvEps)
 	case !(p.StdFloor >= 0) || math.IsInf(p.StdFloor, 0):
 		return fmt.Errorf("grpo: std_floor = %v, want a finite value ≥ 0", p.StdFloor)
-	case p.ClipLow < 0 || p.ClipLow >= 1 || math.IsNaN(p.ClipLow):
+	case !(p.ClipLow >= 0 && p.ClipLow < 1):
 		return fmt.Errorf("grpo: clip_low = %v, want in [0, 1)", p.ClipLow)
-	case p.ClipHigh < 0 || math.IsNaN(p.ClipHigh):
-		return fmt.Errorf("grpo: clip_high = %v, want ≥ 0", p.ClipHigh)
+	case !(p.ClipHigh >= 0) || math.IsInf(p.ClipHigh, 0):
+		return fmt.Errorf("grpo: clip_high = %v, want a finite value ≥ 0", p.ClipHigh)
 	case p.KLBeta < 0 || math.IsNaN(p.KLBeta):
 		return fmt.Errorf("grpo: kl_beta = %v, want ≥ 0", p.KLBeta)
-	case p.Aggregation != "seq_mean" && p.Aggregation != "token_mean" && p.Aggregation != "constant":
+	case !p.Aggregation.Valid():
 		return fmt.Errorf("grpo: aggregation = %q, want \"seq_mean\", \"token_mean\" or \"constant\"", p.Aggregation)
-	case p.Aggregation == "constant" && p.MaxLen < 1:
+	case p.Aggregation == kit.Constant && p.MaxLen < 1:
 		return fmt.Errorf("grpo: aggregation \"constant\" needs max_len ≥ 1 (got %d)", p.MaxLen)
-	case p.Std == "bessel" && p.Scale == "group" && p.G < 2:
+	case p.Std == kit.Bessel && p.Scale == kit.ScaleGroup && p.G < 2:
 		// Found here, when the sweep is validated, rather than at the
 		// first training step.
 		return fmt.Errorf("grpo: g = %d: std \"bessel\" needs g ≥ 2 (a group of one has no spread; use std = \"population\" or scale = \"batch\")", p.G)
 	}
 	return nil
 }
-
-// Advantages returns the group-normalised advantages of rewards, taken in
-// consecutive groups of g, and the number of groups whose rewards were all
-// identical (those get exactly 0). std is "bessel" or "population"; scale is
-// "group" (Â = (R−μ_g)/(max(σ_g, floor)+eps)), "batch" (σ over all
-// rewards, floored the same way) or "none" (Â = R−μ_g).
-func Advantages(rewards []float64, g int, std string, eps, floor float64, scale string) ([]float64, int, error) {
-	if g < 1 || len(rewards)%g != 0 {
-		return nil, 0, fmt.Errorf("grpo: %d rewards do not split into groups of g = %d", len(rewards), g)
-	}
-	if std != "bessel" && std != "population" {
-		return nil, 0, fmt.Errorf("grpo: std = %q, want \"bessel\" or \"population\"", std)
-	}
-	// Bessel's n−1 is 0 for a single reward.
-	if std == "bessel" && scale == "group" && g < 2 {
-		return nil, 0, fmt.Errorf("grpo: std \"bessel\" needs g ≥ 2 (got %d)", g)
-	}
-	for i, r := range rewards {
-		if math.IsNaN(r) || math.IsInf(r, 0) {
-			return nil, 0, fmt.Errorf("grpo: rewards[%d] = %v is not finite", i, r)
-		}
-	}
-	batchStd := 0.0
-	if scale == "batch" {
-		if std == "bessel" && len(rewards) < 2 {
-			return nil, 0, fmt.Errorf("grpo: std \"bessel\" over the batch needs ≥ 2 rewards")
-		}
-		_, batchStd = meanStd(rewards, std)
-	}
-	adv := make([]float64, len(rewards))
-	zero := 0
-	for start := 0; start < len(rewards); start += g {
-		grp := rewards[start : start+g]
-		if allEqual(grp) {
-			zero++
-			continue // exact zeros, independent of eps
-		}
-		mu, sd := meanStd(grp, std)
-		for i, r := range grp {
-			switch scale {
-			case "group":
-				adv[start+i] = (r - mu) / (math.Max(sd, floor) + eps)
-			case "batch":
-				adv[start+i] = (r - mu) / (math.Max(batchStd, floor) + eps)
-			case "none":
-				adv[start+i] = r - mu
-			default:
-				return nil, 0, fmt.Errorf("grpo: scale = %q, want \"group\", \"batch\" or \"none\"", scale)
-			}
-		}
-	}
-	return adv, zero, nil
-}
-
-func allEqual(xs []float64) bool {
-	for _, x := range xs[1:] {
-		if x != xs[0] {
-			return false
-		}
-	}
-	return true
-}
-
-// meanStd is two-pass (numerically safer than E[x²]−E[x]²).
-func meanStd(xs []float64, std string) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	var ss float64
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	n := float64(len(xs))
-	if std == "bessel" {
-		n--
-	}
-	return mean, math.Sqrt(ss / n)
-}
-
-// K1 is the per-token estimator ℓ − ℓ_ref of KL(π‖π_ref) (unbiased, can be negative).
-func K1(logp, refLogp float64) float64 { return logp - refLogp }
-
-// K2 is ½(ℓ − ℓ_ref)² (biased, low variance, ≥ 0).
-func K2(logp, refLogp float64) float64 { d := logp - refLogp; return 0.5 * d * d }
-
-// K3 is exp(ℓ_ref − ℓ) − (ℓ_ref − ℓ) − 1 (unbiased, ≥ 0), the DeepSeekMath penalty.
-func K3(logp, refLogp float64) float64 {
-	r := refLogp - logp
-	return math.Expm1(r) - r
-}
-
-// dK3 is ∂K3/∂ℓ = 1 − exp(ℓ_ref − ℓ).
-func dK3(logp, refLogp float64) float64 { return -math.Expm1(refLogp - logp) }
 
 // Loss computes the GRPO loss
 //
@@ -214,63 +122,49 @@ func Loss(in Input, p Params) (Result, error) {
 	if err := checkInput(in, p); err != nil {
 		return Result{}, err
 	}
-	adv, zero, err := Advantages(in.Rewards, p.G, p.Std, p.AdvEps, p.StdFloor, p.Scale)
+	adv, zero, err := kit.GroupRelative(in.Rewards, p.G, p.Std, p.AdvEps, p.StdFloor, p.Scale)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("grpo: %w", err)
+	}
+	weights, err := p.Aggregation.Weights(kit.Lens(in.LogP), p.MaxLen)
+	if err != nil {
+		return Result{}, fmt.Errorf("grpo: %w", err)
 	}
 	B := len(in.LogP)
 	tokens := 0
 	for _, s := range in.LogP {
 		tokens += len(s)
 	}
-	// weight(i) is the aggregation's factor for every token of sequence i.
-	weight := func(i int) float64 {
-		switch p.Aggregation {
-		case "seq_mean":
-			return 1 / float64(B*len(in.LogP[i]))
-		case "token_mean":
-			return 1 / float64(tokens)
-		default: // constant
-			return 1 / float64(B*p.MaxLen)
-		}
-	}
 	res := Result{Grad: Grad{LogP: make([][]float64, B)}, Advantages: adv}
 	var sur, kl, clipped, ratioSum float64
-	lo, hi := 1-p.ClipLow, 1+p.ClipHigh
+	clip := kit.Clip{Low: p.ClipLow, High: p.ClipHigh}
 	for i, seq := range in.LogP {
-		w := weight(i)
-		a := adv[i]
+		w := weights[i]
 		g := make([]float64, len(seq))
 		for t, lp := range seq {
 			old := lp
 			if in.OldLogP != nil {
 				old = in.OldLogP[i][t]
 			}
-			rho := math.Exp(lp - old)
+			loss, d, rho, cl := clip.Token(lp, old, adv[i])
 			ratioSum += rho
-			c := math.Min(math.Max(rho, lo), hi)
-			un, cl := rho*a, c*a
-			if un <= cl {
-				// unclipped branch is the min: d(−ρÂ)/dℓ = −ρÂ
-				sur -= w * un
-				g[t] = -w * rho * a
-			} else {
-				// clipped branch is a constant in ℓ (ρ is outside the range)
-				sur -= w * cl
+			sur += w * loss
+			g[t] = w * d
+			if cl {
 				clipped++
 			}
+			if in.RefLogP != nil {
+				// logged even when it is not in the loss
+				kl += w * kit.K3(lp, in.RefLogP[i][t])
+			}
 			if p.KLBeta != 0 {
-				ref := in.RefLogP[i][t]
-				kl += w * K3(lp, ref)
-				g[t] += w * p.KLBeta * dK3(lp, ref)
-			} else if in.RefLogP != nil {
-				kl += w * K3(lp, in.RefLogP[i][t])
+				g[t] += w * p.KLBeta * kit.DK3(lp, in.RefLogP[i][t])
 			}
 		}
 		res.Grad.LogP[i] = g
 	}
 	res.Loss = sur + p.KLBeta*kl
-	am, as := meanStd(adv, "population")
+	am, as := kit.MeanStd(adv, kit.Population)
 	res.Components = map[string]float64{
 		"surrogate":         sur,
 		"kl":                kl,
@@ -304,10 +198,7 @@ func checkInput(in Input, p Params) error {
 		if len(s) == 0 {
 			return fmt.Errorf("grpo: logp[%d] is empty (a completion needs ≥ 1 token)", i)
 		}
-		if p.Aggregation == "constant" && len(s) > p.MaxLen {
-			return fmt.Errorf("grpo: logp[%d] has %d tokens, more than max_len = %d", i, len(s), p.MaxLen)
-		}
-		if err := finite("logp", i, s); err != nil {
+		if err := kit.Finite(fmt.Sprintf("grpo: logp[%d]", i), s); err != nil {
 			return err
 		}
 	}
@@ -325,18 +216,9 @@ func checkInput(in Input, p Params) error {
 			if len(s) != len(in.LogP[i]) {
 				return fmt.Errorf("grpo: %s[%d] has %d tokens but logp[%d] has %d", o.name, i, len(s), i, len(in.LogP[i]))
 			}
-			if err := finite(o.name, i, s); err != nil {
+			if err := kit.Finite(fmt.Sprintf("grpo: %s[%d]", o.name, i), s); err != nil {
 				return err
 			}
-		}
-	}
-	return nil
-}
-
-func finite(name string, i int, s []float64) error {
-	for t, x := range s {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("grpo: %s[%d][%d] = %v is not finite", name, i, t, x)
 		}
 	}
 	return nil

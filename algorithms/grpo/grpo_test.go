@@ -1,7 +1,6 @@
 package grpo_test
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -9,61 +8,8 @@ import (
 
 	"github.com/grao-lab/grao/algorithms/algotest"
 	"github.com/grao-lab/grao/algorithms/grpo"
+	"github.com/grao-lab/grao/algorithms/kit"
 )
-
-// TestAdvantageCheckValues: ALGORITHMS.md, rewards [1,0,0,1].
-func TestAdvantageCheckValues(t *testing.T) {
-	tests := []struct {
-		name, std, scale string
-		eps, want        float64
-	}{
-		{"bessel eps 1e-4", "bessel", "group", 1e-4, 0.865875},
-		{"bessel eps 1e-6", "bessel", "group", 1e-6, 0.866024},
-		{"population eps 0", "population", "group", 0, 1.0},
-		{"population eps 1e-12", "population", "group", 1e-12, 1.0},
-		{"scale none (Dr. GRPO)", "bessel", "none", 1e-4, 0.5},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			adv, zero, err := grpo.Advantages([]float64{1, 0, 0, 1}, 4, tc.std, tc.eps, 0, tc.scale)
-			if err != nil || zero != 0 {
-				t.Fatal(err, zero)
-			}
-			want := []float64{tc.want, -tc.want, -tc.want, tc.want}
-			for i := range want {
-				if math.Abs(adv[i]-want[i]) > 5e-7 {
-					t.Errorf("Â[%d] = %.7f, want %.6f", i, adv[i], want[i])
-				}
-			}
-		})
-	}
-}
-
-func TestKLCheckValues(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		f    func(float64, float64) float64
-		want float64
-	}{{"k1", grpo.K1, 0.5}, {"k2", grpo.K2, 0.125}, {"k3", grpo.K3, 0.106531}} {
-		if got := tc.f(-1.0, -1.5); math.Abs(got-tc.want) > 5e-7 {
-			t.Errorf("%s(−1, −1.5) = %.7f, want %v", tc.name, got, tc.want)
-		}
-	}
-	// k3 is ≥ 0 and 0 only at equality; k1 changes sign.
-	if grpo.K3(-2, -2) != 0 || grpo.K3(-2, -1) <= 0 || grpo.K1(-2, -1) >= 0 {
-		t.Error("KL estimator signs are wrong")
-	}
-}
-
-func TestZeroVarianceGroups(t *testing.T) {
-	adv, zero, err := grpo.Advantages([]float64{1, 1, 0, 1, 0.3, 0.3}, 2, "bessel", 0, 0, "group")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if zero != 2 || adv[0] != 0 || adv[1] != 0 || adv[4] != 0 || adv[5] != 0 {
-		t.Errorf("adv %v zero %d; want exact zeros for groups 0 and 2", adv, zero)
-	}
-}
 
 func randInput(r *rand.Rand, b int) grpo.Input {
 	lp := algotest.RandSeqs(r, b, 1, 6, -3, -0.1)
@@ -162,7 +108,7 @@ func TestLossDecomposition(t *testing.T) {
 func TestRewardShiftInvariance(t *testing.T) {
 	r := algotest.NewRand(13)
 	in := randInput(r, 8)
-	for _, scale := range []string{"group", "batch", "none"} {
+	for _, scale := range []kit.Scale{kit.ScaleGroup, kit.ScaleBatch, kit.ScaleNone} {
 		p := grpo.DefaultParams()
 		p.G, p.Scale = 4, scale
 		base, err := grpo.Loss(in, p)
@@ -199,7 +145,7 @@ func TestAggregations(t *testing.T) {
 	p := grpo.DefaultParams()
 	p.G, p.KLBeta, p.Scale = 2, 0, "none" // Â = ±0.5, per-token loss ∓0.5
 	for _, tc := range []struct {
-		agg  string
+		agg  kit.Aggregation
 		want float64
 	}{
 		{"seq_mean", (-0.5 + 0.5) / 2},         // mean of per-sequence means
@@ -262,15 +208,4 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-func ExampleAdvantages() {
-	for _, c := range []struct{ std, scale string }{{"bessel", "group"}, {"population", "group"}, {"bessel", "none"}} {
-		adv, _, _ := grpo.Advantages([]float64{1, 0, 0, 1}, 4, c.std, 1e-4, 0, c.scale)
-		fmt.Printf("%-10s %-5s %.6f\n", c.std, c.scale, adv)
-	}
-	// Output:
-	// bessel     group [0.865875 -0.865875 -0.865875 0.865875]
-	// population group [0.999800 -0.999800 -0.999800 0.999800]
-	// bessel     none  [0.500000 -0.500000 -0.500000 0.500000]
 }

@@ -4,15 +4,15 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/grao-lab/grao/algorithms/grpo"
+	"github.com/grao-lab/grao/algorithms/kit"
 )
 
 // Params are PPO's hyper-parameters; JSON names are the test-vector keys.
 type Params struct {
 	// Beta weighs the per-token KL penalty in the reward.
 	Beta float64 `json:"beta"`
-	// KL names the estimator: "k1" or "k3".
-	KL string `json:"kl"`
+	// KL names the estimator: "k1" or "k3" (or "k2").
+	KL kit.KL `json:"kl"`
 	// Gamma and Lambda are GAE's discount and trace parameters.
 	Gamma  float64 `json:"gamma"`
 	Lambda float64 `json:"lambda"`
@@ -43,8 +43,8 @@ func (p Params) Validate() error {
 	switch {
 	case bad(p.Beta) || p.Beta < 0:
 		return fmt.Errorf("ppo: beta = %v, want ≥ 0", p.Beta)
-	case p.KL != "k1" && p.KL != "k3":
-		return fmt.Errorf("ppo: kl = %q, want \"k1\" or \"k3\"", p.KL)
+	case !p.KL.Valid():
+		return fmt.Errorf("ppo: kl = %q, want \"k1\", \"k2\" or \"k3\"", p.KL)
 	case bad(p.Gamma) || p.Gamma < 0 || p.Gamma > 1:
 		return fmt.Errorf("ppo: gamma = %v, want in [0, 1]", p.Gamma)
 	case bad(p.Lambda) || p.Lambda < 0 || p.Lambda > 1:
@@ -90,76 +90,17 @@ type Result struct {
 }
 
 // TokenRewards returns r_t = −β·k̂(ℓ_old, ℓ_ref)_t with the score added at the
-// last token of each sequence. kl is "k1" or "k3".
-func TokenRewards(oldLogP, refLogP [][]float64, scores []float64, beta float64, kl string) [][]float64 {
+// last token of each sequence.
+func TokenRewards(oldLogP, refLogP [][]float64, scores []float64, beta float64, kl kit.KL) [][]float64 {
 	r := make([][]float64, len(oldLogP))
 	for i, s := range oldLogP {
 		r[i] = make([]float64, len(s))
 		for t, lo := range s {
-			var k float64
-			if kl == "k3" {
-				k = grpo.K3(lo, refLogP[i][t])
-			} else {
-				k = grpo.K1(lo, refLogP[i][t])
-			}
-			r[i][t] = -beta * k
+			r[i][t] = -beta * kl.Value(lo, refLogP[i][t])
 		}
 		r[i][len(s)-1] += scores[i]
 	}
 	return r
-}
-
-// GAE returns the generalised advantage estimates and returns R̂ = Â + V of
-// per-token rewards and values; the value after the last token is 0.
-func GAE(rewards, values [][]float64, gamma, lambda float64) (adv, ret [][]float64) {
-	adv = make([][]float64, len(rewards))
-	ret = make([][]float64, len(rewards))
-	for i, r := range rewards {
-		v := values[i]
-		a := make([]float64, len(r))
-		rt := make([]float64, len(r))
-		var next, nextV float64
-		for t := len(r) - 1; t >= 0; t-- {
-			delta := r[t] + gamma*nextV - v[t]
-			next = delta + gamma*lambda*next
-			a[t] = next
-			rt[t] = next + v[t]
-			nextV = v[t]
-		}
-		adv[i], ret[i] = a, rt
-	}
-	return adv, ret
-}
-
-// Whiten returns (x − mean)/sqrt(var + eps) over all elements, with the
-// Bessel-corrected variance (TRL masked_whiten). It needs ≥ 2 elements.
-func Whiten(x [][]float64, eps float64) ([][]float64, error) {
-	var n, sum float64
-	for _, s := range x {
-		for _, v := range s {
-			sum += v
-			n++
-		}
-	}
-	if n < 2 {
-		return nil, fmt.Errorf("ppo: whitening needs ≥ 2 tokens in the batch (got %v)", n)
-	}
-	mean := sum / n
-	var ss float64
-	for _, s := range x {
-		for _, v := range s {
-			ss += (v - mean) * (v - mean)
-		}
-	}
-	scale := 1 / math.Sqrt(ss/(n-1)+eps)
-	out := make([][]float64, len(x))
-	for i, s := range x {
-		out[i] = make([]float64, len(s))
-		for t, v := range s {
-			out[i][t] = (v - mean) * scale
-		}
-	}
-	return out, nil
 }
 
 // Loss computes L = L_π + c_V·L_V and its gradient w.r.t. LogP and Values.
@@ -185,12 +126,12 @@ func Loss(in Input, p Params) (Result, error) {
 		oldV = in.Values
 	}
 	rewards := TokenRewards(old, in.RefLogP, in.Scores, p.Beta, p.KL)
-	rawAdv, ret := GAE(rewards, oldV, p.Gamma, p.Lambda)
+	rawAdv, ret := kit.GAE(rewards, oldV, p.Gamma, p.Lambda)
 	adv := rawAdv
 	if p.Whiten {
 		var err error
-		if adv, err = Whiten(rawAdv, p.WhitenEps); err != nil {
-			return Result{}, err
+		if adv, err = kit.Whiten(rawAdv, p.WhitenEps); err != nil {
+			return Result{}, fmt.Errorf("ppo: %w", err)
 		}
 	}
 	B := len(in.LogP)
@@ -204,25 +145,18 @@ func Loss(in Input, p Params) (Result, error) {
 		Returns:    ret,
 	}
 	var pol, val, clipP, clipV, approxKL, kl, nonScore, ratioSum, retSum, valSum, advSum, advSq float64
-	lo, hi := 1-p.ClipEps, 1+p.ClipEps
+	clip := kit.Clip{Low: p.ClipEps, High: p.ClipEps}
 	for i, s := range in.LogP {
 		gl := make([]float64, len(s))
 		gv := make([]float64, len(s))
 		for t, lp := range s {
 			a := adv[i][t]
-			rho := math.Exp(lp - old[i][t])
+			l, dl, rho, clipped := clip.Token(lp, old[i][t], a)
 			ratioSum += rho
-			d := lp - old[i][t]
-			approxKL += 0.5 * d * d
-			l1 := -a * rho
-			l2 := -a * math.Min(math.Max(rho, lo), hi)
-			if l1 >= l2 {
-				pol += l1
-				gl[t] = -a * rho / N
-			} else {
-				// clipped branch wins only when ρ is outside [1−ε, 1+ε],
-				// where clip(ρ) is constant in ℓ
-				pol += l2
+			approxKL += kit.K2(lp, old[i][t])
+			pol += l
+			gl[t] = dl / N
+			if clipped {
 				clipP++
 			}
 			v, vo, R := in.Values[i][t], oldV[i][t], ret[i][t]
@@ -237,11 +171,7 @@ func Loss(in Input, p Params) (Result, error) {
 				val += e2
 				clipV++
 			}
-			if p.KL == "k3" {
-				kl += grpo.K3(old[i][t], in.RefLogP[i][t])
-			} else {
-				kl += grpo.K1(old[i][t], in.RefLogP[i][t])
-			}
+			kl += p.KL.Value(old[i][t], in.RefLogP[i][t])
 			nonScore += rewards[i][t]
 			retSum += R
 			valSum += v

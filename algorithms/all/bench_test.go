@@ -1,4 +1,4 @@
-package algotest_test
+package all_test
 
 import (
 	"testing"

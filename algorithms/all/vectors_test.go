@@ -1,4 +1,4 @@
-package algotest_test
+package all_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,21 @@ import (
 	"testing"
 
 	"github.com/grao-lab/grao/algorithms/algotest"
+	"github.com/grao-lab/grao/algorithms/dpo"
+	"github.com/grao-lab/grao/algorithms/grao"
+	"github.com/grao-lab/grao/algorithms/grpo"
+	"github.com/grao-lab/grao/algorithms/ppo"
+	"github.com/grao-lab/grao/algorithms/sft"
 )
+
+// The built-ins' plain loss functions, which the vectors name.
+func init() {
+	algotest.Register("sft", true, algotest.Plain(sft.DefaultParams, sft.Loss))
+	algotest.Register("dpo", true, algotest.Plain(dpo.DefaultParams, dpo.Loss))
+	algotest.Register("grpo", true, algotest.Plain(grpo.DefaultParams, grpo.Loss))
+	algotest.Register("grao", true, algotest.Plain(grao.DefaultParams, grao.Loss))
+	algotest.Register("ppo", true, algotest.Plain(ppo.DefaultParams, ppo.Loss))
+}
 
 const vectorDir = "../testdata/vectors"
 
