@@ -11,7 +11,7 @@ import (
 )
 
 func TestStandardSetRegistered(t *testing.T) {
-	want := []string{"dpo", "grao", "grao-no-exploration", "grao-no-imitation", "grao-no-regularizer", "grpo", "ppo", "sft"}
+	want := []string{"dapo", "dpo", "drgrpo", "grao", "grao-no-exploration", "grao-no-imitation", "grao-no-regularizer", "grpo", "ppo", "rloo", "sft"}
 	if got := strings.Join(algorithms.Names(), ","); got != strings.Join(want, ",") {
 		t.Fatalf("registered %s, want %s", got, strings.Join(want, ","))
 	}

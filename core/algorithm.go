@@ -19,6 +19,39 @@ type Needs struct {
 	Value bool
 	// Epochs is μ, the optimiser updates per rollout batch (≥ 1).
 	Epochs int
+	// Keep, when set, is dynamic sampling (DAPO): after a group is rolled
+	// out and scored, Keep sees its Rewards (and RefReward) and says
+	// whether it enters the batch. The trainer replaces a rejected group
+	// by one of a freshly drawn prompt, for at most MaxRounds rollout
+	// rounds per step; then the first rejected groups fill the batch, so
+	// its size never changes. Keep must not modify the group.
+	Keep func(g *Group) bool
+	// MaxRounds bounds the rollout rounds of one step when Keep is set
+	// (≥ 1; 1 draws no replacements).
+	MaxRounds int
+}
+
+// KeepVaried is a Keep that drops groups whose rewards are all equal: they
+// carry no signal for group-relative advantages.
+func KeepVaried(g *Group) bool {
+	if len(g.Rewards) == 0 {
+		return false
+	}
+	for _, r := range g.Rewards[1:] {
+		if r != g.Rewards[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// LengthLimited is implemented by an algorithm whose loss depends on the
+// most tokens a sampled completion may have (a constant length
+// denominator, a penalty on overlong answers). The trainer calls it once,
+// before the first step, with the rollouts' max_new_tokens; an error
+// (the algorithm's setting does not fit that limit) stops the trial.
+type LengthLimited interface {
+	SetMaxNewTokens(n int) error
 }
 
 // Seq is one scored sequence: per-token quantities over its completion

@@ -9,16 +9,19 @@ import (
 	"github.com/grao-lab/grao/core"
 )
 
+// MaxTokens is the longest completion RandomBatch draws.
+const MaxTokens = 6
+
 // RandomBatch returns a batch of the given number of groups holding what
 // the trainer would give an algorithm with these needs: G samples per
 // prompt with behaviour log-probs (and rewards, and R(y, y) when the
 // reference is needed too), the reference answer, the preference pair,
-// reference-model log-probs and values as asked. Completions have 1–6
-// tokens; log-probs lie in [−3, −0.05], behaviour and reference ones
+// reference-model log-probs and values as asked. Completions have 1 to
+// MaxTokens tokens; log-probs lie in [−3, −0.05], behaviour and reference ones
 // within ±0.1 of them.
 func RandomBatch(r *rand.Rand, n core.Needs, prompts int, continuous bool) *core.Batch {
 	seq := func(sample bool) core.Seq {
-		lp := RandSeqs(r, 1, 1, 6, -3, -0.05)[0]
+		lp := RandSeqs(r, 1, 1, MaxTokens, -3, -0.05)[0]
 		s := core.Seq{LogP: lp, Tokens: make([]int, len(lp))}
 		for t := range s.Tokens {
 			s.Tokens[t] = 3 + r.IntN(250)

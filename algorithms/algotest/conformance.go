@@ -80,6 +80,8 @@ func (f Failure) String() string { return f.Check + ": " + f.Msg }
 //   - it writes its gradient into grad without reshaping it, and does not
 //     modify the batch;
 //   - the same batch gives bit-identical results twice;
+//   - a group filter (Needs.Keep) comes with MaxRounds ≥ 1 and leaves the
+//     group it sees unchanged;
 //   - dLoss/dLogP (and dLoss/dValues) agree with central finite
 //     differences of the returned loss, for every token;
 //   - edge cases (groups whose rewards are all equal, one-token
@@ -91,6 +93,14 @@ func Conformance(alg core.Algorithm, o Options) []Failure {
 	fail := func(check, format string, args ...any) {
 		fails = append(fails, Failure{check, fmt.Sprintf(format, args...)})
 	}
+	if l, ok := alg.(core.LengthLimited); ok {
+		// what the trainer does before the first step; random batches
+		// have at most MaxTokens tokens per completion
+		if err := l.SetMaxNewTokens(MaxTokens); err != nil {
+			fail("needs", "SetMaxNewTokens(%d): %v", MaxTokens, err)
+			return fails
+		}
+	}
 	n := alg.Needs()
 	if n.Epochs < 1 {
 		fail("needs", "Epochs = %d, want ≥ 1", n.Epochs)
@@ -101,6 +111,9 @@ func Conformance(alg core.Algorithm, o Options) []Failure {
 	if n.Samples == 0 && !n.Reference && !n.Pairs {
 		fail("needs", "the algorithm asks for no sequence at all (no Samples, Reference or Pairs)")
 	}
+	if n.Keep != nil && (n.MaxRounds < 1 || n.Samples == 0) {
+		fail("needs", "Keep is set with MaxRounds = %d and Samples = %d, want both ≥ 1", n.MaxRounds, n.Samples)
+	}
 	if len(fails) > 0 {
 		return fails
 	}
@@ -108,6 +121,15 @@ func Conformance(alg core.Algorithm, o Options) []Failure {
 	b := RandomBatch(r, n, o.Prompts, o.Continuous)
 
 	before := CloneBatch(b)
+	if n.Keep != nil {
+		for gi := range b.Groups {
+			n.Keep(&b.Groups[gi])
+		}
+		if !batchEqual(b, before) {
+			fail("mutation", "Needs.Keep modified the group it was given")
+			b = CloneBatch(before)
+		}
+	}
 	lv, grad, err := call(alg, b)
 	if err != nil {
 		fail("loss", "%v", err)

@@ -26,7 +26,10 @@ func TestConformance(t *testing.T) {
 			{"samples only", map[string]any{"group": "samples"}, algotest.Options{}},
 			{"continuous rewards", nil, algotest.Options{Continuous: true, Seed: 7}},
 		},
-		"ppo": {{"k3, no whitening", map[string]any{"kl": "k3", "whiten": false}, algotest.Options{}}},
+		"ppo":    {{"k3, no whitening", map[string]any{"kl": "k3", "whiten": false}, algotest.Options{}}},
+		"rloo":   {{"no KL, 2 iterations", map[string]any{"kl_beta": 0, "iterations": 2}, algotest.Options{}}, {"g = 2", map[string]any{"g": 2}, algotest.Options{Continuous: true}}},
+		"drgrpo": {{"k3 KL, longer L", map[string]any{"kl_beta": 0.04, "max_len": 9}, algotest.Options{}}},
+		"dapo":   {{"no dynamic sampling, soft penalty over half", map[string]any{"dynamic_sampling": false, "overlong_fraction": 0.5}, algotest.Options{Continuous: true}}},
 	}
 	for _, name := range algorithms.Names() {
 		for _, v := range append([]variant{{"defaults", nil, algotest.Options{}}}, variants[name]...) {

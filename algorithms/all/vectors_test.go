@@ -8,10 +8,13 @@ import (
 	"testing"
 
 	"github.com/grao-lab/grao/algorithms/algotest"
+	"github.com/grao-lab/grao/algorithms/dapo"
 	"github.com/grao-lab/grao/algorithms/dpo"
+	"github.com/grao-lab/grao/algorithms/drgrpo"
 	"github.com/grao-lab/grao/algorithms/grao"
 	"github.com/grao-lab/grao/algorithms/grpo"
 	"github.com/grao-lab/grao/algorithms/ppo"
+	"github.com/grao-lab/grao/algorithms/rloo"
 	"github.com/grao-lab/grao/algorithms/sft"
 )
 
@@ -22,6 +25,9 @@ func init() {
 	algotest.Register("grpo", true, algotest.Plain(grpo.DefaultParams, grpo.Loss))
 	algotest.Register("grao", true, algotest.Plain(grao.DefaultParams, grao.Loss))
 	algotest.Register("ppo", true, algotest.Plain(ppo.DefaultParams, ppo.Loss))
+	algotest.Register("rloo", true, algotest.Plain(rloo.DefaultParams, rloo.Loss))
+	algotest.Register("drgrpo", true, algotest.Plain(drgrpo.DefaultParams, drgrpo.Loss))
+	algotest.Register("dapo", true, algotest.Plain(dapo.DefaultParams, dapo.Loss))
 }
 
 const vectorDir = "../testdata/vectors"

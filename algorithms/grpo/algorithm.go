@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/grao-lab/grao/algorithms"
+	"github.com/grao-lab/grao/algorithms/kit"
 	"github.com/grao-lab/grao/core"
 )
 
@@ -38,33 +39,17 @@ func (a *Algorithm) Needs() core.Needs {
 
 // Loss implements core.Algorithm.
 func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
-	var in Input
-	withRef := true
 	for _, g := range b.Groups {
 		if len(g.Samples) != a.P.G {
 			return core.LossValue{}, fmt.Errorf("grpo: group of %d samples, g = %d", len(g.Samples), a.P.G)
 		}
-		for i, s := range g.Samples {
-			in.LogP = append(in.LogP, s.LogP)
-			in.OldLogP = append(in.OldLogP, s.OldLogP)
-			in.RefLogP = append(in.RefLogP, s.RefLogP)
-			in.Rewards = append(in.Rewards, g.Rewards[i])
-			withRef = withRef && s.RefLogP != nil
-		}
 	}
-	if !withRef {
-		in.RefLogP = nil
-	}
+	var in Input
+	in.LogP, in.OldLogP, in.RefLogP, in.Rewards = kit.Samples(b, true)
 	r, err := Loss(in, a.P)
 	if err != nil {
 		return core.LossValue{}, err
 	}
-	k := 0
-	for gi := range grad.Groups {
-		for si := range grad.Groups[gi].Samples {
-			copy(grad.Groups[gi].Samples[si].LogP, r.Grad.LogP[k])
-			k++
-		}
-	}
+	kit.SetSampleGrads(grad, r.Grad.LogP)
 	return core.LossValue{Loss: r.Loss, Components: r.Components}, nil
 }

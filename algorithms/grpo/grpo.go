@@ -181,45 +181,11 @@ func Loss(in Input, p Params) (Result, error) {
 }
 
 func checkInput(in Input, p Params) error {
-	B := len(in.LogP)
-	if B == 0 {
-		return fmt.Errorf("grpo: logp is empty (no sequences)")
-	}
-	if len(in.Rewards) != B {
-		return fmt.Errorf("grpo: rewards has %d entries but logp has %d sequences", len(in.Rewards), B)
-	}
-	if B%p.G != 0 {
-		return fmt.Errorf("grpo: %d sequences do not split into groups of g = %d", B, p.G)
+	if err := kit.CheckSeqs(in.LogP, in.OldLogP, in.RefLogP, in.Rewards, p.G); err != nil {
+		return fmt.Errorf("grpo: %w", err)
 	}
 	if p.KLBeta != 0 && in.RefLogP == nil {
 		return fmt.Errorf("grpo: kl_beta = %v needs ref_logp", p.KLBeta)
-	}
-	for i, s := range in.LogP {
-		if len(s) == 0 {
-			return fmt.Errorf("grpo: logp[%d] is empty (a completion needs ≥ 1 token)", i)
-		}
-		if err := kit.Finite(fmt.Sprintf("grpo: logp[%d]", i), s); err != nil {
-			return err
-		}
-	}
-	for _, o := range []struct {
-		name string
-		x    [][]float64
-	}{{"old_logp", in.OldLogP}, {"ref_logp", in.RefLogP}} {
-		if o.x == nil {
-			continue
-		}
-		if len(o.x) != B {
-			return fmt.Errorf("grpo: %s has %d sequences but logp has %d", o.name, len(o.x), B)
-		}
-		for i, s := range o.x {
-			if len(s) != len(in.LogP[i]) {
-				return fmt.Errorf("grpo: %s[%d] has %d tokens but logp[%d] has %d", o.name, i, len(s), i, len(in.LogP[i]))
-			}
-			if err := kit.Finite(fmt.Sprintf("grpo: %s[%d]", o.name, i), s); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

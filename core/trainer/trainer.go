@@ -71,9 +71,14 @@ type StepLog struct {
 	// judge reward (ZeroVar: no signal for group-normalised methods), all
 	// lost to the reference, or all beat it. Measured with the task's
 	// ternary judge (SetJudge) whatever the training reward.
-	ZeroVar  *float64 `json:"zero_variance,omitempty"`
-	AllLose  *float64 `json:"all_lose,omitempty"`
-	AllWin   *float64 `json:"all_win,omitempty"`
+	ZeroVar *float64 `json:"zero_variance,omitempty"`
+	AllLose *float64 `json:"all_lose,omitempty"`
+	AllWin  *float64 `json:"all_win,omitempty"`
+	// Rounds and Kept describe dynamic sampling (an algorithm with a
+	// group filter): the rollout rounds this step drew and the share of
+	// the batch's groups that passed the filter (absent without one).
+	Rounds   int      `json:"rollout_rounds,omitempty"`
+	Kept     *float64 `json:"groups_kept,omitempty"`
 	GradNorm float64  `json:"grad_norm"`
 	LR       float64  `json:"lr"`
 	// Seconds spent in each phase.
@@ -163,6 +168,17 @@ func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward cor
 	}
 	if n.Samples > 0 && reward == nil {
 		return nil, fmt.Errorf("trainer: %s samples completions but no reward is set", alg.Name())
+	}
+	if n.Keep != nil && n.Samples == 0 {
+		return nil, fmt.Errorf("trainer: %s filters groups but samples none", alg.Name())
+	}
+	if n.Keep != nil && n.MaxRounds < 1 {
+		return nil, fmt.Errorf("trainer: %s filters groups with MaxRounds = %d, want ≥ 1", alg.Name(), n.MaxRounds)
+	}
+	if l, ok := alg.(core.LengthLimited); ok && n.Samples > 0 {
+		if err := l.SetMaxNewTokens(cfg.Sample.MaxNew); err != nil {
+			return nil, fmt.Errorf("trainer: %w", err)
+		}
 	}
 	if n.Value && policy.VW == nil {
 		policy = policy.WithValueHead()
@@ -444,108 +460,6 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 	}
 	t.batch, t.grad = batch, grad
 	return log, nil
-}
-
-// rollout samples G completions per prompt, scores them, and adds them to
-// the batch as the first rows.
-func (t *Trainer) rollout(ctx context.Context, rng *rand.Rand, exs []core.Example, prompts [][]int,
-	batch, grad *core.Batch, add func(int, *core.Seq, *core.Seq, []int), log *StepLog) error {
-	G := t.needs.Samples
-	t0 := time.Now()
-	var all [][]int
-	for i := range exs {
-		for range G {
-			all = append(all, prompts[i])
-		}
-	}
-	sc := t.cfg.Sample
-	sc.Seed = rng.Uint64()
-	outs, err := t.sampler.Generate(all, sc)
-	if err != nil {
-		return err
-	}
-	log.Timing.Rollout = time.Since(t0).Seconds()
-	log.Compute.Samples = len(outs)
-	for _, o := range outs {
-		log.Compute.Generated += len(o.Tokens)
-	}
-	t0 = time.Now()
-	items := make([]core.RewardItem, len(outs), len(outs)+len(exs))
-	for k, o := range outs {
-		ex := exs[k/G]
-		items[k] = core.RewardItem{Prompt: ex.Prompt, Completion: t.tok.Decode(o.Tokens), Reference: ex.Chosen, Meta: ex.Meta}
-	}
-	// The reference answers are scored too when the algorithm trains on
-	// them (GRAO's R(y, y)), in the same call.
-	if t.needs.Reference {
-		for _, ex := range exs {
-			items = append(items, core.RewardItem{Prompt: ex.Prompt, Completion: ex.Chosen, Reference: ex.Chosen, Meta: ex.Meta})
-		}
-	}
-	scores, err := t.reward.Score(ctx, items)
-	if err != nil {
-		return fmt.Errorf("trainer: reward %s: %w", t.reward.Describe().Name, err)
-	}
-	if len(scores) != len(items) {
-		return fmt.Errorf("trainer: reward %s returned %d scores for %d items", t.reward.Describe().Name, len(scores), len(items))
-	}
-	log.Timing.Reward = time.Since(t0).Seconds()
-	var rs, lens []float64
-	var nll float64
-	for i := range exs {
-		batch.Groups[i].Samples = make([]core.Seq, G)
-		grad.Groups[i].Samples = make([]core.Seq, G)
-	}
-	for k, o := range outs {
-		g, gg := &batch.Groups[k/G], &grad.Groups[k/G]
-		s := &g.Samples[k%G]
-		add(k/G, s, &gg.Samples[k%G], o.Tokens)
-		s.OldLogP = make([]float64, len(o.LogProbs))
-		for j, lp := range o.LogProbs {
-			s.OldLogP[j] = float64(lp)
-			nll -= float64(lp)
-		}
-		r := 0.0 // "not applicable" counts as a tie
-		if scores[k].Applicable {
-			r = scores[k].Value
-		}
-		g.Rewards = append(g.Rewards, r)
-		rs = append(rs, r)
-		lens = append(lens, float64(len(o.Tokens)))
-	}
-	for i := range exs {
-		grad.Groups[i].Rewards = batch.Groups[i].Rewards
-		if t.needs.Reference {
-			r := 0.0
-			if sc := scores[len(outs)+i]; sc.Applicable {
-				r = sc.Value
-			}
-			batch.Groups[i].RefReward = &r
-		}
-	}
-	m, sd := meanStd(rs)
-	lm, _ := meanStd(lens)
-	e := nll / (lm * float64(len(lens)))
-	log.RewardMean, log.RewardStd, log.LengthMean, log.Entropy = &m, &sd, &lm, &e
-	judged := rs
-	if t.judge != nil && t.judge != t.reward {
-		js, err := t.judge.Score(ctx, items[:len(outs)])
-		if err != nil {
-			return fmt.Errorf("trainer: judge %s: %w", t.judge.Describe().Name, err)
-		}
-		if len(js) != len(outs) {
-			return fmt.Errorf("trainer: judge %s returned %d scores for %d items", t.judge.Describe().Name, len(js), len(outs))
-		}
-		judged = make([]float64, len(js))
-		for k, sc := range js {
-			if sc.Applicable {
-				judged[k] = sc.Value
-			}
-		}
-	}
-	zv, lose, win := groupShares(judged, G)
-	log.ZeroVar, log.AllLose, log.AllWin = &zv, &lose, &win
-	return nil
 }
 
 // groupShares are the shares of consecutive groups of g rewards that are

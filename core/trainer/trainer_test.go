@@ -164,6 +164,9 @@ func TestRLImprovesReward(t *testing.T) {
 		{"grao", map[string]any{"g": 4}},
 		{"grpo", map[string]any{"g": 4, "kl_beta": 0.0}},
 		{"ppo", map[string]any{"g": 4, "epochs": 2}},
+		{"rloo", map[string]any{"g": 4}},
+		{"drgrpo", map[string]any{"g": 4}},
+		{"dapo", map[string]any{"g": 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			after := meanReward(t, train(t, tc.name, tc.params, 30, 4, 1e-3))
