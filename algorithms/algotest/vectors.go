@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/grao-lab/grao/algorithms/kit"
-
 )
 
 // Tolerance bounds |got − want| ≤ Abs + Rel·|want|.
