@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Independent generator of the loss test vectors in vectors/.
 
-Written from ../../../shared/ALGORITHMS.md (the formulas), NOT from the Go
-code: the losses are evaluated with a tiny forward-mode automatic
-differentiation (sparse dual numbers), so the expected gradients come from
-differentiating the formula, not from the hand-derived gradients in Go.
-Standard library only. Rerun with:
+Written from the formulas documented in vectors/README.md and in each
+algorithm package's doc comment, NOT from the Go code: the losses are
+evaluated with a tiny forward-mode automatic differentiation (sparse dual
+numbers), so the expected gradients come from differentiating the formula,
+not from the hand-derived gradients in Go. Standard library only. Rerun with:
 
     python3 algorithms/testdata/gen_vectors.py
 
-Check values quoted by ALGORITHMS.md are written as the literal numbers
-from that document (with a tolerance matching their printed precision), and
-this script asserts that its own computation agrees with them.
+Published or hand-computed check values are written as literal numbers (with
+a tolerance matching their printed precision), and this script asserts that
+its own computation agrees with them.
 """
 import json
 import math
@@ -240,7 +240,7 @@ def dpo(inputs, p):
 
 
 def gen_dpo():
-    # ALGORITHMS.md check: ℓθ(y)=−10, ℓθ(y⁻)=−12, ℓref(y)=−10.5, ℓref(y⁻)=−11.5, β=0.1
+    # documented check: ℓθ(y)=−10, ℓθ(y⁻)=−12, ℓref(y)=−10.5, ℓref(y⁻)=−11.5, β=0.1
     # split over tokens so that sums (not means) are exercised.
     inputs = {"policy_chosen": [[-4.0, -6.0]], "policy_rejected": [[-5.0, -3.0, -4.0]],
               "ref_chosen": [[-5.25, -5.25]], "ref_rejected": [[-3.5, -4.0, -4.0]]}
@@ -579,10 +579,465 @@ def gen_ppo():
                                  "hand-computed GAE (see gen_vectors.py comment)")])
 
 
+# ---------------------------------------------------------------- shared by RLOO / Dr. GRPO / DAPO
+def groups(xs, G):
+    return [xs[s:s + G] for s in range(0, len(xs), G)]
+
+
+def away(rhos, bounds, margin=1e-3):
+    """Inputs must stay clear of the clip kinks (see README, Ties and kinks)."""
+    for r in rhos:
+        for b in bounds:
+            assert abs(r - b) > margin, ("ratio too close to a clip boundary", r, b)
+
+
+def assert_close(got, want, tol=1e-9, what=""):
+    if isinstance(want, list):
+        assert len(got) == len(want), (what, got, want)
+        for g_, w_ in zip(got, want):
+            assert_close(g_, w_, tol, what)
+        return
+    assert abs(got - want) <= tol, (what, got, want)
+
+
+def old_of(inputs):
+    # old = old_logp when given, else the value of logp as a constant (stop-gradient)
+    return inputs.get("old_logp") or inputs["logp"]
+
+
+# ---------------------------------------------------------------- RLOO
+def rloo_adv(shaped, G):
+    out = []
+    zero = 0
+    for g in groups(shaped, G):
+        if all(x == g[0] for x in g):  # all r' exactly equal ⇒ exactly 0
+            out += [0.0] * len(g)
+            zero += 1
+            continue
+        tot = sum(g)
+        out += [x - (tot - x) / (G - 1) for x in g]  # r'_i − mean of the other g−1
+    return out, zero
+
+
+def rloo(inputs, p):
+    G, beta, eps = p.get("g", 8), p.get("kl_beta", 0.05), p.get("clip_eps", 0.2)
+    lo, hi = 1 - eps, 1 + eps
+    L = vars2("logp", inputs["logp"])
+    old = old_of(inputs)
+    ref = inputs.get("ref_logp")
+    kls = None
+    if ref is not None:
+        kls = [sum(o - r for o, r in zip(old[i], ref[i])) for i in range(len(old))]
+    shaped = [r - beta * kls[i] if kls is not None else r for i, r in enumerate(inputs["rewards"])]
+    adv, zero = rloo_adv(shaped, G)
+    terms, rhos, clipped = [], [], 0
+    for i, s in enumerate(L):
+        S = D(0)
+        for l in s:
+            S = S + l
+        rho = exp(S - sum(old[i]))  # one ratio per SEQUENCE
+        rhos.append(rho.v)
+        a, b = rho * adv[i], clamp(rho, lo, hi) * adv[i]
+        if -b.v > -a.v:
+            clipped += 1
+        terms.append(-dmin(a, b))
+    away(rhos, [lo, hi])
+    loss = mean(terms)
+    comps = {}
+    if kls is not None:
+        comps["kl"] = sum(kls) / len(kls)
+    comps["clip_fraction"] = clipped / len(L)
+    comps["zero_std_groups"] = zero
+    return {"loss": loss.v, "grad": {"logp": grad_of(loss, shape2("logp", inputs["logp"]))},
+            "advantages": adv, "components": comps}
+
+
+def gen_rloo():
+    out = []
+    # Check 1 (hand computation). rewards [1,0,0,1], g = 4, kl_beta = 0:
+    #   Â_1 = 1 − (0+0+1)/3 = 2/3, Â_2 = 0 − (1+0+1)/3 = −2/3, Â_3 = −2/3, Â_4 = +2/3.
+    # Per-sequence log-ratios S − S_old (dyadic inputs, exact): +0.5, +0.5, −0.5, −0.1; clip_eps 0.2.
+    #   seq1 Â>0, ρ=e^0.5=1.648721 > 1.2 ⇒ clipped: −min(ρÂ, 1.2Â) = −0.8, gradient 0
+    #   seq2 Â<0, ρ=e^0.5: min(−ρ·2/3, −1.2·2/3) = −ρ·2/3 ⇒ term +ρ·2/3 = 1.099148, unclipped,
+    #        d/dℓ_t = ρ·(2/3)/4 = 0.274787 on each token
+    #   seq3 Â<0, ρ=e^−0.5=0.606531 < 0.8: min(−0.404354, −0.533333) ⇒ term +0.533333, clipped, gradient 0
+    #   seq4 Â>0, ρ=e^−0.1=0.904837 inside: term −ρ·2/3 = −0.603225, d/dℓ_t = −ρ·(2/3)/4 = −0.150806
+    #   loss = (−0.8 + 1.099148 + 0.533333 − 0.603225)/4 = 0.0573139754; clip_fraction 2/4 = 0.5.
+    c1 = {"logp": [[-1.0, -2.0], [-0.5, -1.5], [-2.0], [-1.0, -0.5, -0.25]],
+          "old_logp": [[-1.25, -2.25], [-0.75, -1.75], [-1.5], [-0.9, -0.5, -0.25]],
+          "rewards": [1.0, 0.0, 0.0, 1.0]}
+    p = {"g": 4, "kl_beta": 0.0, "clip_eps": 0.2, "iterations": 1}
+    e = rloo(c1, p)
+    hand_adv = [0.6666666667, -0.6666666667, -0.6666666667, 0.6666666667]
+    hand_loss = 0.0573139754
+    hand_grad = [[0.0, 0.0], [0.2747868785, 0.2747868785], [0.0], [-0.1508062363] * 3]
+    assert_close(e["advantages"], hand_adv, 1e-9, "rloo c1 adv")
+    assert_close(e["loss"], hand_loss, 1e-9, "rloo c1 loss")
+    assert_close(e["grad"]["logp"], hand_grad, 1e-9, "rloo c1 grad")
+    assert e["components"] == {"clip_fraction": 0.5, "zero_std_groups": 0}, e["components"]
+    out.append(vec("rloo_check_clip", "rloo", p, c1,
+                   {"loss": hand_loss, "grad": {"logp": hand_grad}, "advantages": hand_adv,
+                    "components": {"clip_fraction": 0.5, "zero_std_groups": 0}},
+                   "hand computation: rewards [1,0,0,1], g=4 ⇒ Â = ±2/3; sequence log-ratios +0.5, +0.5, −0.5, "
+                   "−0.1 ⇒ two sequences clipped (zero gradient), loss 0.0573139754 (see gen_vectors.py comment)",
+                   CHECK_TOL))
+
+    # Check 2 (hand computation): KL shaping, no old_logp (ρ = 1), g = 2, kl_beta = 0.5.
+    #   group 1: rewards [1, 1] but Σ(ℓ−ref) = 0.25+0.15 = 0.4 and 0 ⇒ r' = [0.8, 1.0]
+    #            ⇒ Â = [0.8 − 1.0, 1.0 − 0.8] = [−0.2, +0.2] (equal raw rewards, NOT a zero-std group)
+    #   group 2: rewards [0, 0], identical sequences, Σ(ℓ−ref) = 0.3 each ⇒ r' = [−0.15, −0.15] equal ⇒ Â = 0
+    #   ρ = 1 inside the clip range ⇒ loss = −mean Â = 0, d/dℓ_t = −Â_i/B = [+0.05, −0.05, 0, 0]
+    #   kl = mean(0.4, 0, 0.3, 0.3) = 0.25; zero_std_groups = 1; clip_fraction 0.
+    c2 = {"logp": [[-1.0, -2.0], [-0.5], [-1.0, -1.0, -1.0], [-1.0, -1.0, -1.0]],
+          "ref_logp": [[-1.25, -2.15], [-0.5], [-1.1, -1.1, -1.1], [-1.1, -1.1, -1.1]],
+          "rewards": [1.0, 1.0, 0.0, 0.0]}
+    p = {"g": 2, "kl_beta": 0.5, "clip_eps": 0.2, "iterations": 1}
+    e = rloo(c2, p)
+    hand_adv = [-0.2, 0.2, 0.0, 0.0]
+    hand_grad = [[0.05, 0.05], [-0.05], [0.0] * 3, [0.0] * 3]
+    hand_comp = {"kl": 0.25, "clip_fraction": 0.0, "zero_std_groups": 1}
+    assert_close(e["advantages"], hand_adv, 1e-9, "rloo c2 adv")
+    assert e["advantages"][2:] == [0.0, 0.0]
+    assert_close(e["loss"], 0.0, 1e-12, "rloo c2 loss")
+    assert_close(e["grad"]["logp"], hand_grad, 1e-9, "rloo c2 grad")
+    assert_close([e["components"][k] for k in hand_comp], list(hand_comp.values()), 1e-9, "rloo c2 comps")
+    out.append(vec("rloo_check_kl_shaping", "rloo", p, c2,
+                   {"loss": 0.0, "grad": {"logp": hand_grad}, "advantages": hand_adv, "components": hand_comp},
+                   "hand computation: equal raw rewards [1,1] made unequal by the KL shaping "
+                   "r' = r − 0.5·Σ(old−ref) = [0.8, 1.0] ⇒ Â = ∓0.2; second group's r' exactly equal ⇒ Â = 0; "
+                   "old_logp absent ⇒ ρ = 1, loss 0, gradient −Â/B",
+                   CHECK_TOL))
+    out.append(vec("rloo_error_g1", "rloo", {"g": 1, "kl_beta": 0.0}, c1, {"error": "g"},
+                   "leave-one-out needs g ≥ 2"))
+    out.append(vec("rloo_error_no_ref", "rloo", {"g": 4, "kl_beta": 0.05}, c1, {"error": "ref_logp"},
+                   "kl_beta > 0 needs ref_logp for the reward shaping"))
+    write("rloo_check.json", out)
+
+    rng = random.Random(1001)
+    lp = rseqs(rng, 8, 1, 6, -3.0, -0.1)
+    inputs = {"logp": lp, "old_logp": jitter(rng, lp, 0.3), "ref_logp": jitter(rng, lp, 0.5),
+              "rewards": [1.0, 1.0, 0.0, -1.0, 0.5, 0.5, 0.5, 0.5]}
+    out = []
+    base = {"kl_beta": 0.05, "clip_eps": 0.2, "iterations": 1}
+    for name, p in [("rloo_random_default", dict(base, g=4)),
+                    ("rloo_random_kl0", dict(base, g=4, kl_beta=0.0)),
+                    ("rloo_random_kl0.1_eps0.1", dict(base, g=4, kl_beta=0.1, clip_eps=0.1)),
+                    ("rloo_random_g2", dict(base, g=2, kl_beta=0.0)),
+                    ("rloo_random_g8", dict(base, g=8, kl_beta=0.1, clip_eps=0.3))]:
+        out.append(vec(name, "rloo", p, inputs, rloo(inputs, p),
+                       "8 ragged completions, per-sequence ratios away from 1 (some clipped), one group of "
+                       "equal raw rewards; autodiff"))
+    fresh = {k: inputs[k] for k in ("logp", "ref_logp", "rewards")}
+    p = dict(base, g=4, kl_beta=0.1)
+    out.append(vec("rloo_random_no_old_logp", "rloo", p, fresh, rloo(fresh, p),
+                   "old_logp absent ⇒ old = stop-gradient(logp): ρ = 1 with gradient, shaping on logp's values"))
+    bare = {k: inputs[k] for k in ("logp", "old_logp", "rewards")}
+    p = dict(base, g=4, kl_beta=0.0)
+    out.append(vec("rloo_random_kl0_no_ref", "rloo", p, bare, rloo(bare, p),
+                   "kl_beta = 0 needs no ref_logp (no kl component)"))
+    write("rloo_random.json", out)
+
+
+# ---------------------------------------------------------------- Dr. GRPO
+def drgrpo(inputs, p):
+    G, beta, M = p.get("g", 8), p.get("kl_beta", 0.0), p["max_len"]
+    lo, hi = 1 - p.get("clip_low", 0.2), 1 + p.get("clip_high", 0.2)
+    adv, zero = [], 0
+    for g in groups(inputs["rewards"], G):
+        if all(x == g[0] for x in g):
+            adv += [0.0] * len(g)
+            zero += 1
+            continue
+        m = sum(g) / len(g)
+        adv += [x - m for x in g]  # no division by σ
+    L = vars2("logp", inputs["logp"])
+    old = old_of(inputs)
+    ref = inputs.get("ref_logp")
+    B = len(L)
+    assert all(len(s) <= M for s in L)
+    sur, kl, rhos, clipped, n = D(0), D(0), [], 0, 0
+    for i, s in enumerate(L):
+        for t, l in enumerate(s):
+            rho = exp(l - old[i][t])
+            rhos.append(rho.v)
+            a, b = rho * adv[i], clamp(rho, lo, hi) * adv[i]
+            if -b.v > -a.v:
+                clipped += 1
+            sur = sur - dmin(a, b)
+            if ref is not None:
+                r = ref[i][t] - l
+                kl = kl + (exp(r) - r - 1)
+            n += 1
+    away(rhos, [lo, hi])
+    sur, kl = sur / (B * M), kl / (B * M)
+    loss = sur + beta * kl if beta else sur
+    comps = {"surrogate": sur.v}
+    if ref is not None:
+        comps["kl"] = kl.v
+    comps["clip_fraction"] = clipped / n
+    comps["zero_std_groups"] = zero
+    return {"loss": loss.v, "grad": {"logp": grad_of(loss, shape2("logp", inputs["logp"]))},
+            "advantages": adv, "components": comps}
+
+
+def gen_drgrpo():
+    out = []
+    # Check 1 (hand computation): rewards [1,0,0,1], g = 4 ⇒ mean 0.5, Â = [+0.5, −0.5, −0.5, +0.5].
+    # old_logp absent ⇒ ρ = 1 on every token; lengths [3, 1, 2, 2], max_len 4, B = 4:
+    #   loss = Σ_i −Â_i·|o_i| / (B·max_len) = (−1.5 + 0.5 + 1.0 − 1.0)/16 = −1/16 = −0.0625
+    #   (a length-normalised loss would be −mean Â = 0); d/dℓ_t = −Â_i/16 = ∓0.03125.
+    c1 = {"logp": [[-1.0, -2.0, -0.5], [-0.25], [-1.5, -0.75], [-3.0, -0.125]],
+          "rewards": [1.0, 0.0, 0.0, 1.0]}
+    p = {"g": 4, "clip_low": 0.2, "clip_high": 0.2, "kl_beta": 0.0, "max_len": 4, "iterations": 1}
+    e = drgrpo(c1, p)
+    hand_adv = [0.5, -0.5, -0.5, 0.5]
+    hand_grad = [[-0.03125] * 3, [0.03125], [0.03125] * 2, [-0.03125] * 2]
+    hand_comp = {"surrogate": -0.0625, "clip_fraction": 0.0, "zero_std_groups": 0}
+    assert_close(e["advantages"], hand_adv, 1e-12, "drgrpo c1 adv")
+    assert_close(e["loss"], -0.0625, 1e-12, "drgrpo c1 loss")
+    assert_close(e["grad"]["logp"], hand_grad, 1e-12, "drgrpo c1 grad")
+    assert e["components"] == hand_comp, e["components"]
+    out.append(vec("drgrpo_check_no_length_norm", "drgrpo", p, c1,
+                   {"loss": -0.0625, "grad": {"logp": hand_grad}, "advantages": hand_adv,
+                    "components": hand_comp},
+                   "hand computation: rewards [1,0,0,1] ⇒ Â = ±0.5 (no σ); ρ = 1, lengths [3,1,2,2], "
+                   "max_len 4 ⇒ loss = Σ −Â·|o| / (4·4) = −0.0625", CHECK_TOL))
+
+    # Check 2 (hand computation): asymmetric clip 0.2/0.28, rewards [1, 0], g = 2 ⇒ Â = ±0.5,
+    # max_len 3, B = 2 ⇒ denominator 6. Token log-ratios ℓ − old (dyadic where it matters):
+    #   seq1 (Â=+0.5): +0.5 ⇒ ρ=1.648721 > 1.28 clipped, term −0.64, grad 0;
+    #                  −0.1 ⇒ ρ=0.904837, term −0.452419, grad −ρ·0.5/6 = −0.0754031182
+    #   seq2 (Â=−0.5): −0.5 ⇒ ρ=0.606531 < 0.8 clipped, term +0.4, grad 0;
+    #                  +0.3 ⇒ ρ=1.349859, term +0.674929, grad +ρ·0.5/6 = 0.1124882340
+    #   loss = (−0.64 − 0.452419 + 0.4 + 0.674929)/6 = −0.0029148842; clip_fraction 2/4 = 0.5.
+    c2 = {"logp": [[-1.0, -1.1], [-2.0, -0.7]], "old_logp": [[-1.5, -1.0], [-1.5, -1.0]],
+          "rewards": [1.0, 0.0]}
+    p = {"g": 2, "clip_low": 0.2, "clip_high": 0.28, "kl_beta": 0.0, "max_len": 3, "iterations": 1}
+    e = drgrpo(c2, p)
+    hand_loss = -0.0029148842
+    hand_grad = [[0.0, -0.0754031182], [0.0, 0.1124882340]]
+    hand_comp = {"surrogate": hand_loss, "clip_fraction": 0.5, "zero_std_groups": 0}
+    assert_close(e["advantages"], [0.5, -0.5], 1e-12, "drgrpo c2 adv")
+    assert_close(e["loss"], hand_loss, 1e-9, "drgrpo c2 loss")
+    assert_close(e["grad"]["logp"], hand_grad, 1e-9, "drgrpo c2 grad")
+    assert_close([e["components"][k] for k in hand_comp], list(hand_comp.values()), 1e-9, "drgrpo c2 comps")
+    out.append(vec("drgrpo_check_clip_asym", "drgrpo", p, c2,
+                   {"loss": hand_loss, "grad": {"logp": hand_grad}, "advantages": [0.5, -0.5],
+                    "components": hand_comp},
+                   "hand computation: Â = ±0.5, token ratios e^{±0.5} clipped (clip 0.2/0.28), e^{−0.1}, e^{0.3} "
+                   "not; loss = −0.0029148842 (see gen_vectors.py comment)", CHECK_TOL))
+
+    # Check 3 (hand computation): k3 in the loss. rewards [1, 1] (one all-equal group ⇒ Â = 0),
+    # ℓ = −1, ref = −1.5 on 3 tokens in all ⇒ k3 = e^{−0.5} + 0.5 − 1 = 0.1065306597 each;
+    # max_len 2, B = 2: kl = 3·k3/4 = 0.0798979948; kl_beta 0.5 ⇒ loss = 0.0399489974, surrogate 0.
+    # d/dℓ of k3(ref − ℓ) = 1 − e^{ref−ℓ} = 1 − e^{−0.5} = 0.3934693403 ⇒ grad = 0.5·0.393469/4 = 0.0491836675.
+    c3 = {"logp": [[-1.0], [-1.0, -1.0]], "ref_logp": [[-1.5], [-1.5, -1.5]], "rewards": [1.0, 1.0]}
+    p = {"g": 2, "clip_low": 0.2, "clip_high": 0.2, "kl_beta": 0.5, "max_len": 2, "iterations": 1}
+    e = drgrpo(c3, p)
+    hand_grad = [[0.0491836675], [0.0491836675, 0.0491836675]]
+    hand_comp = {"surrogate": 0.0, "kl": 0.0798979948, "clip_fraction": 0.0, "zero_std_groups": 1}
+    assert e["advantages"] == [0.0, 0.0]
+    assert_close(e["loss"], 0.0399489974, 1e-9, "drgrpo c3 loss")
+    assert_close(e["grad"]["logp"], hand_grad, 1e-9, "drgrpo c3 grad")
+    assert_close([e["components"][k] for k in hand_comp], list(hand_comp.values()), 1e-9, "drgrpo c3 comps")
+    out.append(vec("drgrpo_check_k3", "drgrpo", p, c3,
+                   {"loss": 0.0399489974, "grad": {"logp": hand_grad}, "advantages": [0.0, 0.0],
+                    "components": hand_comp},
+                   "hand computation: equal rewards ⇒ Â = 0; ℓ=−1, ref=−1.5 ⇒ k3 = 0.1065306597 on 3 tokens, "
+                   "kl = 3·k3/(2·2), loss = 0.5·kl", CHECK_TOL))
+    ok = {"g": 4, "clip_low": 0.2, "clip_high": 0.2, "kl_beta": 0.0, "max_len": 4, "iterations": 1}
+    out.append(vec("drgrpo_error_g1", "drgrpo", dict(ok, g=1), c1, {"error": "g"},
+                   "a group of 1 has no baseline"))
+    out.append(vec("drgrpo_error_max_len_unset", "drgrpo", dict(ok, max_len=0), c1, {"error": "max_len"},
+                   "max_len = 0 means unset: the constant normaliser B·max_len is required"))
+    out.append(vec("drgrpo_error_too_long", "drgrpo", dict(ok, max_len=2), c1, {"error": "max_len"},
+                   "a completion of 3 tokens with max_len 2"))
+    write("drgrpo_check.json", out)
+
+    rng = random.Random(1002)
+    lp = rseqs(rng, 8, 1, 6, -3.0, -0.1)
+    inputs = {"logp": lp, "old_logp": jitter(rng, lp, 0.45), "ref_logp": jitter(rng, lp, 0.6),
+              "rewards": [1.0, -1.0, 0.0, 1.0, 0.25, 0.25, 0.25, 0.25]}
+    longest = max(len(s) for s in lp)
+    out = []
+    base = {"g": 4, "clip_low": 0.2, "clip_high": 0.2, "kl_beta": 0.0, "max_len": longest, "iterations": 1}
+    for name, p in [("drgrpo_random_default", base),
+                    ("drgrpo_random_kl0.04", dict(base, kl_beta=0.04, max_len=8)),
+                    ("drgrpo_random_asym_clip", dict(base, clip_low=0.2, clip_high=0.28, max_len=10)),
+                    ("drgrpo_random_g2_kl0.1", dict(base, g=2, kl_beta=0.1, max_len=16))]:
+        out.append(vec(name, "drgrpo", p, inputs, drgrpo(inputs, p),
+                       "8 ragged completions, token ratios away from 1 (some clipped), one all-equal group; "
+                       "loss = Σ/(B·max_len); autodiff"))
+    fresh = {k: inputs[k] for k in ("logp", "ref_logp", "rewards")}
+    p = dict(base, kl_beta=0.04)
+    out.append(vec("drgrpo_random_no_old_logp", "drgrpo", p, fresh, drgrpo(fresh, p),
+                   "old_logp absent ⇒ ρ = 1 with gradient (μ = 1)"))
+    bare = {k: inputs[k] for k in ("logp", "old_logp", "rewards")}
+    out.append(vec("drgrpo_random_no_ref", "drgrpo", base, bare, drgrpo(bare, base),
+                   "kl_beta = 0 without ref_logp (no kl component)"))
+    out.append(vec("drgrpo_error_too_long_random", "drgrpo", dict(base, max_len=longest - 1), inputs,
+                   {"error": "max_len"}, "the longest completion exceeds max_len"))
+    write("drgrpo_random.json", out)
+
+
+# ---------------------------------------------------------------- DAPO
+def dapo_cache(p):
+    return math.floor(p.get("overlong_fraction", 0.2) * p["max_len"] + 0.5)
+
+
+def dapo_rlen(n, M, Lc):
+    if n > M:
+        return -1.0
+    if n <= M - Lc:  # also the whole range when L_cache = 0
+        return 0.0
+    return ((M - Lc) - n) / Lc
+
+
+def dapo(inputs, p):
+    G, M = p.get("g", 8), p["max_len"]
+    lo, hi = 1 - p.get("clip_low", 0.2), 1 + p.get("clip_high", 0.28)
+    eps, floor = p.get("adv_eps", 1e-6), p.get("std_floor", 0.05)
+    Lc = dapo_cache(p)
+    pen = [dapo_rlen(len(s), M, Lc) for s in inputs["logp"]]
+    shaped = [r + pen[i] for i, r in enumerate(inputs["rewards"])]
+    adv, zero = [], 0
+    for g in groups(shaped, G):
+        if all(x == g[0] for x in g):
+            adv += [0.0] * len(g)
+            zero += 1
+            continue
+        m = sum(g) / len(g)
+        sd = math.sqrt(sum((x - m) ** 2 for x in g) / (len(g) - 1))  # Bessel
+        adv += [(x - m) / (max(sd, floor) + eps) for x in g]
+    L = vars2("logp", inputs["logp"])
+    old = old_of(inputs)
+    tot, rhos, clipped, n = D(0), [], 0, 0
+    for i, s in enumerate(L):
+        for t, l in enumerate(s):
+            rho = exp(l - old[i][t])
+            rhos.append(rho.v)
+            a, b = rho * adv[i], clamp(rho, lo, hi) * adv[i]
+            if -b.v > -a.v:
+                clipped += 1
+            tot = tot - dmin(a, b)
+            n += 1
+    away(rhos, [lo, hi])
+    loss = tot / n  # token-level mean over the whole batch
+    return {"loss": loss.v, "grad": {"logp": grad_of(loss, shape2("logp", inputs["logp"]))},
+            "advantages": adv,
+            "components": {"overlong_penalty_mean": sum(pen) / len(pen), "clip_fraction": clipped / n,
+                           "zero_std_groups": zero}}
+
+
+def gen_dapo():
+    out = []
+    # Check 1 (hand computation): overlong shaping. max_len 4, overlong_fraction 0.5 ⇒
+    # L_cache = floor(0.5·4 + 0.5) = 2, soft zone 2 < |o| ≤ 4. lengths [1, 3, 2, 5]:
+    #   R_len = [0, (2−3)/2 = −0.5, 0, −1 (longer than max_len)]; overlong_penalty_mean = −1.5/4 = −0.375.
+    #   rewards [1,0,0,1] ⇒ r' = [1, −0.5, 0, 0], μ = 0.125, deviations [0.875, −0.625, −0.125, −0.125],
+    #   Σ dev² = 1.1875, Bessel σ = √(1.1875/3) = √(19/48) = 0.6291528696 (> floor 0.05),
+    #   Â = dev/(σ + 1e-6) = [1.3907567644, −0.9933976889, −0.1986795378, −0.1986795378].
+    #   old_logp absent ⇒ ρ = 1: loss = −Σ Â_i·|o_i| / Σ|o| = −(0.875·1 − 0.625·3 − 0.125·2 − 0.125·5)
+    #   /(11·(σ+1e-6)) = 1.875/(11·0.6291538696) = 0.2709266424; d/dℓ_t = −Â_i/11.
+    c1 = {"logp": [[-1.0], [-0.5, -1.5, -2.0], [-0.25, -1.0], [-1.0, -0.5, -2.0, -0.75, -1.25]],
+          "rewards": [1.0, 0.0, 0.0, 1.0]}
+    p = {"g": 4, "clip_low": 0.2, "clip_high": 0.28, "adv_eps": 1e-6, "std_floor": 0.05, "max_len": 4,
+         "overlong_fraction": 0.5, "dynamic_sampling": True, "max_rounds": 3, "iterations": 1}
+    e = dapo(c1, p)
+    hand_adv = [1.3907567644, -0.9933976889, -0.1986795378, -0.1986795378]
+    hand_loss = 0.2709266424
+    hand_grad = [[-x / 11] * n for x, n in zip(hand_adv, [1, 3, 2, 5])]
+    hand_comp = {"overlong_penalty_mean": -0.375, "clip_fraction": 0.0, "zero_std_groups": 0}
+    assert_close(e["advantages"], hand_adv, 1e-9, "dapo c1 adv")
+    assert_close(e["loss"], hand_loss, 1e-9, "dapo c1 loss")
+    assert_close(e["grad"]["logp"], hand_grad, 1e-9, "dapo c1 grad")
+    assert e["components"] == hand_comp, e["components"]
+    out.append(vec("dapo_check_overlong", "dapo", p, c1,
+                   {"loss": hand_loss, "grad": {"logp": hand_grad}, "advantages": hand_adv,
+                    "components": hand_comp},
+                   "hand computation: max_len 4, L_cache 2, lengths [1,3,2,5] ⇒ R_len [0,−0.5,0,−1]; "
+                   "r' = [1,−0.5,0,0], σ = √(19/48); ρ = 1 ⇒ loss = 1.875/(11·(σ+1e-6))", CHECK_TOL))
+
+    # Check 2 (hand computation): asymmetric clip 0.2/0.28, overlong_fraction 0 (L_cache = 0: only
+    # |o| > max_len = 3 is penalised, by −1), g = 2.
+    #   group 1: rewards [1, 1], lengths [2, 4] ⇒ r' = [1, 0], σ = √0.5 ⇒ Â = ±0.5/(√0.5 + 1e-6) = ±0.7071057812
+    #   group 2: rewards [0, 0], lengths [1, 3] ⇒ r' equal ⇒ Â = 0 (zero_std_groups 1)
+    #   overlong_penalty_mean = −1/4 = −0.25; 10 tokens in all.
+    #   seq1 (Â=+a): ℓ−old = +0.5 ⇒ ρ=1.648721 > 1.28 clipped, term −1.28a, grad 0;
+    #                +0.2 ⇒ ρ=1.221403 < 1.28, term −1.221403a, grad −ρa/10 = −0.0863660951
+    #   seq2 (Â=−a): −0.5 ⇒ ρ=0.606531 < 0.8 clipped, term +0.8a, grad 0;
+    #                +0.1 ⇒ term +1.105171a, grad 0.0781472745; 0 ⇒ +a, grad 0.0707105781;
+    #                −0.1 ⇒ +0.904837a, grad 0.0639815769
+    #   loss = a·(−1.28 − 1.221403 + 0.8 + 1.105171 + 1 + 0.904837)/10 = 0.0925322569; clip_fraction 2/10.
+    c2 = {"logp": [[-1.0, -1.3], [-2.0, -1.4, -0.5, -0.6], [-0.7], [-1.0, -2.0, -3.0]],
+          "old_logp": [[-1.5, -1.5], [-1.5, -1.5, -0.5, -0.5], [-1.2], [-0.5, -2.5, -2.5]],
+          "rewards": [1.0, 1.0, 0.0, 0.0]}
+    p = {"g": 2, "clip_low": 0.2, "clip_high": 0.28, "adv_eps": 1e-6, "std_floor": 0.05, "max_len": 3,
+         "overlong_fraction": 0.0, "dynamic_sampling": True, "max_rounds": 3, "iterations": 1}
+    e = dapo(c2, p)
+    a = 0.7071057812
+    hand_adv = [a, -a, 0.0, 0.0]
+    hand_loss = 0.0925322569
+    hand_grad = [[0.0, -0.0863660951], [0.0, 0.0781472745, 0.0707105781, 0.0639815769], [0.0], [0.0] * 3]
+    hand_comp = {"overlong_penalty_mean": -0.25, "clip_fraction": 0.2, "zero_std_groups": 1}
+    assert_close(e["advantages"], hand_adv, 1e-9, "dapo c2 adv")
+    assert e["advantages"][2:] == [0.0, 0.0]
+    assert_close(e["loss"], hand_loss, 1e-9, "dapo c2 loss")
+    assert_close(e["grad"]["logp"], hand_grad, 1e-9, "dapo c2 grad")
+    assert_close([e["components"][k] for k in hand_comp], list(hand_comp.values()), 1e-12, "dapo c2 comps")
+    out.append(vec("dapo_check_clip_hard_overlong", "dapo", p, c2,
+                   {"loss": hand_loss, "grad": {"logp": hand_grad}, "advantages": hand_adv,
+                    "components": hand_comp},
+                   "hand computation: overlong_fraction 0 ⇒ only |o| > max_len penalised (−1), turning equal "
+                   "rewards [1,1] into Â = ±0.7071057812; asymmetric clip 0.2/0.28, 2 of 10 tokens clipped; "
+                   "loss 0.0925322569 (see gen_vectors.py comment)", CHECK_TOL))
+    ok = dict(p, g=2, max_len=4)
+    out.append(vec("dapo_error_g1", "dapo", dict(ok, g=1), c2, {"error": "g"},
+                   "a group of 1 has no standard deviation"))
+    out.append(vec("dapo_error_max_len_unset", "dapo", dict(ok, max_len=0), c2, {"error": "max_len"},
+                   "max_len = 0 means unset: the overlong shaping needs L_max"))
+    write("dapo_check.json", out)
+
+    rng = random.Random(1003)
+    lp = rseqs(rng, 8, 1, 6, -3.0, -0.1)
+    inputs = {"logp": lp, "old_logp": jitter(rng, lp, 0.45),
+              "rewards": [1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]}
+    out = []
+    base = {"g": 4, "clip_low": 0.2, "clip_high": 0.28, "adv_eps": 1e-6, "std_floor": 0.05, "max_len": 10,
+            "overlong_fraction": 0.2, "dynamic_sampling": True, "max_rounds": 3, "iterations": 1}
+    for name, p, what in [
+            ("dapo_random_no_penalty", base, "max_len 10, L_cache 2: nothing in the soft zone, "
+                                             "second group stays all-equal"),
+            ("dapo_random_default_fraction", dict(base, max_len=6),
+             "max_len 6, L_cache = floor(1.2+0.5) = 1, soft zone 5<|o|≤6: the 6-token completion (|o| = L_max) "
+             "gets (5−6)/1 = −1"),
+            ("dapo_random_of0", dict(base, max_len=3, overlong_fraction=0.0),
+             "overlong_fraction 0: completions longer than max_len 3 get −1, nothing else"),
+            ("dapo_random_of0.5", dict(base, max_len=5, overlong_fraction=0.5),
+             "overlong_fraction 0.5, max_len 5 ⇒ L_cache = floor(2.5+0.5) = 3 (half rounds up), soft zone "
+             "2<|o|≤5, a 6-token completion exceeds max_len"),
+            ("dapo_random_sym_clip_g2", dict(base, g=2, clip_high=0.2, max_len=5), "g = 2, symmetric clip 0.2")]:
+        out.append(vec(name, "dapo", p, inputs, dapo(inputs, p),
+                       "8 ragged completions, token ratios away from 1 (some clipped); " + what + "; autodiff"))
+    fresh = {k: inputs[k] for k in ("logp", "rewards")}
+    p = dict(base, max_len=5, overlong_fraction=0.5)
+    out.append(vec("dapo_random_no_old_logp", "dapo", p, fresh, dapo(fresh, p),
+                   "old_logp absent ⇒ ρ = 1 with gradient (μ = 1)"))
+    tiny = dict(inputs, rewards=[0.001, 0.002, 0.0, 0.001, 0.3, 0.3000001, 0.3, 0.3])
+    for name, p in [("dapo_std_floor_default", base), ("dapo_std_floor_off", dict(base, std_floor=0))]:
+        out.append(vec(name, "dapo", p, tiny, dapo(tiny, p),
+                       "near-equal continuous rewards, no overlong penalty (max_len 10): σ is floored "
+                       "(0.05 by default) before dividing"))
+    write("dapo_random.json", out)
+
+
 if __name__ == "__main__":
     gen_sft()
     gen_dpo()
     gen_grpo()
     gen_grao()
     gen_ppo()
+    gen_rloo()
+    gen_drgrpo()
+    gen_dapo()
     print("wrote", sorted(os.listdir(OUT)))
