@@ -1,10 +1,18 @@
-// Package algotest is the conformance suite of grao's loss functions: it
-// loads JSON test vectors (format: algorithms/testdata/vectors/README.md),
-// dispatches each on its "algorithm" field to the plain loss function of
-// that package, and compares the loss, the gradient and any other expected
-// quantity within the vector's tolerance. Dropping a new *.json file into
-// the vectors folder adds a test without code changes.
+// Package algotest is the conformance suite of grao's algorithms, for any
+// implementation of core.Algorithm — built in, out of tree, or a plugin
+// seen through its host — and it imports no built-in algorithm.
 //
-// It also has small helpers the algorithm packages' tests share: central
-// finite differences over ragged [][]float64 inputs and a closeness check.
+// Run (or Conformance, which returns the failures) checks the contract on
+// random batches shaped by the algorithm's Needs: finite losses, the
+// gradient against central finite differences of Loss, shapes, no
+// mutation of the batch, bit-identical repeats and edge cases.
+//
+// Test vectors: JSON files (format: algorithms/testdata/vectors/README.md)
+// dispatched on their "algorithm" field to a plain loss function
+// registered with Register (Plain adapts the usual
+// Loss(Input, Params) shape), compared within each vector's tolerance;
+// dropping a new *.json file into the vectors folder adds a test.
+//
+// Small helpers the algorithm tests share: NumGrad (central finite
+// differences over ragged [][]float64 inputs), Close, RandSeqs, Jitter.
 package algotest
