@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grao-lab/grao/algorithms"
 )
 
 func profileFixture() []ProfileSeries {
@@ -86,6 +88,7 @@ func TestAggregateFigures(t *testing.T) {
 func TestAggregateFigureLabels(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"grao", "GRAO"}, {"grao-no-imitation", "GRAO w/o imitation"}, {"PPO", "PPO"}, {"My variant", "My variant"},
+		{"drgrpo", "Dr. GRPO"}, {"rloo-random", "RLOO-random"},
 	} {
 		if got := shownLabel(tc.in); got != tc.want {
 			t.Errorf("shownLabel(%q) = %q, want %q", tc.in, got, tc.want)
@@ -93,8 +96,9 @@ func TestAggregateFigureLabels(t *testing.T) {
 	}
 	// Colours follow the label whatever its spelling.
 	p := newPalette([]string{canonicalLabel("PPO")}, "grao")
-	if p.get("ppo").Colour != algoColours["ppo"] {
-		t.Error("PPO does not get ppo's colour")
+	id, _ := algorithms.IdentityOf("ppo")
+	if want, _ := parseHex(id.Colour); p.get("ppo").Colour != want {
+		t.Error("PPO does not get ppo's registered colour")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/grao-lab/grao/algorithms"
 	"github.com/grao-lab/grao/experiments/report"
 )
 
@@ -531,9 +532,13 @@ func canonicalLabel(l string) string {
 	return l
 }
 
-// splitAblation splits "grao-no-imitation" into ("grao", "imitation").
+// splitAblation splits "grao-no-imitation" into ("grao", "imitation");
+// a label that is no ablation comes back whole as base.
 func splitAblation(label string) (base, part string, ok bool) {
-	return strings.Cut(label, "-no-")
+	if base, part, ok = algorithms.SplitAblation(label); ok {
+		return base, part, true
+	}
+	return label, "", false
 }
 
 // finite reports whether x is a usable number.

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/grao-lab/grao/algorithms"
 )
 
 // cell is one task × model combination: the unit of most figures.
@@ -83,10 +85,8 @@ func group(sd *sweepData) *groups {
 	return g
 }
 
-// paperOrder is the order algorithms appear in the paper's tables.
-var paperOrder = []string{"sft", "dpo", "ppo", "grpo", "grao"}
-
-// ablationOrder is the order of the paper's Table 3.
+// ablationOrder is the order of GRAO's loss terms in the paper's Table 3
+// (the loss-anatomy figure draws them in it).
 var ablationOrder = []string{"imitation", "exploration", "regularizer"}
 
 func rank(s string, order []string) int {
@@ -99,12 +99,14 @@ func rank(s string, order []string) int {
 }
 
 func sortLabels(ls []string) {
+	// the registered order of the method, the method before its
+	// ablations, then the ablations' registered order
 	key := func(l string) (int, string, int, string) {
 		base, part, abl := splitAblation(l)
 		if !abl {
-			return rank(base, paperOrder), base, -1, "" // the full method before its ablations
+			return algorithms.Rank(base), base, -1, ""
 		}
-		return rank(base, paperOrder), base, rank(part, ablationOrder), part
+		return algorithms.Rank(base), base, algorithms.Rank(l), part
 	}
 	sort.SliceStable(ls, func(i, j int) bool {
 		a1, a2, a3, a4 := key(ls[i])
@@ -207,20 +209,18 @@ func abs(x int) int {
 // ("algorithm.grao.beta" ⇒ "beta").
 func shortKey(k string) string { return k[strings.LastIndex(k, ".")+1:] }
 
-// displayName writes the paper's algorithm names in capitals
-// ("grao-no-imitation" ⇒ "GRAO w/o imitation"); other labels are kept.
+// displayName writes a label under its algorithm's registered display
+// name ("grao-no-imitation" ⇒ "GRAO w/o imitation", "drgrpo" ⇒
+// "Dr. GRPO"); other labels are kept.
 func displayName(label string) string {
 	base, part, abl := splitAblation(label)
 	// A random-reward control arm is named after its method, as the
 	// report names it ("GRPO-random").
-	if parent, ok := strings.CutSuffix(base, "-random"); ok && !abl && rank(parent, paperOrder) < len(paperOrder) {
-		return strings.ToUpper(parent) + "-random"
-	}
-	if rank(base, paperOrder) < len(paperOrder) {
-		base = strings.ToUpper(base)
+	if parent, ok := strings.CutSuffix(base, "-random"); ok && !abl && algorithms.Known(parent) {
+		return algorithms.DisplayName(parent) + "-random"
 	}
 	if abl {
-		return base + " w/o " + part
+		return algorithms.DisplayName(base) + " w/o " + part
 	}
-	return base
+	return algorithms.DisplayName(base)
 }

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/grao-lab/grao/algorithms"
 )
 
 // Options control All. The zero value is not useful; start from
 // DefaultOptions.
 type Options struct {
-	Target         string   // algorithm whose improvement is shown (default "grao")
+	Target         string   // algorithm whose improvement is shown (default: the registered target, GRAO)
 	Formats        []string // any of "png", "svg", "pdf" (default png, svg)
 	DPI            int      // PNG resolution (default 300)
 	CI             CIMethod // bands and bars of absolute values (default t)
@@ -24,7 +26,7 @@ type Options struct {
 
 // DefaultOptions are the settings `bench plot` uses.
 func DefaultOptions() Options {
-	return Options{Target: "grao", Formats: []string{"png", "svg"}, DPI: 300, CI: CIStudentT,
+	return Options{Target: algorithms.DefaultTarget(), Formats: []string{"png", "svg"}, DPI: 300, CI: CIStudentT,
 		Resamples: 2000, Seed: 1, Metric: "RAS", AblationMetric: "NAG"}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/grao-lab/grao/algorithms"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -23,27 +24,14 @@ import (
 )
 
 func hex(s string) color.NRGBA {
-	var r, g, b uint8
-	fmt.Sscanf(s, "#%02x%02x%02x", &r, &g, &b)
-	return color.NRGBA{R: r, G: g, B: b, A: 255}
+	c, _ := parseHex(s)
+	return c
 }
 
-// algoColours fixes each known algorithm's colour in every figure. The
-// Okabe–Ito palette is distinguishable under the common colour-vision
-// deficiencies; yellow is left out because it vanishes on white.
-var algoColours = map[string]color.NRGBA{
-	"sft":                 hex("#999999"),
-	"dpo":                 hex("#56B4E9"),
-	"ppo":                 hex("#009E73"),
-	"grpo":                hex("#0072B2"),
-	"grao":                hex("#D55E00"),
-	"grao-no-imitation":   hex("#E69F00"),
-	"grao-no-exploration": hex("#CC79A7"),
-	"grao-no-regularizer": hex("#000000"),
-}
-
-// extraColours (Paul Tol's muted scheme, also colour-blind safe) go to
-// labels without a fixed colour, in sorted label order over the whole
+// Algorithms register their colours (algorithms.Identity; the built-ins
+// use the Okabe–Ito palette, distinguishable under the common colour-vision
+// deficiencies, and Tol's muted scheme). extraColours (Tol's muted scheme,
+// also colour-blind safe) go to labels without a registered colour, in sorted label order over the whole
 // sweep, so one label keeps its colour in every figure of a run.
 var extraColours = []color.NRGBA{
 	hex("#332288"), hex("#117733"), hex("#882255"), hex("#44AA99"),
@@ -59,6 +47,29 @@ var componentColours = map[string]color.NRGBA{
 	"regularizer": hex("#AA4499"),
 }
 
+// glyphNames are the markers an algorithms.Identity may name.
+var glyphNames = map[string]draw.GlyphDrawer{
+	"circle": draw.CircleGlyph{}, "ring": draw.RingGlyph{}, "square": draw.SquareGlyph{},
+	"triangle": draw.TriangleGlyph{}, "pyramid": draw.PyramidGlyph{}, "cross": draw.CrossGlyph{},
+	"plus": draw.PlusGlyph{}, "box": draw.BoxGlyph{},
+}
+
+// ablationDashes tell a method's ablations apart.
+var ablationDashes = [][]vg.Length{
+	{vg.Points(5), vg.Points(2)},
+	{vg.Points(1.5), vg.Points(1.5)},
+	{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)},
+}
+
+// parseHex reads "#RRGGBB".
+func parseHex(s string) (color.NRGBA, bool) {
+	var r, g, b uint8
+	if n, err := fmt.Sscanf(s, "#%02x%02x%02x", &r, &g, &b); err != nil || n != 3 || len(s) != 7 {
+		return color.NRGBA{}, false
+	}
+	return color.NRGBA{R: r, G: g, B: b, A: 255}, true
+}
+
 // style is how one algorithm label is drawn.
 type style struct {
 	Colour color.NRGBA
@@ -72,36 +83,28 @@ type palette struct{ m map[string]style }
 func newPalette(labels []string, target string) *palette {
 	sort.Strings(labels)
 	p := &palette{m: map[string]style{}}
-	glyphs := map[string]draw.GlyphDrawer{
-		"sft": draw.RingGlyph{}, "dpo": draw.SquareGlyph{}, "ppo": draw.TriangleGlyph{},
-		"grpo": draw.PyramidGlyph{}, "grao": draw.CircleGlyph{},
-	}
-	ablGlyphs := map[string]draw.GlyphDrawer{"imitation": draw.CrossGlyph{}, "exploration": draw.PlusGlyph{}, "regularizer": draw.BoxGlyph{}}
-	ablDashes := map[string][]vg.Length{"imitation": {vg.Points(5), vg.Points(2)}, "exploration": {vg.Points(1.5), vg.Points(1.5)}, "regularizer": {vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}}
 	extra := 0
 	for _, l := range labels {
 		if _, ok := p.m[l]; ok {
 			continue
 		}
-		s := style{Width: vg.Points(1.3)}
-		c, ok := algoColours[l]
-		if !ok {
-			c = extraColours[extra%len(extraColours)]
+		s := style{Width: vg.Points(1.3), Glyph: draw.CircleGlyph{}}
+		id, known := algorithms.IdentityOf(l)
+		if c, ok := parseHex(id.Colour); known && ok {
+			s.Colour = c
+		} else {
+			s.Colour = extraColours[extra%len(extraColours)]
 			extra++
 		}
-		s.Colour = c
-		base, part, abl := splitAblation(l)
-		if g, ok := glyphs[l]; ok {
+		if g, ok := glyphNames[id.Glyph]; known && ok {
 			s.Glyph = g
-		} else if g, ok := ablGlyphs[part]; ok && abl {
-			s.Glyph = g
-		} else {
-			s.Glyph = draw.CircleGlyph{}
 		}
+		base, _, abl := splitAblation(l)
 		if abl {
-			s.Dashes = ablDashes[part]
-			if s.Dashes == nil {
-				s.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+			// the k-th registered ablation of a method gets the k-th pattern
+			s.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+			if k := algorithms.Rank(l) - algorithms.Rank(base) - 1; known && algorithms.Known(base) && k >= 0 {
+				s.Dashes = ablationDashes[k%len(ablationDashes)]
 			}
 		}
 		if l == target || (base == target && !abl) {

@@ -17,6 +17,7 @@ var (
 )
 
 func init() {
+	algorithms.Describe("dapo", algorithms.Identity{Display: "DAPO", Colour: "#332288", Glyph: "triangle", Order: 70})
 	algorithms.Register("dapo", func(params map[string]any) (core.Algorithm, error) {
 		p := DefaultParams()
 		if err := algorithms.Decode("dapo", params, &p); err != nil {

@@ -12,6 +12,7 @@ type Algorithm struct{ P Params }
 var _ core.Algorithm = (*Algorithm)(nil)
 
 func init() {
+	algorithms.Describe("dpo", algorithms.Identity{Display: "DPO", Colour: "#56B4E9", Glyph: "square", Order: 20})
 	algorithms.Register("dpo", func(params map[string]any) (core.Algorithm, error) {
 		p := DefaultParams()
 		if err := algorithms.Decode("dpo", params, &p); err != nil {

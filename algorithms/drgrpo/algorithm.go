@@ -17,6 +17,7 @@ var (
 )
 
 func init() {
+	algorithms.Describe("drgrpo", algorithms.Identity{Display: "Dr. GRPO", Colour: "#44AA99", Glyph: "pyramid", Order: 60})
 	algorithms.Register("drgrpo", func(params map[string]any) (core.Algorithm, error) {
 		p := DefaultParams()
 		if err := algorithms.Decode("drgrpo", params, &p); err != nil {

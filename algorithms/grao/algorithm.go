@@ -16,18 +16,24 @@ type Algorithm struct {
 
 var _ core.Algorithm = (*Algorithm)(nil)
 
-// Ablations are the paper's Table 3 variants, registered under their own
+// ablations are the paper's Table 3 variants, registered under their own
 // names so sweeps and reports can tell them apart.
-var Ablations = map[string]func(*Params){
-	"grao-no-imitation":   func(p *Params) { p.NoImitation = true },
-	"grao-no-exploration": func(p *Params) { p.NoExploration = true },
-	"grao-no-regularizer": func(p *Params) { p.NoRegulariser = true },
+var ablations = []struct {
+	name, part, colour, glyph string
+	set                       func(*Params)
+}{
+	{"grao-no-imitation", "imitation", "#E69F00", "cross", func(p *Params) { p.NoImitation = true }},
+	{"grao-no-exploration", "exploration", "#CC79A7", "plus", func(p *Params) { p.NoExploration = true }},
+	{"grao-no-regularizer", "regularizer", "#000000", "box", func(p *Params) { p.NoRegulariser = true }},
 }
 
 func init() {
 	register("grao", nil)
-	for name, set := range Ablations {
-		register(name, set)
+	algorithms.Describe("grao", algorithms.Identity{Display: "GRAO", Colour: "#D55E00", Glyph: "circle", Order: 90, Target: true})
+	for i, a := range ablations {
+		register(a.name, a.set)
+		algorithms.Describe(a.name, algorithms.Identity{Display: "GRAO w/o " + a.part, Colour: a.colour, Glyph: a.glyph,
+			Order: 91 + i, Base: "grao", Ablation: a.part})
 	}
 }
 

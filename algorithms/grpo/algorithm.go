@@ -16,6 +16,7 @@ type Algorithm struct{ P Params }
 var _ core.Algorithm = (*Algorithm)(nil)
 
 func init() {
+	algorithms.Describe("grpo", algorithms.Identity{Display: "GRPO", Colour: "#0072B2", Glyph: "pyramid", Order: 40})
 	algorithms.Register("grpo", func(params map[string]any) (core.Algorithm, error) {
 		p := DefaultParams()
 		if err := algorithms.Decode("grpo", params, &p); err != nil {

@@ -21,6 +21,7 @@ type Algorithm struct{ C Config }
 var _ core.Algorithm = (*Algorithm)(nil)
 
 func init() {
+	algorithms.Describe("ppo", algorithms.Identity{Display: "PPO", Colour: "#009E73", Glyph: "triangle", Order: 30})
 	algorithms.Register("ppo", func(params map[string]any) (core.Algorithm, error) {
 		c := Config{Params: DefaultParams(), G: 8}
 		if err := algorithms.Decode("ppo", params, &c); err != nil {

@@ -12,6 +12,7 @@ type Algorithm struct{ P Params }
 var _ core.Algorithm = (*Algorithm)(nil)
 
 func init() {
+	algorithms.Describe("rloo", algorithms.Identity{Display: "RLOO", Colour: "#882255", Glyph: "square", Order: 50})
 	algorithms.Register("rloo", func(params map[string]any) (core.Algorithm, error) {
 		p := DefaultParams()
 		if err := algorithms.Decode("rloo", params, &p); err != nil {

@@ -12,6 +12,7 @@ type Algorithm struct{ P Params }
 var _ core.Algorithm = (*Algorithm)(nil)
 
 func init() {
+	algorithms.Describe("sft", algorithms.Identity{Display: "SFT", Colour: "#999999", Glyph: "ring", Order: 10, Imitation: true})
 	algorithms.Register("sft", func(params map[string]any) (core.Algorithm, error) {
 		p := DefaultParams()
 		if err := algorithms.Decode("sft", params, &p); err != nil {

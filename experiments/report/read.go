@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/grao-lab/grao/algorithms"
 )
 
 // Required columns of results.csv, in the order the runner writes them.
@@ -275,15 +277,16 @@ func canonicalAblation(v string) (string, error) {
 	return s, nil
 }
 
-// splitAblationName splits "grao-no-imitation" into ("grao", "imitation").
+// splitAblationName splits "grao-no-imitation" into ("grao", "imitation")
+// (algorithms.SplitAblation) with the part in its canonical spelling.
 func splitAblationName(alg string) (base, part string, ok bool) {
-	i := strings.Index(strings.ToLower(alg), "-no-")
-	if i <= 0 || i+4 >= len(alg) {
+	base, raw, ok := algorithms.SplitAblation(alg)
+	if !ok {
 		return "", "", false
 	}
-	p, err := canonicalAblation(alg[i+4:])
+	p, err := canonicalAblation(raw)
 	if err != nil || p == "" {
 		return "", "", false
 	}
-	return alg[:i], p, true
+	return base, p, true
 }

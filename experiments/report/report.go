@@ -2,12 +2,14 @@ package report
 
 import (
 	"fmt"
-	"github.com/grao-lab/grao/experiments/aggregate"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/grao-lab/grao/algorithms"
+	"github.com/grao-lab/grao/experiments/aggregate"
 )
 
 // Options control Build. The zero value is not useful; start from
@@ -49,11 +51,11 @@ type SelectedRow struct {
 	Chosen string
 }
 
-// DefaultOptions: target grao, headline on RAS, ablation on NAG (as the
+// DefaultOptions: the registered target algorithm (GRAO), headline on RAS, ablation on NAG (as the
 // paper's Table 3), 10 000 bootstrap resamples, t-tests, seed 1.
 func DefaultOptions() Options {
 	return Options{
-		Target: "grao", Metric: "RAS", AblationMetric: "NAG",
+		Target: algorithms.DefaultTarget(), Metric: "RAS", AblationMetric: "NAG",
 		CI: CIBootstrap, Resamples: 10000, Test: TestT, Permutations: 20000, Seed: 1,
 		KindMetrics: []string{"RAS", "win_tie"},
 	}
@@ -157,9 +159,6 @@ type KindTable struct {
 	Kinds               []string
 	Cells               [][]*Cell // [kind][algorithm]
 }
-
-// Canonical column order of the paper, then anything else alphabetically.
-var algorithmOrder = []string{"sft", "dpo", "ppo", "grpo", "grao"}
 
 // Canonical metric order (names the runner writes), then first appearance.
 var metricOrder = []string{"RAS", "win_tie", "NAG", "NAG_signed", "reward", "score", "kl", "length", "distinct2", "steps_to_90"}
@@ -770,7 +769,8 @@ func rank(s string, order []string) int {
 func sortLabels(ls []string, infos map[string]labelInfo) {
 	sort.Slice(ls, func(i, j int) bool {
 		a, b := infos[ls[i]], infos[ls[j]]
-		ra, rb := rank(a.base, algorithmOrder), rank(b.base, algorithmOrder)
+		// the registered order (the paper's for its methods), then by name
+		ra, rb := algorithms.Rank(strings.ToLower(a.base)), algorithms.Rank(strings.ToLower(b.base))
 		if ra != rb {
 			return ra < rb
 		}
@@ -796,15 +796,16 @@ func findFold(list []string, name string) (string, bool) {
 	return "", false
 }
 
-// displayName upper-cases the paper's algorithm names ("grao" ⇒ "GRAO",
-// "grao (beta=0.3)" ⇒ "GRAO (beta=0.3)"); other names are kept.
+// displayName writes a label's algorithm under its registered display
+// name ("grao" ⇒ "GRAO", "grao (beta=0.3)" ⇒ "GRAO (beta=0.3)",
+// "drgrpo-random" ⇒ "Dr. GRPO-random"); other labels are kept.
 func displayName(label string) string {
 	head, rest := label, ""
 	if i := strings.IndexAny(label, " -"); i >= 0 {
 		head, rest = label[:i], label[i:]
 	}
-	if rank(head, algorithmOrder) < len(algorithmOrder) {
-		return strings.ToUpper(head) + rest
+	if h := strings.ToLower(head); algorithms.Known(h) {
+		return algorithms.DisplayName(h) + rest
 	}
 	return label
 }

@@ -53,16 +53,21 @@ func (s *Sweep) addControls(el *errList) {
 		}
 	}
 	n := len(s.Algorithms)
+	imitation := algorithms.ImitationAlgorithm()
+	if imitation == "" && (seen[ControlBase] || seen[ControlSFTRef]) {
+		el.add(line, "controls", "the base and sft-ref controls need an imitation algorithm (SFT), and none is linked into this program")
+		return
+	}
 	for _, c := range want {
 		switch c {
 		case ControlBase:
-			s.Algorithms = append(s.Algorithms, AlgorithmSpec{Name: "sft", Label: "base", labelSet: true, Params: map[string]any{},
+			s.Algorithms = append(s.Algorithms, AlgorithmSpec{Name: imitation, Label: "base", labelSet: true, Params: map[string]any{},
 				line: line, index: len(s.Algorithms), control: ControlBase})
 		case ControlSFTRef:
-			if slices.ContainsFunc(s.Algorithms[:n], func(a AlgorithmSpec) bool { return a.Name == "sft" }) {
+			if slices.ContainsFunc(s.Algorithms[:n], func(a AlgorithmSpec) bool { return a.Name == imitation }) {
 				continue
 			}
-			s.Algorithms = append(s.Algorithms, AlgorithmSpec{Name: "sft", Label: "sft-ref", labelSet: true, Params: map[string]any{},
+			s.Algorithms = append(s.Algorithms, AlgorithmSpec{Name: imitation, Label: "sft-ref", labelSet: true, Params: map[string]any{},
 				line: line, index: len(s.Algorithms), control: ControlSFTRef})
 		case ControlRandomReward:
 			for i := range n {

@@ -59,7 +59,6 @@ const (
 	DefaultPerByte       = 0.01
 	DefaultPenaltyMax    = 1.0
 
-	DefaultTarget = "grao"
 	DefaultMetric = "RAS"
 )
 
@@ -235,14 +234,16 @@ func (a *AlgorithmSpec) label() string {
 	return a.Label
 }
 
-// defaultTarget is the label "grao", else the first algorithm named grao,
-// else the first algorithm.
+// defaultTarget is the label of the registered target algorithm (GRAO,
+// algorithms.DefaultTarget), else the first algorithm of that name, else
+// the first algorithm.
 func (s *Sweep) defaultTarget() string {
-	if slices.Contains(s.labels(), DefaultTarget) {
-		return DefaultTarget
+	target := algorithms.DefaultTarget()
+	if slices.Contains(s.labels(), target) {
+		return target
 	}
 	for _, a := range s.Algorithms {
-		if a.Name == DefaultTarget {
+		if a.Name == target {
 			return a.label()
 		}
 	}
