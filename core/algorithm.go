@@ -105,3 +105,29 @@ type Algorithm interface {
 	// Config returns the resolved parameters, for provenance.
 	Config() any
 }
+
+// NewGrad returns the gradient twin of b that Algorithm.Loss writes into:
+// the same shape, zeroed LogP (and Values where b has them), the same
+// Tokens and Rewards, nothing else.
+func NewGrad(b *Batch) *Batch {
+	g := &Batch{Groups: make([]Group, len(b.Groups))}
+	twin := func(s *Seq) *Seq {
+		if s == nil {
+			return nil
+		}
+		t := &Seq{Tokens: s.Tokens, LogP: make([]float64, len(s.LogP))}
+		if s.Values != nil {
+			t.Values = make([]float64, len(s.Values))
+		}
+		return t
+	}
+	for gi, src := range b.Groups {
+		dst := &g.Groups[gi]
+		for i := range src.Samples {
+			dst.Samples = append(dst.Samples, *twin(&src.Samples[i]))
+		}
+		dst.Rewards = src.Rewards
+		dst.Reference, dst.Chosen, dst.Rejected = twin(src.Reference), twin(src.Chosen), twin(src.Rejected)
+	}
+	return g
+}

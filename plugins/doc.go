@@ -17,4 +17,11 @@
 // [(*Reward).Close] when done and [CleanupClients] on every exit path.
 //
 // Author side: [Serve] turns any core.Reward into a plugin main function.
+//
+// Algorithms run out of process the same way (PROTOCOL.md, section 10):
+// [OpenAlgorithm] returns an [*Algorithm] implementing core.Algorithm over
+// the grao.algorithm.v1 service (proto/algorithm.proto), one process per
+// plugin command shared by all its configurations; the package registers
+// the "plugin" algorithm factory a sweep's [[algorithm]] name = "plugin"
+// uses; [ServeAlgorithm] turns an algorithm factory into a plugin main.
 package plugins

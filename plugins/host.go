@@ -82,23 +82,39 @@ type Config struct {
 	LogOutput io.Writer
 }
 
+// proc is how to run one plugin executable, whatever it serves.
+type proc struct {
+	cfg  Config
+	name string
+	path string // resolved executable
+	sum  []byte // pinned SHA-256, nil when not pinned
+	log  hclog.Logger
+
+	restarts atomic.Int64
+	starts   atomic.Int64
+}
+
+// kind is what tells one sort of plugin from another: its handshake, the
+// plugin set spoken at each protocol version, and the name its service is
+// dispensed under.
+type kind struct {
+	handshake plugin.HandshakeConfig
+	versions  func() map[int]plugin.PluginSet
+	dispense  string
+}
+
+var rewardKind = kind{handshake: Handshake, versions: VersionedPlugins, dispense: PluginName}
+
 // Reward is a reward served by a plugin process. It implements core.Reward
 // and is safe for concurrent use.
 type Reward struct {
-	cfg   Config
-	name  string
-	path  string // resolved executable
-	sum   []byte // pinned SHA-256, nil when not pinned
-	log   hclog.Logger
+	*proc
 	info  core.RewardInfo
 	reads readSet
 
 	mu     sync.Mutex
 	cur    *instance // nil when no process is running
 	closed bool
-
-	restarts atomic.Int64
-	starts   atomic.Int64
 }
 
 var _ core.Reward = (*Reward)(nil)
@@ -131,6 +147,15 @@ func Open(cfg Config) (*Reward, error) {
 }
 
 func newReward(cfg Config) (*Reward, error) {
+	p, err := newProc(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Reward{proc: p}, nil
+}
+
+// newProc validates cfg and applies the defaults.
+func newProc(cfg Config) (*proc, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("plugin: config: path is empty")
 	}
@@ -142,7 +167,7 @@ func newReward(cfg Config) (*Reward, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: path %q: %w", name, cfg.Path, err)
 	}
-	r := &Reward{cfg: cfg, name: name, path: path}
+	r := &proc{cfg: cfg, name: name, path: path}
 	if cfg.SHA256 != "" {
 		sum, err := hex.DecodeString(strings.TrimSpace(cfg.SHA256))
 		if err != nil || len(sum) != sha256.Size {
@@ -249,41 +274,54 @@ func (r *Reward) Score(ctx context.Context, items []core.RewardItem) ([]core.Sco
 		return nil, fmt.Errorf("plugin %q: %w", r.name, err)
 	}
 	req := &pb.ScoreRequest{Items: enc}
-	maxRestarts := max(r.cfg.MaxRestarts, 0)
+	var scores []core.Score
+	err = r.retry(ctx, r.instance, func(inst *instance) error {
+		resp, err := r.call(ctx, inst, req)
+		if err != nil {
+			return err
+		}
+		if scores, err = scoresFromProto(resp.GetScores(), len(items), r.info); err != nil {
+			return fmt.Errorf("plugin %q: score: %w", r.name, err)
+		}
+		return nil
+	})
+	return scores, err
+}
+
+// retry runs do on a running instance (get starts one when none runs,
+// reporting that it restarted), restarting a crashed plugin with
+// exponential backoff, at most MaxRestarts times per call. Only a
+// *crashError from get or do is retried.
+func (p *proc) retry(ctx context.Context, get func() (*instance, bool, error), do func(*instance) error) error {
+	maxRestarts := max(p.cfg.MaxRestarts, 0)
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if attempt > maxRestarts {
-				return nil, fmt.Errorf("plugin %q: gave up after %d restart(s): %w", r.name, maxRestarts, lastErr)
+				return fmt.Errorf("plugin %q: gave up after %d restart(s): %w", p.name, maxRestarts, lastErr)
 			}
-			wait := r.backoff(attempt)
-			r.log.Warn("plugin failed; restarting", "attempt", attempt, "of", maxRestarts, "backoff", wait, "error", lastErr)
+			wait := p.backoff(attempt)
+			p.log.Warn("plugin failed; restarting", "attempt", attempt, "of", maxRestarts, "backoff", wait, "error", lastErr)
 			if err := sleepCtx(ctx, wait); err != nil {
-				return nil, fmt.Errorf("plugin %q: cancelled while waiting to restart: %w (after: %v)", r.name, err, lastErr)
+				return fmt.Errorf("plugin %q: cancelled while waiting to restart: %w (after: %v)", p.name, err, lastErr)
 			}
 		}
-		inst, restarted, err := r.instance()
+		inst, restarted, err := get()
 		if restarted {
-			r.restarts.Add(1)
+			p.restarts.Add(1)
 		}
 		if err != nil {
-			if errors.Is(err, ErrClosed) {
-				return nil, err
+			var ce *crashError
+			if !errors.As(err, &ce) {
+				return err
 			}
 			lastErr = err
 			continue
 		}
-		resp, err := r.call(ctx, inst, req)
-		if err == nil {
-			scores, err := scoresFromProto(resp.GetScores(), len(items), r.info)
-			if err != nil {
-				return nil, fmt.Errorf("plugin %q: score: %w", r.name, err)
-			}
-			return scores, nil
-		}
+		err = do(inst)
 		var ce *crashError
-		if !errors.As(err, &ce) {
-			return nil, err
+		if err == nil || !errors.As(err, &ce) {
+			return err
 		}
 		lastErr = err
 	}
@@ -300,14 +338,27 @@ func (e *crashError) Unwrap() error { return e.err }
 // instance is dropped; returned as *crashError) or an error from the plugin
 // itself.
 func (r *Reward) call(ctx context.Context, inst *instance, req *pb.ScoreRequest) (*pb.ScoreResponse, error) {
+	var resp *pb.ScoreResponse
+	err := r.invoke(ctx, inst, r.drop, func(c context.Context) (err error) {
+		resp, err = inst.rpc.score(c, req)
+		return err
+	})
+	return resp, err
+}
+
+// invoke runs one RPC under the per-call timeout and classifies its
+// failure: caller cancellation, timeout (drop kills the instance), crash
+// (the instance is dropped; returned as *crashError) or an error from the
+// plugin itself.
+func (p *proc) invoke(ctx context.Context, inst *instance, drop func(*instance), rpc func(context.Context) error) error {
 	cctx, cancel := ctx, context.CancelFunc(func() {})
-	if r.cfg.Timeout > 0 {
-		cctx, cancel = context.WithTimeout(ctx, r.cfg.Timeout)
+	if p.cfg.Timeout > 0 {
+		cctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 	}
 	defer cancel()
-	resp, err := inst.rpc.score(cctx, req)
+	err := rpc(cctx)
 	if err == nil {
-		return resp, nil
+		return nil
 	}
 	// Whose deadline was it? Decide by the clock, not only ctx.Err(): gRPC
 	// reports DeadlineExceeded as soon as the deadline has passed (its own
@@ -324,17 +375,17 @@ func (r *Reward) call(ctx context.Context, inst *instance, req *pb.ScoreRequest)
 		if cerr == nil {
 			cerr = context.DeadlineExceeded
 		}
-		return nil, fmt.Errorf("plugin %q: %w", r.name, cerr)
+		return fmt.Errorf("plugin %q: %w", p.name, cerr)
 	case expired(cctx):
-		r.drop(inst)
-		r.log.Error("plugin timed out; killed it", "timeout", r.cfg.Timeout)
-		return nil, fmt.Errorf("plugin %q: call timed out after %v (plugin killed; the next call restarts it): %w",
-			r.name, r.cfg.Timeout, context.DeadlineExceeded)
+		drop(inst)
+		p.log.Error("plugin timed out; killed it", "timeout", p.cfg.Timeout)
+		return fmt.Errorf("plugin %q: call timed out after %v (plugin killed; the next call restarts it): %w",
+			p.name, p.cfg.Timeout, context.DeadlineExceeded)
 	case inst.client.Exited() || status.Code(err) == codes.Unavailable:
-		r.drop(inst)
-		return nil, &crashError{fmt.Errorf("plugin %q crashed or dropped the connection: %s", r.name, statusText(err))}
+		drop(inst)
+		return &crashError{fmt.Errorf("plugin %q crashed or dropped the connection: %s", p.name, statusText(err))}
 	default:
-		return nil, fmt.Errorf("plugin %q: %s", r.name, statusText(err))
+		return fmt.Errorf("plugin %q: %s", p.name, statusText(err))
 	}
 }
 
@@ -347,7 +398,7 @@ func statusText(err error) string {
 	return err.Error()
 }
 
-func (r *Reward) backoff(attempt int) time.Duration {
+func (r *proc) backoff(attempt int) time.Duration {
 	d := r.cfg.Backoff
 	for i := 1; i < attempt && d < r.cfg.MaxBackoff; i++ {
 		d *= 2
@@ -419,15 +470,41 @@ var disablePdeathsig = false
 // plugin's output and we log lifecycle events ourselves.
 var offLogger = hclog.New(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard})
 
-// start launches one plugin process, performs the handshake, checks health
-// and reads Describe.
+// start launches one plugin process and reads Describe.
 func (r *Reward) start() (*instance, core.RewardInfo, error) {
+	inst, raw, err := r.launch(rewardKind)
+	if err != nil {
+		return nil, core.RewardInfo{}, err
+	}
+	fail := func(stage string, err error) (*instance, core.RewardInfo, error) {
+		inst.kill()
+		return nil, core.RewardInfo{}, fmt.Errorf("plugin %q (%s): %s: %s", r.name, r.path, stage, startHint(err))
+	}
+	inst.rpc = raw.(*rpcClient)
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.StartTimeout)
+	defer cancel()
+	d, err := inst.rpc.describe(ctx)
+	if err != nil {
+		return fail("describe", errors.New(statusText(err)))
+	}
+	info, err := infoFromProto(d)
+	if err != nil {
+		return fail("bad answer", err)
+	}
+	r.log.Info("plugin started", "pid", inst.cmd.Process.Pid, "reward", info.Name, "version", info.Version,
+		"protocol", inst.version, "mtls", !r.cfg.DisableAutoMTLS)
+	return inst, info, nil
+}
+
+// launch starts one plugin process of kind k, performs the handshake,
+// checks health and dispenses the service (the raw client stub).
+func (r *proc) launch(k kind) (*instance, any, error) {
 	r.starts.Add(1)
 	// A private socket directory, removed after the process ends: a plugin
 	// that crashes or is killed cannot remove its own socket file.
 	sockDir, err := os.MkdirTemp("", "grao-plugin-")
 	if err != nil {
-		return nil, core.RewardInfo{}, fmt.Errorf("plugin %q: %w", r.name, err)
+		return nil, nil, fmt.Errorf("plugin %q: %w", r.name, err)
 	}
 	cmd := exec.Command(r.path, r.cfg.Args...)
 	cmd.Env = append(os.Environ(), r.cfg.Env...)
@@ -444,8 +521,8 @@ func (r *Reward) start() (*instance, core.RewardInfo, error) {
 	syncOut := newLineLogger(r.log, "stdout")
 	syncErr := newLineLogger(r.log, "stderr")
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: VersionedPlugins(),
+		HandshakeConfig:  k.handshake,
+		VersionedPlugins: k.versions(),
 		Cmd:              cmd,
 		SecureConfig:     sc,
 		Managed:          true,
@@ -459,9 +536,9 @@ func (r *Reward) start() (*instance, core.RewardInfo, error) {
 		SyncStderr:       syncErr,
 	})
 	inst := &instance{client: client, cmd: cmd, sockDir: sockDir, logs: []*lineLogger{stderr, syncOut, syncErr}}
-	fail := func(stage string, err error) (*instance, core.RewardInfo, error) {
+	fail := func(stage string, err error) (*instance, any, error) {
 		inst.kill()
-		return nil, core.RewardInfo{}, fmt.Errorf("plugin %q (%s): %s: %s", r.name, r.path, stage, startHint(err))
+		return nil, nil, fmt.Errorf("plugin %q (%s): %s: %s", r.name, r.path, stage, startHint(err))
 	}
 	cp, err := client.Client()
 	if err != nil {
@@ -487,22 +564,11 @@ func (r *Reward) start() (*instance, core.RewardInfo, error) {
 	if hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		return fail("health check", fmt.Errorf(`service "plugin" is %v, want SERVING`, hc.GetStatus()))
 	}
-	raw, err := cp.Dispense(PluginName)
+	raw, err := cp.Dispense(k.dispense)
 	if err != nil {
 		return fail("dispense", err)
 	}
-	inst.rpc = raw.(*rpcClient)
-	d, err := inst.rpc.describe(ctx)
-	if err != nil {
-		return fail("describe", errors.New(statusText(err)))
-	}
-	info, err := infoFromProto(d)
-	if err != nil {
-		return fail("bad answer", err)
-	}
-	r.log.Info("plugin started", "pid", cmd.Process.Pid, "reward", info.Name, "version", info.Version,
-		"protocol", inst.version, "mtls", !r.cfg.DisableAutoMTLS)
-	return inst, info, nil
+	return inst, raw, nil
 }
 
 // startHint turns go-plugin's start errors into messages that say what the
@@ -513,7 +579,7 @@ func startHint(err error) string {
 	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
 		return "sha256 of the executable does not match the pinned checksum"
 	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
-		return fmt.Sprintf("%s (this host speaks reward protocol version(s) %v; see PROTOCOL.md, versioning)", msg, hostVersions())
+		return fmt.Sprintf("%s (this host speaks protocol version(s) %v; see PROTOCOL.md, versioning)", msg, hostVersions())
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		return fmt.Sprintf("%s (the first stdout line must be the handshake "+
 			"\"1|<version>|<unix|tcp>|<address>|grpc[|<cert>]\"; a plugin must print nothing else to stdout "+

@@ -175,6 +175,8 @@ func runMode(mode string) int {
 		cfg.HandshakeConfig.ProtocolVersion = 2
 		cfg.VersionedPlugins = map[int]plugin.PluginSet{2: cfg.VersionedPlugins[ProtocolVersion]}
 		plugin.Serve(cfg)
+	case "alg-rloo", "alg-shortgrad", "alg-crash-once":
+		return serveTestAlgorithm(mode, dir)
 	case "host", "host-nopdeathsig":
 		return runHelperHost(mode == "host-nopdeathsig")
 	default:

@@ -50,3 +50,19 @@ func serveConfig(r core.Reward, test *plugin.ServeTestConfig) *plugin.ServeConfi
 		Test:       test,
 	}
 }
+
+// ServeAlgorithm serves an algorithm as an out-of-process algorithm plugin
+// and returns when the host closes it. factory is the same function an
+// in-process algorithm registers (it decodes and validates its
+// parameters); the plugin builds the algorithm from the configuration
+// each call carries, so it keeps no state between calls.
+func ServeAlgorithm(factory func(params map[string]any) (core.Algorithm, error)) {
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: AlgorithmHandshake,
+		VersionedPlugins: map[int]plugin.PluginSet{
+			ProtocolVersion: {AlgorithmPluginName: &GRPCAlgorithmPlugin{Factory: factory}},
+		},
+		GRPCServer: plugin.DefaultGRPCServer,
+		Logger:     serveLogger,
+	})
+}

@@ -71,30 +71,8 @@ func RandomBatch(r *rand.Rand, n core.Needs, prompts int, continuous bool) *core
 }
 
 // GradBatch returns the gradient twin of b that the trainer passes to
-// Loss: the same shape, zeroed LogP (and Values where b has them), and
-// nothing else.
-func GradBatch(b *core.Batch) *core.Batch {
-	g := &core.Batch{Groups: make([]core.Group, len(b.Groups))}
-	twin := func(s *core.Seq) *core.Seq {
-		if s == nil {
-			return nil
-		}
-		t := &core.Seq{Tokens: s.Tokens, LogP: make([]float64, len(s.LogP))}
-		if s.Values != nil {
-			t.Values = make([]float64, len(s.Values))
-		}
-		return t
-	}
-	for gi, src := range b.Groups {
-		dst := &g.Groups[gi]
-		for i := range src.Samples {
-			dst.Samples = append(dst.Samples, *twin(&src.Samples[i]))
-		}
-		dst.Rewards = src.Rewards
-		dst.Reference, dst.Chosen, dst.Rejected = twin(src.Reference), twin(src.Chosen), twin(src.Rejected)
-	}
-	return g
-}
+// Loss (core.NewGrad).
+func GradBatch(b *core.Batch) *core.Batch { return core.NewGrad(b) }
 
 // CloneBatch returns a deep copy of b.
 func CloneBatch(b *core.Batch) *core.Batch {

@@ -2,20 +2,23 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/grao-lab/grao/algorithms/algotest"
 	"github.com/grao-lab/grao/plugins"
 )
 
 func init() {
 	register(command{
 		name:    "plugin",
-		summary: "check an external reward plugin (plugin check PATH [args...])",
+		summary: "check an external reward or algorithm plugin (plugin check [--algorithm] PATH [args...])",
 		run:     runPlugin,
 	})
 }
@@ -29,6 +32,13 @@ deterministic), and times Score calls. Flags go before PATH; everything
 after PATH is passed to the plugin. For a script, PATH is the interpreter:
 
   bench plugin check /usr/bin/python3 plugins/examples/python/plugin.py
+
+With --algorithm, PATH is an algorithm plugin: it is configured with
+--params (a JSON object), then the conformance suite every algorithm runs
+checks it through the host (its gradient against finite differences of its
+loss, shapes, no mutation, determinism, edge cases), and Loss is timed:
+
+  bench plugin check --algorithm --params '{"g": 4}' /usr/bin/python3 plugins/examples/python/rloo_plugin.py
 
 Exit status: 0 the plugin passed, 2 it did not (or bad usage).
 
@@ -59,6 +69,8 @@ type pluginCheckFlags struct {
 	noMTLS       bool
 	batch, reps  int
 	quiet        bool
+	algorithm    bool
+	params       string
 }
 
 func checkFlags(out io.Writer) *pluginCheckFlags {
@@ -72,6 +84,8 @@ func checkFlags(out io.Writer) *pluginCheckFlags {
 	f.fs.IntVar(&f.batch, "batch", 64, "batch size of the timed calls")
 	f.fs.IntVar(&f.reps, "reps", 20, "number of timed calls")
 	f.fs.BoolVar(&f.quiet, "quiet", false, "do not forward the plugin's log lines")
+	f.fs.BoolVar(&f.algorithm, "algorithm", false, "PATH is an algorithm plugin (default: a reward plugin)")
+	f.fs.StringVar(&f.params, "params", "{}", "an algorithm plugin's parameters (JSON object)")
 	return f
 }
 
@@ -108,6 +122,9 @@ func runPluginCheck(args []string, stdout, stderr io.Writer) error {
 	if f.quiet {
 		cfg.LogOutput = io.Discard
 	}
+	if f.algorithm {
+		return checkAlgorithmPlugin(cfg, f, stdout)
+	}
 	rep := plugins.Check(context.Background(), cfg, plugins.CheckOptions{Batch: f.batch, Reps: f.reps, Out: stdout})
 	if len(rep.Warnings) > 0 {
 		fmt.Fprintf(stdout, "warnings: %d\n", len(rep.Warnings))
@@ -118,5 +135,41 @@ func runPluginCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "verdict: OK (%s %s, protocol %d, %v per batch of %d)\n",
 		rep.Info.Name, rep.Info.Version, rep.Protocol, rep.CallMedian.Round(time.Microsecond), rep.Batch)
+	return nil
+}
+
+// checkAlgorithmPlugin configures an algorithm plugin, runs the
+// conformance suite through the host and times Loss.
+func checkAlgorithmPlugin(cfg plugins.Config, f *pluginCheckFlags, stdout io.Writer) error {
+	var params map[string]any
+	if err := json.Unmarshal([]byte(f.params), &params); err != nil {
+		return badInput("plugin check: --params: %v (want a JSON object)", err)
+	}
+	alg, err := plugins.OpenAlgorithm(cfg, params)
+	if err != nil {
+		return badInput("plugin %s is not usable: %v", cfg.Path, err)
+	}
+	cj, _ := json.Marshal(alg.Config())
+	fmt.Fprintf(stdout, "configure: %s, needs %+v\nconfig: %s\n", alg.Name(), alg.Needs(), cj)
+	fails := algotest.Conformance(alg, algotest.Options{})
+	for _, fl := range fails {
+		fmt.Fprintf(stdout, "FAIL %s\n", fl)
+	}
+	if len(fails) > 0 {
+		fmt.Fprintln(stdout, "verdict: FAIL")
+		return badInput("plugin %s fails %d conformance check(s)", cfg.Path, len(fails))
+	}
+	b := algotest.RandomBatch(algotest.NewRand(1), alg.Needs(), f.batch, false)
+	times := make([]time.Duration, f.reps)
+	for i := range times {
+		t0 := time.Now()
+		if _, err := alg.Loss(b, algotest.GradBatch(b)); err != nil {
+			return badInput("plugin %s: Loss: %v", cfg.Path, err)
+		}
+		times[i] = time.Since(t0)
+	}
+	slices.Sort(times)
+	fmt.Fprintf(stdout, "verdict: OK (%s passes the conformance suite; Loss %v median over %d calls, %d prompts per batch)\n",
+		alg.Name(), times[len(times)/2].Round(time.Microsecond), f.reps, f.batch)
 	return nil
 }

@@ -62,7 +62,8 @@ func TestTutorial(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := tutorialFiles(t, filepath.Join(root, "docs", "writing-an-algorithm.md"))
-	for name, limit := range map[string]int{"reinforce.go": 80, "cmd/bench/main.go": 15, "sweep.toml": 0, "reinforce_test.go": 0} {
+	for name, limit := range map[string]int{"reinforce.go": 80, "cmd/bench/main.go": 15, "sweep.toml": 0, "reinforce_test.go": 0,
+		"rloo_plugin.py": 100, "plugin-sweep.toml": 0} {
 		src, ok := files[name]
 		if !ok {
 			t.Fatalf("the tutorial has no file %s", name)
@@ -140,4 +141,30 @@ func TestTutorial(t *testing.T) {
 		t.Errorf("misspelt key: %v\n%s\nwant exit 2 naming bad.toml:LINE and gg", err, out)
 	}
 	t.Logf("misspelt key: %s", out)
+
+	// Section 6: the Python plugin is the example the plugin tests check
+	// against the built-in RLOO, used with the same bench.
+	example := filepath.Join(root, "plugins", "examples", "python")
+	if want, _ := os.ReadFile(filepath.Join(example, "rloo_plugin.py")); string(want) != files["rloo_plugin.py"] {
+		t.Error("the tutorial's rloo_plugin.py differs from plugins/examples/python/rloo_plugin.py")
+	}
+	if exec.Command("/usr/bin/python3", "-c", "import grpc, google.protobuf, cryptography, numpy").Run() != nil {
+		t.Skip("no /usr/bin/python3 with grpc, protobuf, cryptography and numpy: the plugin half is not run " +
+			"(apt-get install -y python3-grpcio python3-protobuf python3-cryptography python3-numpy)")
+	}
+	for _, f := range []string{"graoplugin", "algorithm_pb2", "algorithm_pb2_grpc", "health_pb2", "health_pb2_grpc", "grpc_controller_pb2", "grpc_controller_pb2_grpc"} {
+		data, err := os.ReadFile(filepath.Join(example, f+".py"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f+".py"), data, 0o644)
+	}
+	if out := run("./bench", "plugin", "check", "--algorithm", "--quiet", "--params", `{"g": 4}`, "/usr/bin/python3", "rloo_plugin.py"); !strings.Contains(out, "verdict: OK") {
+		t.Errorf("plugin check:\n%s", out)
+	}
+	run("./bench", "run", "plugin-sweep.toml", "--out", "runs/plugin-demo")
+	res, err := os.ReadFile(filepath.Join(dir, "runs", "plugin-demo", "results.csv"))
+	if err != nil || !strings.Contains(string(res), ",rloo-numpy,") || !strings.Contains(string(res), ",rloo,") {
+		t.Errorf("plugin sweep results lack rloo-numpy or rloo: %v", err)
+	}
 }
