@@ -87,33 +87,20 @@ type Input struct {
 	Rewards []float64   `json:"rewards"`
 }
 
-// Grad is dL/dℓ, shaped like Input.LogP.
-type Grad struct {
-	LogP [][]float64 `json:"logp"`
-}
-
-// Result is the loss, its gradient, the advantages and what to log.
-type Result struct {
-	Loss       float64            `json:"loss"`
-	Grad       Grad               `json:"grad"`
-	Advantages []float64          `json:"advantages"`
-	Components map[string]float64 `json:"components"`
-}
-
 // Loss computes the DAPO loss and its gradient. Components: "surrogate"
 // (the loss), "overlong_penalty_mean", "clip_fraction" (share of tokens on
 // the clipped branch), "clip_high_fraction" (those with ρ > 1 + ε_high),
 // "ratio_mean", "advantage_mean", "advantage_std", "zero_std_groups",
 // "tokens", "mean_length".
-func Loss(in Input, p Params) (Result, error) {
+func Loss(in Input, p Params) (kit.Result, error) {
 	if err := p.Validate(); err != nil {
-		return Result{}, err
+		return kit.Result{}, err
 	}
 	if p.MaxLen == 0 {
-		return Result{}, fmt.Errorf("dapo: max_len is unset (L_max of the overlong shaping)")
+		return kit.Result{}, fmt.Errorf("dapo: max_len is unset (L_max of the overlong shaping)")
 	}
 	if err := kit.CheckSeqs(in.LogP, in.OldLogP, nil, in.Rewards, p.G); err != nil {
-		return Result{}, fmt.Errorf("dapo: %w", err)
+		return kit.Result{}, fmt.Errorf("dapo: %w", err)
 	}
 	B := len(in.LogP)
 	cache := p.Cache()
@@ -126,50 +113,26 @@ func Loss(in Input, p Params) (Result, error) {
 	}
 	adv, zero, err := kit.GroupRelative(shaped, p.G, kit.Bessel, p.AdvEps, p.StdFloor, kit.ScaleGroup)
 	if err != nil {
-		return Result{}, fmt.Errorf("dapo: %w", err)
+		return kit.Result{}, fmt.Errorf("dapo: %w", err)
 	}
 	weights, err := kit.TokenMean.Weights(kit.Lens(in.LogP), 0)
 	if err != nil {
-		return Result{}, fmt.Errorf("dapo: %w", err)
+		return kit.Result{}, fmt.Errorf("dapo: %w", err)
 	}
-	res := Result{Grad: Grad{LogP: make([][]float64, B)}, Advantages: adv}
-	clip := kit.Clip{Low: p.ClipLow, High: p.ClipHigh}
-	var sur, clipped, clipHigh, ratioSum, tokens float64
-	for i, s := range in.LogP {
-		w := weights[i]
-		g := make([]float64, len(s))
-		for t, lp := range s {
-			old := lp
-			if in.OldLogP != nil {
-				old = in.OldLogP[i][t]
-			}
-			l, d, rho, cl := clip.Token(lp, old, adv[i])
-			sur += w * l
-			g[t] = w * d
-			ratioSum += rho
-			if cl {
-				clipped++
-				if rho > 1 {
-					clipHigh++
-				}
-			}
-		}
-		tokens += float64(len(s))
-		res.Grad.LogP[i] = g
-	}
-	res.Loss = sur
+	sur, grad, st := kit.Clip{Low: p.ClipLow, High: p.ClipHigh}.Surrogate(in.LogP, in.OldLogP, adv, weights)
+	res := kit.Result{Loss: sur, Grad: kit.Grad{LogP: grad}, Advantages: adv}
 	am, as := kit.MeanStd(adv, kit.Population)
 	res.Components = map[string]float64{
 		"surrogate":             sur,
 		"overlong_penalty_mean": penalty / float64(B),
-		"clip_fraction":         clipped / tokens,
-		"clip_high_fraction":    clipHigh / tokens,
-		"ratio_mean":            ratioSum / tokens,
+		"clip_fraction":         st.Clipped / st.Tokens,
+		"clip_high_fraction":    st.ClippedHigh / st.Tokens,
+		"ratio_mean":            st.RatioSum / st.Tokens,
 		"advantage_mean":        am,
 		"advantage_std":         as,
 		"zero_std_groups":       float64(zero),
-		"tokens":                tokens,
-		"mean_length":           tokens / float64(B),
+		"tokens":                st.Tokens,
+		"mean_length":           st.Tokens / float64(B),
 	}
 	return res, nil
 }

@@ -49,7 +49,7 @@ func (a *Algorithm) SetMaxNewTokens(n int) error {
 
 // Loss implements core.Algorithm.
 func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
-	var in Input
+	var in kit.Input
 	in.LogP, in.OldLogP, in.RefLogP, in.Rewards = kit.Samples(b, true)
 	r, err := Loss(in, a.P)
 	if err != nil {

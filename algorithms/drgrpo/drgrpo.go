@@ -45,95 +45,50 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// Input is one rollout batch, [sequence][token]; consecutive blocks of G
-// sequences form a group.
-type Input struct {
-	LogP [][]float64 `json:"logp"`
-	// OldLogP nil means μ = 1: old = stop-gradient(LogP).
-	OldLogP [][]float64 `json:"old_logp"`
-	// RefLogP is needed when KLBeta > 0.
-	RefLogP [][]float64 `json:"ref_logp"`
-	Rewards []float64   `json:"rewards"`
-}
-
-// Grad is dL/dℓ, shaped like Input.LogP.
-type Grad struct {
-	LogP [][]float64 `json:"logp"`
-}
-
-// Result is the loss, its gradient, the advantages and what to log.
-type Result struct {
-	Loss       float64            `json:"loss"`
-	Grad       Grad               `json:"grad"`
-	Advantages []float64          `json:"advantages"`
-	Components map[string]float64 `json:"components"`
-}
-
 // Loss computes the Dr. GRPO loss and its gradient. Components:
 // "surrogate" and "kl" (with the loss's denominator; loss = surrogate +
 // kl_beta·kl; kl only when RefLogP is given), "clip_fraction" (share of
 // tokens on the clipped branch), "ratio_mean", "advantage_mean",
 // "advantage_std", "zero_std_groups", "tokens", "mean_length".
-func Loss(in Input, p Params) (Result, error) {
+func Loss(in kit.Input, p Params) (kit.Result, error) {
 	if err := p.Validate(); err != nil {
-		return Result{}, err
+		return kit.Result{}, err
 	}
 	if p.MaxLen == 0 {
-		return Result{}, fmt.Errorf("drgrpo: max_len is unset (the generation limit L of the denominator B·L)")
+		return kit.Result{}, fmt.Errorf("drgrpo: max_len is unset (the generation limit L of the denominator B·L)")
 	}
 	if err := kit.CheckSeqs(in.LogP, in.OldLogP, in.RefLogP, in.Rewards, p.G); err != nil {
-		return Result{}, fmt.Errorf("drgrpo: %w", err)
+		return kit.Result{}, fmt.Errorf("drgrpo: %w", err)
 	}
 	if p.KLBeta != 0 && in.RefLogP == nil {
-		return Result{}, fmt.Errorf("drgrpo: kl_beta = %v needs ref_logp", p.KLBeta)
+		return kit.Result{}, fmt.Errorf("drgrpo: kl_beta = %v needs ref_logp", p.KLBeta)
 	}
 	// Â = r − μ_g: the std is never used with ScaleNone.
 	adv, zero, err := kit.GroupRelative(in.Rewards, p.G, kit.Population, 0, 0, kit.ScaleNone)
 	if err != nil {
-		return Result{}, fmt.Errorf("drgrpo: %w", err)
+		return kit.Result{}, fmt.Errorf("drgrpo: %w", err)
 	}
 	weights, err := kit.Constant.Weights(kit.Lens(in.LogP), p.MaxLen)
 	if err != nil {
-		return Result{}, fmt.Errorf("drgrpo: %w", err)
+		return kit.Result{}, fmt.Errorf("drgrpo: %w", err)
 	}
 	B := len(in.LogP)
-	res := Result{Grad: Grad{LogP: make([][]float64, B)}, Advantages: adv}
-	clip := kit.Clip{Low: p.ClipLow, High: p.ClipHigh}
-	var sur, kl, clipped, ratioSum, tokens float64
-	for i, s := range in.LogP {
-		w := weights[i]
-		g := make([]float64, len(s))
-		for t, lp := range s {
-			old := lp
-			if in.OldLogP != nil {
-				old = in.OldLogP[i][t]
-			}
-			l, d, rho, cl := clip.Token(lp, old, adv[i])
-			sur += w * l
-			g[t] = w * d
-			ratioSum += rho
-			if cl {
-				clipped++
-			}
-			if in.RefLogP != nil {
-				kl += w * kit.K3(lp, in.RefLogP[i][t])
-				g[t] += w * p.KLBeta * kit.DK3(lp, in.RefLogP[i][t])
-			}
-		}
-		tokens += float64(len(s))
-		res.Grad.LogP[i] = g
+	sur, grad, st := kit.Clip{Low: p.ClipLow, High: p.ClipHigh}.Surrogate(in.LogP, in.OldLogP, adv, weights)
+	var kl float64
+	if in.RefLogP != nil {
+		kl = kit.K3Estimator.Penalty(in.LogP, in.RefLogP, weights, p.KLBeta, grad)
 	}
-	res.Loss = sur + p.KLBeta*kl
+	res := kit.Result{Loss: sur + p.KLBeta*kl, Grad: kit.Grad{LogP: grad}, Advantages: adv}
 	am, as := kit.MeanStd(adv, kit.Population)
 	res.Components = map[string]float64{
 		"surrogate":       sur,
-		"clip_fraction":   clipped / tokens,
-		"ratio_mean":      ratioSum / tokens,
+		"clip_fraction":   st.Clipped / st.Tokens,
+		"ratio_mean":      st.RatioSum / st.Tokens,
 		"advantage_mean":  am,
 		"advantage_std":   as,
 		"zero_std_groups": float64(zero),
-		"tokens":          tokens,
-		"mean_length":     tokens / float64(B),
+		"tokens":          st.Tokens,
+		"mean_length":     st.Tokens / float64(B),
 	}
 	if in.RefLogP != nil {
 		res.Components["kl"] = kl

@@ -6,6 +6,7 @@ import (
 
 	"github.com/grao-lab/grao/algorithms/algotest"
 	"github.com/grao-lab/grao/algorithms/drgrpo"
+	"github.com/grao-lab/grao/algorithms/kit"
 )
 
 // The contract every algorithm meets (the trainer's max_new_tokens reaches
@@ -26,7 +27,7 @@ func TestMaxLenBelowLimitRefused(t *testing.T) {
 // No division by σ: rewards 1, 0, 0, 1 give Â = ±0.5, and a one-token
 // and a three-token answer weigh by their length over B·L.
 func ExampleLoss() {
-	in := drgrpo.Input{LogP: [][]float64{{-1}, {-1, -1, -1}}, Rewards: []float64{1, 0}}
+	in := kit.Input{LogP: [][]float64{{-1}, {-1, -1, -1}}, Rewards: []float64{1, 0}}
 	p := drgrpo.DefaultParams()
 	p.G, p.MaxLen = 2, 4
 	r, err := drgrpo.Loss(in, p)

@@ -48,31 +48,14 @@ func DefaultParams() Params {
 	}
 }
 
-// Input is one rollout batch. All per-token slices are indexed [sequence][token]
-// and must have identical shapes.
-type Input struct {
-	// LogP are the current policy's log-probs ℓ_θ (differentiated).
-	LogP [][]float64 `json:"logp"`
-	// OldLogP are the behaviour policy's log-probs; nil means "equal to LogP".
-	OldLogP [][]float64 `json:"old_logp"`
-	// RefLogP are the reference policy's log-probs; may be nil when KLBeta = 0.
-	RefLogP [][]float64 `json:"ref_logp"`
-	// Rewards has one scalar per sequence; consecutive blocks of G form a group.
-	Rewards []float64 `json:"rewards"`
-}
+// Input is one rollout batch (kit.Input); RefLogP may be nil when KLBeta = 0.
+type Input = kit.Input
 
-// Grad holds dL/dℓ_θ, shaped like Input.LogP.
-type Grad struct {
-	LogP [][]float64 `json:"logp"`
-}
+// Grad holds dL/dℓ, shaped like Input.LogP.
+type Grad = kit.Grad
 
-// Result is the loss, its gradient and what to log.
-type Result struct {
-	Loss       float64            `json:"loss"`
-	Grad       Grad               `json:"grad"`
-	Advantages []float64          `json:"advantages"`
-	Components map[string]float64 `json:"components"`
-}
+// Result is the loss, its gradient, the advantages and what to log.
+type Result = kit.Result
 
 // Validate checks the parameters and names the first bad key.
 func (p Params) Validate() error {
@@ -131,51 +114,25 @@ func Loss(in Input, p Params) (Result, error) {
 		return Result{}, fmt.Errorf("grpo: %w", err)
 	}
 	B := len(in.LogP)
-	tokens := 0
-	for _, s := range in.LogP {
-		tokens += len(s)
+	sur, grad, st := kit.Clip{Low: p.ClipLow, High: p.ClipHigh}.Surrogate(in.LogP, in.OldLogP, adv, weights)
+	var kl float64
+	if in.RefLogP != nil {
+		// logged even when it is not in the loss
+		kl = kit.K3Estimator.Penalty(in.LogP, in.RefLogP, weights, p.KLBeta, grad)
 	}
-	res := Result{Grad: Grad{LogP: make([][]float64, B)}, Advantages: adv}
-	var sur, kl, clipped, ratioSum float64
-	clip := kit.Clip{Low: p.ClipLow, High: p.ClipHigh}
-	for i, seq := range in.LogP {
-		w := weights[i]
-		g := make([]float64, len(seq))
-		for t, lp := range seq {
-			old := lp
-			if in.OldLogP != nil {
-				old = in.OldLogP[i][t]
-			}
-			loss, d, rho, cl := clip.Token(lp, old, adv[i])
-			ratioSum += rho
-			sur += w * loss
-			g[t] = w * d
-			if cl {
-				clipped++
-			}
-			if in.RefLogP != nil {
-				// logged even when it is not in the loss
-				kl += w * kit.K3(lp, in.RefLogP[i][t])
-			}
-			if p.KLBeta != 0 {
-				g[t] += w * p.KLBeta * kit.DK3(lp, in.RefLogP[i][t])
-			}
-		}
-		res.Grad.LogP[i] = g
-	}
-	res.Loss = sur + p.KLBeta*kl
+	res := Result{Loss: sur + p.KLBeta*kl, Grad: Grad{LogP: grad}, Advantages: adv}
 	am, as := kit.MeanStd(adv, kit.Population)
 	res.Components = map[string]float64{
 		"surrogate":         sur,
 		"kl":                kl,
-		"clip_fraction":     clipped / float64(tokens),
-		"ratio_mean":        ratioSum / float64(tokens),
+		"clip_fraction":     st.Clipped / st.Tokens,
+		"ratio_mean":        st.RatioSum / st.Tokens,
 		"advantage_mean":    am,
 		"advantage_std":     as,
 		"zero_std_groups":   float64(zero),
 		"zero_std_fraction": float64(zero) / float64(B/p.G),
-		"tokens":            float64(tokens),
-		"mean_length":       float64(tokens) / float64(B),
+		"tokens":            st.Tokens,
+		"mean_length":       st.Tokens / float64(B),
 	}
 	return res, nil
 }

@@ -37,3 +37,57 @@ func (c Clip) Token(logp, oldLogp, adv float64) (loss, dlogp, rho float64, clipp
 	}
 	return l2, 0, rho, true
 }
+
+// SurrogateStats counts what a clipped surrogate did, for the usual
+// diagnostics (clip_fraction = Clipped/Tokens, ratio_mean = RatioSum/Tokens).
+type SurrogateStats struct {
+	Tokens, Clipped, ClippedHigh, RatioSum float64
+}
+
+// Surrogate returns Σ_i w_i Σ_t Token(ℓ_{i,t}, ℓ_old_{i,t}, Â_i).loss and
+// its gradient with respect to logp: the per-token clipped surrogate
+// aggregated with per-sequence weights (Aggregation.Weights). old nil
+// means μ = 1: old = stop-gradient(logp), ratio 1 with its gradient.
+func (c Clip) Surrogate(logp, old [][]float64, adv, weights []float64) (loss float64, grad [][]float64, st SurrogateStats) {
+	grad = make([][]float64, len(logp))
+	for i, seq := range logp {
+		w := weights[i]
+		g := make([]float64, len(seq))
+		for t, lp := range seq {
+			o := lp
+			if old != nil {
+				o = old[i][t]
+			}
+			l, d, rho, clipped := c.Token(lp, o, adv[i])
+			loss += w * l
+			g[t] = w * d
+			st.RatioSum += rho
+			if clipped {
+				st.Clipped++
+				if rho > 1 {
+					st.ClippedHigh++
+				}
+			}
+		}
+		st.Tokens += float64(len(seq))
+		grad[i] = g
+	}
+	return loss, grad, st
+}
+
+// Penalty returns Σ_i w_i Σ_t k(ℓ_{i,t}, ℓ_ref_{i,t}) for the estimator k
+// and adds beta times its gradient to grad (nothing when beta = 0, so the
+// value can be logged without entering the loss).
+func (k KL) Penalty(logp, ref [][]float64, weights []float64, beta float64, grad [][]float64) float64 {
+	var total float64
+	for i, seq := range logp {
+		w := weights[i]
+		for t, lp := range seq {
+			total += w * k.Value(lp, ref[i][t])
+			if beta != 0 {
+				grad[i][t] += w * beta * k.Grad(lp, ref[i][t])
+			}
+		}
+	}
+	return total
+}

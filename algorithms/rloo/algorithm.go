@@ -33,7 +33,7 @@ func (a *Algorithm) Needs() core.Needs {
 
 // Loss implements core.Algorithm.
 func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
-	var in Input
+	var in kit.Input
 	in.LogP, in.OldLogP, in.RefLogP, in.Rewards = kit.Samples(b, a.P.KLBeta != 0)
 	r, err := Loss(in, a.P)
 	if err != nil {

@@ -38,46 +38,22 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// Input is one rollout batch, [sequence][token]; consecutive blocks of G
-// sequences form a group.
-type Input struct {
-	LogP [][]float64 `json:"logp"`
-	// OldLogP nil means μ = 1: old = stop-gradient(LogP).
-	OldLogP [][]float64 `json:"old_logp"`
-	// RefLogP is needed when KLBeta > 0.
-	RefLogP [][]float64 `json:"ref_logp"`
-	Rewards []float64   `json:"rewards"`
-}
-
-// Grad is dL/dℓ, shaped like Input.LogP.
-type Grad struct {
-	LogP [][]float64 `json:"logp"`
-}
-
-// Result is the loss, its gradient, the advantages and what to log.
-type Result struct {
-	Loss       float64            `json:"loss"`
-	Grad       Grad               `json:"grad"`
-	Advantages []float64          `json:"advantages"`
-	Components map[string]float64 `json:"components"`
-}
-
 // Loss computes L = (1/B)·Σ_i −min(ρ_i Â_i, clip(ρ_i, 1−ε, 1+ε)·Â_i) and its
 // gradient. Components: "policy" (the loss), "kl" (mean over sequences of
 // Σ_t ℓ_old − ℓ_ref, when RefLogP is given), "reward_mean" (unshaped),
 // "clip_fraction" (share of sequences on the clipped branch),
 // "ratio_mean", "advantage_mean", "advantage_std", "zero_std_groups",
 // "mean_length".
-func Loss(in Input, p Params) (Result, error) {
+func Loss(in kit.Input, p Params) (kit.Result, error) {
 	if err := p.Validate(); err != nil {
-		return Result{}, err
+		return kit.Result{}, err
 	}
 	B := len(in.LogP)
 	if err := kit.CheckSeqs(in.LogP, in.OldLogP, in.RefLogP, in.Rewards, p.G); err != nil {
-		return Result{}, fmt.Errorf("rloo: %w", err)
+		return kit.Result{}, fmt.Errorf("rloo: %w", err)
 	}
 	if p.KLBeta != 0 && in.RefLogP == nil {
-		return Result{}, fmt.Errorf("rloo: kl_beta = %v needs ref_logp", p.KLBeta)
+		return kit.Result{}, fmt.Errorf("rloo: kl_beta = %v needs ref_logp", p.KLBeta)
 	}
 	old := in.OldLogP
 	if old == nil {
@@ -99,9 +75,9 @@ func Loss(in Input, p Params) (Result, error) {
 	}
 	adv, zero, err := kit.LeaveOneOut(shaped, p.G)
 	if err != nil {
-		return Result{}, fmt.Errorf("rloo: %w", err)
+		return kit.Result{}, fmt.Errorf("rloo: %w", err)
 	}
-	res := Result{Grad: Grad{LogP: make([][]float64, B)}, Advantages: adv}
+	res := kit.Result{Grad: kit.Grad{LogP: make([][]float64, B)}, Advantages: adv}
 	clip := kit.Clip{Low: p.ClipEps, High: p.ClipEps}
 	var loss, clipped, ratioSum float64
 	for i, s := range in.LogP {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/grao-lab/grao/algorithms/algotest"
+	"github.com/grao-lab/grao/algorithms/kit"
 	"github.com/grao-lab/grao/algorithms/rloo"
 )
 
@@ -19,7 +20,7 @@ func TestConformance(t *testing.T) {
 // One group of four with rewards 1, 0, 0, 1: each sample's baseline is the
 // mean of the other three, so Â = ±2/3.
 func ExampleLoss() {
-	in := rloo.Input{LogP: [][]float64{{-1}, {-1}, {-1}, {-1}}, Rewards: []float64{1, 0, 0, 1}}
+	in := kit.Input{LogP: [][]float64{{-1}, {-1}, {-1}, {-1}}, Rewards: []float64{1, 0, 0, 1}}
 	p := rloo.DefaultParams()
 	p.G, p.KLBeta = 4, 0
 	r, err := rloo.Loss(in, p)
