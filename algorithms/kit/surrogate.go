@@ -58,9 +58,13 @@ func (c Clip) Surrogate(logp, old [][]float64, adv, weights []float64) (loss flo
 			if old != nil {
 				o = old[i][t]
 			}
-			l, d, rho, clipped := c.Token(lp, o, adv[i])
+			l, _, rho, clipped := c.Token(lp, o, adv[i])
 			loss += w * l
-			g[t] = w * d
+			if !clipped {
+				// w·(−ρÂ), multiplied in this order so that GRPO's
+				// gradients keep the bits they had before the kit
+				g[t] = -w * rho * adv[i]
+			}
 			st.RatioSum += rho
 			if clipped {
 				st.Clipped++
