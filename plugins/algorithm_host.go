@@ -123,7 +123,7 @@ func (s *algorithmProcess) drop(inst *instance) {
 	inst.kill()
 }
 
-// rpc runs one call with restarts and timeouts (see Reward.Score).
+// call runs one RPC with restarts and timeouts (see Reward.Score).
 func (s *algorithmProcess) call(ctx context.Context, fn func(context.Context, apb.AlgorithmClient) error) error {
 	return s.retry(ctx, s.instance, func(inst *instance) error {
 		s.mu.Lock()
@@ -211,6 +211,11 @@ func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
 	}
 	if x := resp.GetLoss(); math.IsNaN(x) || math.IsInf(x, 0) {
 		return core.LossValue{}, fmt.Errorf("plugin %q: loss %v is not finite", a.srv.name, x)
+	}
+	for k, v := range resp.GetComponents() {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return core.LossValue{}, fmt.Errorf("plugin %q: component %q = %v is not finite", a.srv.name, k, v)
+		}
 	}
 	if err := gradFromProto(resp.GetGroups(), grad); err != nil {
 		return core.LossValue{}, fmt.Errorf("plugin %q: %w", a.srv.name, err)
