@@ -9,7 +9,7 @@ import (
 // benchShapes are the GEMMs of one transformer layer at d=128 (small) and a
 // batch of 16×128 = 2048 token rows: QKV projection, MLP down projection,
 // and the two backward products of a linear layer. The transposed-A weight
-// gradient is the case where pure-Go BLAS is slowest (NOTES.md), and the
+// gradient is the case where pure-Go BLAS is slowest (measured), and the
 // single-row product measures per-call overhead (KV-cache decoding).
 var benchShapes = []struct {
 	name           string

@@ -93,7 +93,7 @@ func TestOpenBLASInfoAndThreads(t *testing.T) {
 	if ob.corename == "" {
 		t.Error("openblas_get_corename gave nothing")
 	}
-	// The workplace exports OPENBLAS_CORETYPE (NOTES.md); the library must
+	// A machine may export OPENBLAS_CORETYPE (docs/blas.md); the library must
 	// honour it, and Info must say which kernel family runs.
 	if ct := os.Getenv("OPENBLAS_CORETYPE"); ct != "" && !strings.EqualFold(ob.corename, ct) {
 		t.Errorf("OPENBLAS_CORETYPE=%s but core is %q", ct, ob.corename)

@@ -1,4 +1,4 @@
-// Package plots draws the figures of a sweep directory (DESIGN.md §4) with
+// Package plots draws the figures of a sweep directory (docs/reports.md) with
 // gonum/plot: PNG at 300 dpi (with a pHYs chunk, so LaTeX sizes it right)
 // and SVG (PDF on request) into DIR/figures, plus DIR/figures/index.json.
 //

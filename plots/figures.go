@@ -387,7 +387,7 @@ type barSeries struct {
 
 // groupedBars draws bars grouped on the x axis, with the groups at integer
 // x and the bars shifted in data units inside each group: gonum's error
-// bars follow data coordinates, not BarChart's pixel offsets (NOTES.md).
+// bars follow data coordinates, not BarChart's pixel offsets.
 func groupedBars(p *plot.Plot, leg *plot.Legend, groups []string, series []barSeries) {
 	nb := len(series)
 	var marks plotter.XYLabels

@@ -10,7 +10,7 @@ import (
 	"github.com/grao-lab/grao/algorithms/dpo"
 )
 
-// checkInput is ALGORITHMS.md's pair: ℓθ(y) = −10, ℓθ(y⁻) = −12,
+// checkInput is the hand-checked pair: ℓθ(y) = −10, ℓθ(y⁻) = −12,
 // ℓref(y) = −10.5, ℓref(y⁻) = −11.5 (split over tokens: sums matter).
 func checkInput() dpo.Input {
 	return dpo.Input{

@@ -39,7 +39,7 @@ func mustLoss(t *testing.T, in grao.Input, p grao.Params) grao.Result {
 	return res
 }
 
-// TestCheckValue: ALGORITHMS.md, 8 samples all at −1 with y in the group.
+// TestCheckValue: the hand-computed case, 8 samples all at −1 with y in the group.
 func TestCheckValue(t *testing.T) {
 	rewards := []float64{-1, -1, -1, -1, -1, -1, -1, -1}
 	ao, ay, zero, err := grao.Advantages(rewards, 0, grao.GroupSamplesReference, 1e-6, 0)
@@ -102,7 +102,7 @@ func TestAdvantagesTable(t *testing.T) {
 	}
 }
 
-// TestIdentity checks the algebra of ALGORITHMS.md on random data, both
+// TestIdentity checks the algebra of the package doc on random data, both
 // group modes: samples-only J = (1+λ)(1/G)ΣÂ_o J_exp + β Â_y J_imit; with y
 // in the group J = (1+λ)(1/G)ΣÂ_o J_exp + (β + λ/G) Â_y J_imit.
 func TestIdentity(t *testing.T) {

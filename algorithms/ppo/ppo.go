@@ -28,7 +28,7 @@ type Params struct {
 	Epochs int `json:"epochs"`
 }
 
-// DefaultParams returns the defaults of ALGORITHMS.md.
+// DefaultParams returns the defaults of docs/algorithms.md (TRL's PPO settings).
 func DefaultParams() Params {
 	return Params{
 		Beta: 0.05, KL: "k1", Gamma: 1, Lambda: 0.95,

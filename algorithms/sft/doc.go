@@ -7,7 +7,7 @@
 // there; the mask is the slice length) and returns the loss, dL/dℓ and
 // components for logging.
 //
-// Aggregation (ALGORITHMS.md): "seq_mean" (default) is
+// Aggregation: "seq_mean" (default) is
 // L = −(1/B) Σ_b (1/|y_b|) Σ_t ℓ_{b,t}, every answer weighs the same;
 // "token_mean" is L = −Σ_{b,t} ℓ_{b,t} / Σ_b |y_b|, TRL SFTTrainer's default
 // (long answers weigh more). An empty answer is an error (its length

@@ -251,7 +251,7 @@ def gen_dpo():
         assert abs(e["loss"] - lit) < 1e-6, (name, e["loss"])
         e["loss"] = lit  # the document's number, checked at its precision
         out.append(vec(name, "dpo", p, inputs, e,
-                       "ALGORITHMS.md check value (Δ = 1); gradient by autodiff", CHECK_TOL))
+                       "hand-computed check value (Δ = 1); gradient by autodiff", CHECK_TOL))
     write("dpo_check.json", out)
 
     rng = random.Random(202)
@@ -350,7 +350,7 @@ def gen_grpo():
         assert all(abs(x - y) < 1e-6 for x, y in zip(e["advantages"], lit)), (name, e["advantages"])
         e["advantages"] = lit
         out.append(vec(name, "grpo", p, base, e,
-                       "ALGORITHMS.md advantage check, rewards [1,0,0,1]; loss and gradient by autodiff",
+                       "hand-computed advantage check, rewards [1,0,0,1]; loss and gradient by autodiff",
                        CHECK_TOL))
     # k3 check inside the loss: zero advantages (equal rewards), ratio 1, β_KL = 1
     k3in = {"logp": [[-1.0], [-1.0]], "ref_logp": [[-1.5], [-1.5]], "rewards": [0.5, 0.5]}
@@ -365,7 +365,7 @@ def gen_grpo():
     kl = {"logp": [-1.0], "ref_logp": [-1.5]}
     write("kl_check.json", [vec("kl_check", "kl", {}, kl,
                                 {"k1": [0.5], "k2": [0.125], "k3": [0.106531]},
-                                "ALGORITHMS.md KL estimator check", CHECK_TOL)])
+                                "hand-computed KL estimator check", CHECK_TOL)])
 
     rng = random.Random(304)
     lp = rseqs(rng, 8, 1, 6, -3.0, -0.1)
@@ -456,7 +456,7 @@ def gen_grao():
     doc = {"advantages": [{"samples": [-0.354] * 8, "reference": 2.83}]}
     assert abs(e["advantages"][0]["samples"][0] + 0.354) < 5e-3 and abs(e["advantages"][0]["reference"] - 2.83) < 5e-3
     out = [vec("grao_check_all_lose_doc", "grao", {}, inputs, dict(e, **doc),
-               "ALGORITHMS.md: 8 samples at −1, y in the group ⇒ Â_o = −0.354, Â_y = +2.83 (3 digits)",
+               "hand computation: 8 samples at −1, y in the group ⇒ Â_o = −0.354, Â_y = +2.83 (3 digits)",
                {"abs": 5e-3, "rel": 0}),
            vec("grao_check_all_lose", "grao", {}, inputs, e,
                "same input, full precision: Â_o = −(1/9)/(√8/9 + 1e-6), Â_y = (8/9)/(√8/9 + 1e-6)")]

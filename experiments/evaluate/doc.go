@@ -1,5 +1,5 @@
 // Package evaluate measures a policy on a task's held-out prompts, as the
-// paper's §4 defines its metrics (see ALGORITHMS.md):
+// paper's §4 defines its metrics (docs/reports.md lists them):
 //
 //   - RAS: strict win rate of the policy's answer against the reference,
 //     (1/N) Σ 1[R(o_i, y_i) > 0]; win_tie: (1/N) Σ 1[R(o_i, y_i) ≥ 0].

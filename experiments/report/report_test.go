@@ -33,7 +33,7 @@ func mustBuild(t *testing.T, res *Results, opts Options) *Report {
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
-// The paper's Tables 1–2 must give the headline numbers of ALGORITHMS.md:
+// The paper's Tables 1–2 must give the paper's headline numbers:
 // mean over the four (model × dataset) cells of GRAO/baseline − 1 on RAS.
 func TestPaperHeadline(t *testing.T) {
 	rep := mustBuild(t, mustRead(t, "testdata/paper_results.csv"), DefaultOptions())

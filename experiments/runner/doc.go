@@ -3,8 +3,8 @@
 // Each trial runs in its own goroutine with private graphs and weights
 // (gorgonia machines must not share tensors), on an Executor: Local is a
 // worker pool; a cluster engine (e.g. Slurm job arrays running
-// `bench run --trial ID`) fits the same interface. Files follow DESIGN.md
-// §4 and are written atomically (temp + rename): a killed run never leaves
+// `bench run --trial ID`) fits the same interface. Files (the README's table of a run
+// directory lists them) are written atomically (temp + rename): a killed run never leaves
 // a half-written eval.json or checkpoint, and --resume redoes exactly the
 // trials whose manifest does not say "done". Trials are deterministic, so a
 // redone trial's eval.json is byte-identical to an uninterrupted one.
