@@ -8,18 +8,23 @@ import (
 	"time"
 )
 
-// Spec is how a sweep file names a plugin reward (TOML keys below; the
-// experiments package decodes it and reports unknown keys). Durations are Go
-// duration strings ("30s", "500ms"). Example:
+// Spec is how to run a plugin, as the keys of an algorithm plugin's
+// [[algorithm]] table (name = "plugin"; every key not below is the
+// plugin's own parameter). Durations are Go duration strings ("30s",
+// "500ms"). Example:
 //
-//	[[reward]]
-//	name = "keyword"
-//	plugin = "bin/keyword"            # relative to the sweep file's directory
-//	args = ["-keywords", "paris,france"]
+//	[[algorithm]]
+//	name = "plugin"
+//	label = "rloo-numpy"
+//	plugin = "/usr/bin/python3"       # looked up in PATH when it has no slash
+//	args = ["plugins/examples/python/rloo_plugin.py"]
 //	sha256 = "…64 hex digits…"        # optional pin of the executable
 //	timeout = "30s"                   # per call (default 60s)
 //	max_restarts = 3                  # per call; 0 disables restarts (default 3)
-//	weight = 0.5                      # read by the reward combiner, not here
+//	g = 16                            # the plugin's parameter
+//
+// A reward plugin is a [[reward.part]] with kind = "plugin" and the keys
+// path, args, sha256 and timeout (docs/plugins.md).
 type Spec struct {
 	Name         string            `toml:"name" json:"name"`
 	Plugin       string            `toml:"plugin" json:"plugin"`
