@@ -48,9 +48,10 @@ var (
 // validation and all its trials talk to one process per command.
 type algorithmProcess struct {
 	*proc
-	mu  sync.Mutex
-	cur *instance
-	rpc apb.AlgorithmClient
+	mu      sync.Mutex
+	cur     *instance
+	rpc     apb.AlgorithmClient
+	started bool // once: later start failures are crashes to retry
 }
 
 var (
@@ -106,10 +107,15 @@ func (s *algorithmProcess) instance() (*instance, bool, error) {
 		return s.cur, false, nil
 	}
 	inst, raw, err := s.launch(algorithmKind)
+	if err != nil && !s.started {
+		// The first start: almost always a configuration error (wrong
+		// path, not a plugin), which retrying only repeats.
+		return nil, false, err
+	}
 	if err != nil {
 		return nil, true, &crashError{err}
 	}
-	s.cur, s.rpc = inst, raw.(apb.AlgorithmClient)
+	s.cur, s.rpc, s.started = inst, raw.(apb.AlgorithmClient), true
 	s.log.Info("plugin started", "pid", inst.cmd.Process.Pid, "protocol", inst.version, "mtls", !s.cfg.DisableAutoMTLS)
 	return inst, true, nil
 }
