@@ -455,12 +455,32 @@ func (r *Reward) drop(inst *instance) {
 }
 
 func (inst *instance) kill() {
-	inst.client.Kill()
+	// go-plugin's Kill asks for a graceful shutdown (2 s), kills the
+	// process, then waits for its stdout and stderr to close. A process the
+	// plugin started that holds them open (a shell wrapper without exec)
+	// would make that wait last as long as it lives: past the grace
+	// period, the whole process group is killed.
+	done := make(chan struct{})
+	go func() {
+		inst.client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		killGroup(inst.cmd)
+		<-done
+	}
+	killGroup(inst.cmd) // anything the plugin left behind
 	os.RemoveAll(inst.sockDir)
 	for _, l := range inst.logs {
 		l.Flush()
 	}
 }
+
+// killGrace is how long kill waits for go-plugin's orderly shutdown
+// before it kills the plugin's process group.
+const killGrace = 3 * time.Second
 
 // disablePdeathsig is a test hook: it lets a test show the orphan that
 // Pdeathsig prevents, proving the kill test can fail.
@@ -512,6 +532,7 @@ func (r *proc) launch(k kind) (*instance, any, error) {
 	if !disablePdeathsig {
 		setPdeathsig(cmd)
 	}
+	setGroup(cmd)
 	var sc *plugin.SecureConfig
 	if r.sum != nil {
 		// A fresh hash each start: SecureConfig.Check writes into it.

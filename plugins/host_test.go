@@ -485,3 +485,31 @@ func TestHostKilledWithoutPdeathsigLeavesOrphan(t *testing.T) {
 		t.Fatalf("plugin %d died without Pdeathsig: the orphan test proves nothing here", pid)
 	}
 }
+
+// A plugin whose child holds its stdout open (a shell wrapper without
+// exec) and never shakes hands: the failed start returns within the
+// start timeout plus the kill grace, not when the child exits, and the
+// child dies with the plugin's process group.
+func TestStartFailureKillsTheProcessGroup(t *testing.T) {
+	if !pdeathsigSupported {
+		t.Skip("process groups are killed on Linux only")
+	}
+	cfg, dir, _ := testConfig(t, "grandchild")
+	cfg.StartTimeout = 2 * time.Second
+	t0 := time.Now()
+	if _, err := Open(cfg); err == nil {
+		t.Fatal("a plugin that never shakes hands was accepted")
+	}
+	if d := time.Since(t0); d > cfg.StartTimeout+killGrace+5*time.Second {
+		t.Errorf("Open returned after %v", d)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "grandchild"))
+	if err != nil {
+		t.Fatalf("the wrapper never started its child: %v", err)
+	}
+	pid, _ := strconv.Atoi(string(raw))
+	if !waitGone(pid, 5*time.Second) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the plugin's child %d outlived it", pid)
+	}
+}

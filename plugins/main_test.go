@@ -8,7 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +168,15 @@ func runMode(mode string) int {
 	case "no-tls": // a plugin that ignores the host's AutoMTLS request
 		os.Unsetenv("PLUGIN_CLIENT_CERT")
 		Serve(base)
+	case "grandchild": // a wrapper whose child holds stdout open, then garbage
+		child := exec.Command("sleep", "300")
+		child.Stdout = os.Stdout
+		if err := child.Start(); err != nil {
+			return 1
+		}
+		os.WriteFile(filepath.Join(dir, "grandchild"), []byte(strconv.Itoa(child.Process.Pid)), 0o644)
+		fmt.Println("starting the real plugin…")
+		time.Sleep(time.Hour)
 	case "garbage":
 		fmt.Println("Loading model weights... done")
 		time.Sleep(200 * time.Millisecond)

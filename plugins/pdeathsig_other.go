@@ -10,3 +10,8 @@ func setPdeathsig(*exec.Cmd) {}
 
 // pdeathsigSupported reports whether plugins die with the host on this OS.
 const pdeathsigSupported = false
+
+// setGroup and killGroup are Linux-only: elsewhere only the plugin
+// process itself is stopped.
+func setGroup(*exec.Cmd)  {}
+func killGroup(*exec.Cmd) {}
