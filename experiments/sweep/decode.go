@@ -119,7 +119,8 @@ func (d *decoder) sweep(raw map[string]any, s *Sweep) {
 		default:
 			f, ok := fieldByTag(v, k, true)
 			if !ok {
-				d.fail(segs, "unknown key (known: %s)", strings.Join(tagNames(v.Type(), true), ", "))
+				known := tagNames(v.Type(), true)
+				d.fail(segs, "unknown key%s (known: %s)", didYouMean(k, known), strings.Join(known, ", "))
 				continue
 			}
 			d.value(segs, raw[k], f)
@@ -325,7 +326,8 @@ func assign(v reflect.Value, raw any, inSweep bool, sub func(segs []string, reas
 		for _, k := range sortedKeys(m) {
 			f, ok := fieldByTag(v, k, inSweep)
 			if !ok {
-				sub([]string{k}, "unknown key (known: "+strings.Join(tagNames(v.Type(), inSweep), ", ")+")")
+				known := tagNames(v.Type(), inSweep)
+				sub([]string{k}, "unknown key"+didYouMean(k, known)+" (known: "+strings.Join(known, ", ")+")")
 				continue
 			}
 			inner := func(s []string, reason string) { sub(append([]string{k}, s...), reason) }

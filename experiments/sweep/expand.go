@@ -146,7 +146,8 @@ func (s *Sweep) check(el *errList) (skipped, bool) {
 			sk.alg[i] = true
 			continue
 		case !slices.Contains(known, a.Name):
-			el.add(a.paramLine("name"), a.disp()+".name", "unknown algorithm %q (have %s)", a.Name, strings.Join(known, ", "))
+			el.add(a.paramLine("name"), a.disp()+".name", "unknown algorithm %q%s (have %s; another needs a program that links it: docs/writing-an-algorithm.md)",
+				a.Name, didYouMean(a.Name, known), strings.Join(known, ", "))
 			sk.alg[i] = true
 		}
 		l := a.label()
@@ -592,6 +593,11 @@ func (c *tctx) paramError(t *Trial, err error) {
 			}
 		}
 	}
+	if strings.Contains(msg, "unknown field") && key != "" {
+		if defaults, err := fullParams(t.Algorithm, nil); err == nil {
+			msg += didYouMean(key, sortedKeys(defaults))
+		}
+	}
 	c.ok = false
 	disp := c.a.disp()
 	if key == "" {
@@ -632,7 +638,7 @@ var partKinds = []string{"judge", "score", "dense", "length", "plugin", "rm"}
 func (c *tctx) validate(t *Trial, ex explicitFn) {
 	m := t.Model
 	if _, err := model.Preset(m.Preset); err != nil {
-		c.fail("model.preset", "unknown model preset %q (have %s)", m.Preset, strings.Join(model.Presets(), ", "))
+		c.fail("model.preset", "unknown model preset %q%s (have %s)", m.Preset, didYouMean(m.Preset, model.Presets()), strings.Join(model.Presets(), ", "))
 	} else {
 		for _, f := range []struct {
 			key string
