@@ -40,6 +40,10 @@ func (s *Sweep) Expand() ([]Trial, error) {
 	if err := el.err(); err != nil {
 		return nil, err
 	}
+	s.checkMemory(trials, el)
+	if err := el.err(); err != nil {
+		return nil, err
+	}
 	return trials, nil
 }
 

@@ -29,6 +29,12 @@ type Sweep struct {
 	// Controls adds control arms: "base", "sft-ref", "random-reward"
 	// (see ControlBase and the others).
 	Controls []string `toml:"controls,omitempty"`
+	// MemoryLimit ("16GiB") makes a trial whose estimated memory exceeds
+	// it a validation error; without it, exceeding this machine's memory
+	// is a warning. An executor setting: it never enters trial IDs.
+	MemoryLimit string `toml:"memory_limit,omitempty"`
+
+	warnings []string // set by Expand
 
 	// Set by Parse; a Sweep built in Go has none of them, and then every
 	// zero value means "default" and relative paths are relative to the

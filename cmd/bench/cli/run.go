@@ -66,6 +66,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	for _, w := range sw.Warnings() {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	if *out == "" {
 		*out = filepath.Join("runs", sw.Name)
 	}
