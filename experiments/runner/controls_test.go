@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,9 +120,18 @@ func TestControlsAndPassK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := runner.Run(context.Background(), sw, again, runner.Options{SweepPath: path, Out: out, Workers: 1, Resume: true})
+	// An edited sweep is refused on resume unless forced, with the diff.
+	_, err = runner.Run(context.Background(), sw, again, runner.Options{SweepPath: path, Out: out, Workers: 1, Resume: true})
+	if !errors.Is(err, runner.ErrMismatch) || !strings.Contains(err.Error(), "+ [passk]") {
+		t.Fatalf("resume with an edited sweep: %v, want a mismatch showing the added lines", err)
+	}
+	sum, err := runner.Run(context.Background(), sw, again, runner.Options{SweepPath: path, Out: out, Workers: 1, Resume: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	prov, err := os.ReadFile(filepath.Join(out, "provenance.json"))
+	if err != nil || !strings.Contains(string(prov), `"forced"`) {
+		t.Errorf("the forced resume is not recorded: %s %v", prov, err)
 	}
 	if sum.Ran != 0 || sum.Skipped != 3 {
 		t.Errorf("resume with [passk] ran %d trials and kept %d; want 0 and 3 (same IDs)", sum.Ran, sum.Skipped)

@@ -29,6 +29,9 @@ type Options struct {
 	// Workers is the number of trials run at once (0: from the cores).
 	Workers int
 	Resume  bool
+	// Force lets Resume continue a run made by another grao build or from
+	// an edited sweep file (recorded in provenance.json).
+	Force bool
 	// Only restricts the run to these trial IDs (a cluster array task
 	// runs one); results.csv still collects every finished trial.
 	Only     []string
@@ -78,6 +81,12 @@ func start(sw *sweep.Sweep, opts Options, trials []sweep.Trial) error {
 	}
 	src, err := os.ReadFile(opts.SweepPath)
 	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return err
+	}
+	if err := checkProvenance(opts.Out, src, opts.Resume, opts.Force); err != nil {
 		return err
 	}
 	if err := writeAtomic(filepath.Join(opts.Out, "sweep.toml"), src); err != nil {

@@ -38,22 +38,26 @@ const SchemaVersion = 2
 
 // Manifest is a trial's provenance record (manifest.json).
 type Manifest struct {
-	Schema     int               `json:"schema"`
-	Trial      string            `json:"trial"`
-	Label      string            `json:"label"`
-	Algorithm  string            `json:"algorithm"`
-	Control    string            `json:"control,omitempty"`
-	ControlOf  string            `json:"control_of,omitempty"`
-	Seed       uint64            `json:"seed"`
-	BaseKey    string            `json:"base_key"`
-	Status     string            `json:"status"`
-	Error      string            `json:"error,omitempty"`
-	Revision   string            `json:"git_revision,omitempty"`
-	GoVersion  string            `json:"go_version"`
-	BLAS       string            `json:"blas"`
-	GOMAXPROCS int               `json:"gomaxprocs"`
-	Reward     []core.RewardInfo `json:"reward,omitempty"`
-	AlgoConfig any               `json:"algorithm_config,omitempty"`
+	Schema    int    `json:"schema"`
+	Trial     string `json:"trial"`
+	Label     string `json:"label"`
+	Algorithm string `json:"algorithm"`
+	Control   string `json:"control,omitempty"`
+	ControlOf string `json:"control_of,omitempty"`
+	Seed      uint64 `json:"seed"`
+	BaseKey   string `json:"base_key"`
+	Status    string `json:"status"`
+	Error     string `json:"error,omitempty"`
+	// Grao is the build that ran the trial; SweepRevision the git commit
+	// of the directory holding the sweep file (the user's experiment
+	// repository, which may be grao's own checkout).
+	Grao          Version           `json:"grao"`
+	SweepRevision string            `json:"sweep_git_revision,omitempty"`
+	GoVersion     string            `json:"go_version"`
+	BLAS          string            `json:"blas"`
+	GOMAXPROCS    int               `json:"gomaxprocs"`
+	Reward        []core.RewardInfo `json:"reward,omitempty"`
+	AlgoConfig    any               `json:"algorithm_config,omitempty"`
 	// LossTemperature is the temperature of the loss's log-probs (1:
 	// untempered; see train.tempered_logprobs).
 	LossTemperature float64 `json:"loss_temperature,omitempty"`
@@ -120,7 +124,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	}
 	man := &Manifest{Schema: SchemaVersion, Trial: tr.ID, Label: tr.Label, Algorithm: tr.Algorithm, Control: tr.Control, ControlOf: tr.ControlOf,
 		Seed: tr.Seed, BaseKey: tr.BaseKey(), Workers: e.workers,
-		Status: StatusRunning, Revision: e.revision, GoVersion: runtime.Version(),
+		Status: StatusRunning, Grao: BuildVersion(), SweepRevision: e.revision, GoVersion: runtime.Version(),
 		BLAS: kernels.Current().Name() + ": " + kernels.Current().Info(), GOMAXPROCS: runtime.GOMAXPROCS(0), Start: time.Now().UTC()}
 	cfgTOML, err := sweep.EncodeTrial(tr)
 	if err != nil {

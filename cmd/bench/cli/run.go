@@ -32,10 +32,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output directory (default runs/<sweep name>)")
 	workers := fs.Int("workers", 0, "trials run at once (0: one per two cores)")
 	resume := fs.Bool("resume", false, "keep finished trials of an earlier run in --out and redo the rest")
+	force := fs.Bool("force", false, "with --resume: continue a run made by another grao build or from an edited sweep file")
 	only := fs.String("trial", "", "run only these trial IDs (comma-separated; for cluster array tasks)")
 	planOnly := fs.Bool("plan", false, "write plan.json and print the trials without running them")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--out DIR] [--workers N] [--resume] [--trial ID,...] [--plan]")
+		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--out DIR] [--workers N] [--resume [--force]] [--trial ID,...] [--plan]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args, stderr)
@@ -101,7 +102,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if *workers == 0 {
 		*workers = sw.Workers // the sweep's own setting, unless --workers overrides it
 	}
-	opts := runner.Options{SweepPath: path, Out: *out, Workers: *workers, Resume: *resume, Log: stderr,
+	opts := runner.Options{SweepPath: path, Out: *out, Workers: *workers, Resume: *resume, Force: *force, Log: stderr,
 		Terminal: isTerminal(stderr)}
 	if *only != "" {
 		opts.Only = strings.Split(*only, ",")
@@ -118,7 +119,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	sum, err := runner.RunSweep(ctx, sw, opts)
-	if errors.Is(err, runner.ErrExists) {
+	if errors.Is(err, runner.ErrExists) || errors.Is(err, runner.ErrMismatch) {
 		return usageError{err}
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
