@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -55,5 +56,12 @@ func TestSpecGolden(t *testing.T) {
 	}
 	if !bytes.Equal(b, want) {
 		t.Errorf("specs differ from %s:\n%s", golden, b)
+	}
+}
+
+// A reward plugin part's default timeout is the host's.
+func TestDefaultRewardTimeout(t *testing.T) {
+	if d, err := time.ParseDuration(DefaultRewardTimeout); err != nil || d != DefaultTimeout {
+		t.Errorf("DefaultRewardTimeout %q, the host's default is %v", DefaultRewardTimeout, DefaultTimeout)
 	}
 }

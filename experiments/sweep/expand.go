@@ -14,11 +14,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/grao-lab/grao/algorithms"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/experiments/tasks"
+	"github.com/grao-lab/grao/rewards"
 )
 
 // Expand returns the sweep's trials, fully resolved and validated: the
@@ -629,13 +629,56 @@ func formatValue(v any) string {
 }
 
 var schedules = []string{"constant", "cosine"}
-var rewardKinds = []string{"judge", "score", "dense", RewardRandom, "combine"}
 
 // RewardRandom is the reward kind of a random-reward control: ±1 with
 // probability ½ each, drawn from the trial's seed.
 const RewardRandom = "random"
 
-var partKinds = []string{"judge", "score", "dense", "length", "plugin", "rm"}
+// standaloneKinds are the reward kinds [reward] kind = … may name: the
+// registered kinds without keys of their own, and combine.
+func standaloneKinds() []string {
+	var out []string
+	for _, n := range rewards.Kinds() {
+		if k, _ := rewards.Lookup(n); len(k.Keys) == 0 {
+			out = append(out, n)
+		}
+	}
+	return append(out, "combine")
+}
+
+// partKinds are the registered kinds a [[reward.part]] may name.
+func partKinds() []string {
+	var out []string
+	for _, n := range rewards.Kinds() {
+		if k, _ := rewards.Lookup(n); !k.Alone {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// partKeys are the keys of a reward part a kind may own (every other
+// rewards.Spec key is the part's own: kind, weight).
+var partKeys = []string{"path", "args", "sha256", "timeout", "target", "per_byte", "max", "params"}
+
+// partKeySet reports whether a part's key holds a value: written in the
+// file, or non-zero (a sweep built in Go).
+func partKeySet(pt RewardPart, key string, written bool) bool {
+	if written {
+		return true
+	}
+	switch key {
+	case "path":
+		return pt.Path != ""
+	case "args":
+		return len(pt.Args) > 0
+	case "sha256":
+		return pt.SHA256 != ""
+	case "params":
+		return len(pt.Params) > 0
+	}
+	return false
+}
 
 // validate checks the ranges of a resolved trial. ex tells explicit keys
 // from defaults where a zero means "unset".
@@ -769,8 +812,8 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 	}
 
 	r := t.Reward
-	if !slices.Contains(rewardKinds, r.Kind) {
-		c.fail("reward.kind", "%q: want %s", r.Kind, strings.Join(rewardKinds, ", "))
+	if kinds := standaloneKinds(); !slices.Contains(kinds, r.Kind) {
+		c.fail("reward.kind", "%q%s: want %s (other kinds are parts of kind = \"combine\")", r.Kind, didYouMean(r.Kind, kinds), strings.Join(kinds, ", "))
 	}
 	if r.Kind == "combine" && len(r.Parts) == 0 {
 		c.fail("reward.kind", "combine needs at least one [[reward.part]]")
@@ -780,51 +823,32 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 	}
 	for i, pt := range r.Parts {
 		k := fmt.Sprintf("reward.part[%d].", i+1)
-		if !slices.Contains(partKinds, pt.Kind) {
-			c.fail(k+"kind", "%q: want %s", pt.Kind, strings.Join(partKinds, ", "))
+		kind, ok := rewards.Lookup(pt.Kind)
+		if !ok {
+			c.fail(k+"kind", "%q%s: want %s", pt.Kind, didYouMean(pt.Kind, partKinds()), strings.Join(partKinds(), ", "))
+			continue
 		}
-		only := func(key, kind string, set bool) {
-			if set && pt.Kind != kind {
-				c.fail(k+key, "applies to kind = %q parts only", kind)
+		if kind.Alone {
+			c.fail(k+"kind", "%q stands alone ([reward] kind = %q), never as a part", pt.Kind, pt.Kind)
+			continue
+		}
+		// A key the kind does not own must not be set.
+		for _, key := range partKeys {
+			if slices.Contains(kind.Keys, key) || !partKeySet(pt, key, ex(k+key)) {
+				continue
+			}
+			if key == "timeout" && !ex(k+key) {
+				continue // a default another kind filled in
+			}
+			if owners := rewards.Readers(key); len(owners) > 0 {
+				c.fail(k+key, "applies to kind = %q parts only", strings.Join(owners, `" and "`))
+			} else {
+				c.fail(k+key, "no registered kind reads it")
 			}
 		}
-		if (pt.Path != "" || ex(k+"path")) && pt.Kind != "plugin" && pt.Kind != "rm" {
-			c.fail(k+"path", "applies to kind = \"plugin\" and \"rm\" parts only")
-		}
-		only("args", "plugin", len(pt.Args) > 0 || ex(k+"args"))
-		only("sha256", "plugin", pt.SHA256 != "" || ex(k+"sha256"))
-		only("timeout", "plugin", pt.Timeout != "" && ex(k+"timeout"))
-		only("target", "length", ex(k+"target"))
-		only("per_byte", "length", ex(k+"per_byte"))
-		only("max", "length", ex(k+"max"))
-		switch pt.Kind {
-		case "plugin":
-			if pt.Path == "" {
-				c.fail(k+"path", "a plugin part needs the path of its executable")
-			}
-			if d, err := time.ParseDuration(pt.Timeout); err != nil || d <= 0 {
-				c.fail(k+"timeout", "%q: want a positive duration such as \"10s\"", pt.Timeout)
-			}
-			if pt.SHA256 != "" {
-				if b, err := hex.DecodeString(pt.SHA256); err != nil || len(b) != sha256.Size {
-					c.fail(k+"sha256", "want 64 hexadecimal digits, got %q", pt.SHA256)
-				}
-			}
-		case "rm":
-			if pt.Path == "" {
-				c.fail(k+"path", "an rm part needs the reward model's checkpoint directory (bench train-rm --out)")
-			}
-		case "length":
-			if !ex(k + "target") {
-				c.fail(k+"target", "a length part needs target (bytes)")
-			} else if pt.Target < 0 {
-				c.fail(k+"target", "must be ≥ 0, got %d", pt.Target)
-			}
-			if pt.PerByte < 0 {
-				c.fail(k+"per_byte", "must be ≥ 0, got %g", pt.PerByte)
-			}
-			if !(pt.Max > 0) {
-				c.fail(k+"max", "must be > 0, got %g", pt.Max)
+		if kind.Check != nil {
+			for _, fe := range kind.Check(pt, func(key string) bool { return ex(k + key) }) {
+				c.fail(k+fe.Key, "%s", fe.Reason)
 			}
 		}
 	}
@@ -859,7 +883,8 @@ func (c *tctx) files(t *Trial) {
 	for i := range t.Reward.Parts {
 		pt := &t.Reward.Parts[i]
 		k := fmt.Sprintf("reward.part[%d].", i+1)
-		if pt.Kind == "rm" && pt.Path != "" {
+		kind, _ := rewards.Lookup(pt.Kind)
+		if kind.Path == "dir" && pt.Path != "" {
 			p := c.rel(pt.Path)
 			if st, err := os.Stat(p); err != nil || !st.IsDir() {
 				c.fail(k+"path", "%q is not a checkpoint directory (resolved to %s)", pt.Path, p)
@@ -868,7 +893,7 @@ func (c *tctx) files(t *Trial) {
 			}
 			continue
 		}
-		if pt.Kind != "plugin" || pt.Path == "" {
+		if kind.Path != "executable" || pt.Path == "" {
 			continue
 		}
 		path := pt.Path

@@ -11,10 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/BurntSushi/toml"
-	"github.com/grao-lab/grao/plugins"
 	"github.com/grao-lab/grao/rewards"
 )
 
@@ -223,9 +221,6 @@ func TestResolveDefaults(t *testing.T) {
 func TestDefaultsMatchOtherPackages(t *testing.T) {
 	if DefaultTieMargin != rewards.DefaultTieMargin {
 		t.Errorf("DefaultTieMargin %v, rewards says %v", DefaultTieMargin, rewards.DefaultTieMargin)
-	}
-	if d, err := time.ParseDuration(DefaultPluginTimeout); err != nil || d != plugins.DefaultTimeout {
-		t.Errorf("DefaultPluginTimeout %q, plugins says %v", DefaultPluginTimeout, plugins.DefaultTimeout)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/grao-lab/grao/algorithms"
 	"github.com/grao-lab/grao/core/model"
+	"github.com/grao-lab/grao/rewards"
 )
 
 // Defaults. Every one is written into each trial's config.toml; the README
@@ -53,11 +54,9 @@ const (
 	DefaultCalibrateSamples = 16
 	DefaultCalibrateSeed    = 1
 
-	DefaultRewardKind    = "judge"
-	DefaultPartWeight    = 1.0
-	DefaultPluginTimeout = "60s" // plugins.DefaultTimeout (tested)
-	DefaultPerByte       = 0.01
-	DefaultPenaltyMax    = 1.0
+	// DefaultRewardKind is the training reward when a sweep names none;
+	// each kind's own defaults live with it (rewards.Kind.Defaults).
+	DefaultRewardKind = "judge"
 
 	DefaultMetric = "RAS"
 )
@@ -172,13 +171,9 @@ func resolveReward(r *RewardSpec, ex explicitFn) {
 	for i := range r.Parts {
 		p := &r.Parts[i]
 		k := fmt.Sprintf("reward.part[%d].", i+1)
-		fillFloat(&p.Weight, DefaultPartWeight, ex(k+"weight"))
-		switch p.Kind {
-		case "plugin":
-			fillString(&p.Timeout, DefaultPluginTimeout, ex(k+"timeout"))
-		case "length":
-			fillFloat(&p.PerByte, DefaultPerByte, ex(k+"per_byte"))
-			fillFloat(&p.Max, DefaultPenaltyMax, ex(k+"max"))
+		fillFloat(&p.Weight, rewards.DefaultWeight, ex(k+"weight"))
+		if kind, ok := rewards.Lookup(p.Kind); ok && kind.Defaults != nil {
+			kind.Defaults(p, func(key string) bool { return ex(k + key) })
 		}
 	}
 }

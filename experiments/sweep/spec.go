@@ -1,5 +1,7 @@
 package sweep
 
+import "github.com/grao-lab/grao/rewards"
+
 // Sweep is a parsed sweep file (see the README's sweep reference). Zero
 // values mean "default" unless the key is written in the file (so that
 // weight_decay = 0 is possible); Resolve fills the defaults in.
@@ -166,34 +168,20 @@ type EvalSpec struct {
 	Seed        uint64  `toml:"seed"`           // sampling seed when temperature > 0
 }
 
-// RewardSpec names the training reward: "judge" (the task's R ∈ {−1,0,+1},
-// default), "score" (the task's scalar rubric score), "dense" (the
-// reference-relative partial-credit score s(o) − s(y), so R(y, y) = 0),
-// or a combination of parts including external plugins.
+// RewardSpec names the training reward: a registered reward kind without
+// keys of its own — "judge" (the task's R ∈ {−1,0,+1}, default), "score"
+// (the task's scalar rubric score), "dense" (the reference-relative
+// partial-credit score s(o) − s(y), so R(y, y) = 0), "random" — or
+// "combine", a weighted sum of parts of any registered kind (length,
+// plugin, rm, …).
 type RewardSpec struct {
-	Kind  string       `toml:"kind"` // judge | score | dense | combine
+	Kind  string       `toml:"kind"` // a registered kind, or combine
 	Parts []RewardPart `toml:"part"`
 }
 
-// RewardPart is one weighted component of a combined reward.
-type RewardPart struct {
-	Kind   string  `toml:"kind"`   // judge | score | dense | length | plugin | rm
-	Weight float64 `toml:"weight"` // default 1
-	// Path is the plugin executable, relative to the sweep file (or looked
-	// up in PATH when it has no slash and no such file exists); Expand
-	// makes it absolute.
-	Path string   `toml:"path"`
-	Args []string `toml:"args"` // passed verbatim
-	// SHA256 pins the executable (hex); Expand fills it in when empty and
-	// checks it otherwise.
-	SHA256 string `toml:"sha256"`
-	// Timeout per plugin call, e.g. "10s" (default 60s).
-	Timeout string `toml:"timeout"`
-	// Length penalty −min(max, per_byte·(bytes − target)) beyond target.
-	Target  int     `toml:"target"`   // length: target bytes (required)
-	PerByte float64 `toml:"per_byte"` // length: default 0.01
-	Max     float64 `toml:"max"`      // length: default 1
-}
+// RewardPart is one weighted component of a combined reward: a table the
+// reward kind it names owns (rewards.Spec, rewards.Register).
+type RewardPart = rewards.Spec
 
 // AlgorithmSpec is one [[algorithm]] table: a registered algorithm name,
 // an optional label (column name in reports; default the name), and its
