@@ -34,6 +34,10 @@ type Spec struct {
 // DefaultWeight is a part's weight when none is given.
 const DefaultWeight = 1.0
 
+// DefaultKind is the training reward when a sweep names none: the task's
+// ternary judge (registered by experiments/tasks).
+const DefaultKind = "judge"
+
 // FieldError is one problem with a Spec: the key (relative to the table,
 // e.g. "target") and why. The sweep turns it into file:line: key: reason.
 type FieldError struct {

@@ -16,7 +16,7 @@ func buildReward(tr sweep.Trial, task core.Task) (core.Reward, func(), error) {
 	if tr.Reward.Kind != "combine" {
 		kind := tr.Reward.Kind
 		if kind == "" {
-			kind = sweep.DefaultRewardKind
+			kind = rewards.DefaultKind
 		}
 		return rewards.Build(rewards.Spec{Kind: kind}, env)
 	}

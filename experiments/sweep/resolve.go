@@ -54,10 +54,6 @@ const (
 	DefaultCalibrateSamples = 16
 	DefaultCalibrateSeed    = 1
 
-	// DefaultRewardKind is the training reward when a sweep names none;
-	// each kind's own defaults live with it (rewards.Kind.Defaults).
-	DefaultRewardKind = "judge"
-
 	DefaultMetric = "RAS"
 )
 
@@ -167,7 +163,7 @@ func resolveSelect(s *SelectSpec, ex explicitFn) {
 }
 
 func resolveReward(r *RewardSpec, ex explicitFn) {
-	fillString(&r.Kind, DefaultRewardKind, ex("reward.kind"))
+	fillString(&r.Kind, rewards.DefaultKind, ex("reward.kind"))
 	for i := range r.Parts {
 		p := &r.Parts[i]
 		k := fmt.Sprintf("reward.part[%d].", i+1)
