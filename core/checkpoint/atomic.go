@@ -6,50 +6,33 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // writeAtomic writes path through fill: into a temporary file in the same
-// directory (so rename cannot cross file systems), flushed and fsynced,
-// then renamed over path, then the directory fsynced so the rename itself
-// survives a crash. On any error the temporary file is removed and path
-// is untouched: readers see the old file or the new one, never half of it.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+// directory, flushed and fsynced, then renamed over path (renameio), then
+// the directory fsynced so the rename itself survives a crash. On any
+// error the temporary file is removed and path is untouched: readers see
+// the old file or the new one, never half of it.
+func writeAtomic(path string, fill func(io.Writer) error) error {
+	// Checkpoints are meant to be shared: 0644 whatever the umask.
+	t, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = fill(bw); err != nil {
+	defer t.Cleanup()
+	bw := bufio.NewWriterSize(t, 1<<20)
+	if err := fill(bw); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = bw.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	// CreateTemp makes 0600 files; checkpoints are meant to be shared.
-	if err = f.Chmod(0o644); err != nil {
+	if err := t.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return syncDir(dir)
+	return syncDir(filepath.Dir(path))
 }
 
 // syncDir fsyncs a directory so a rename in it is durable. Some file

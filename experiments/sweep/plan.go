@@ -3,8 +3,8 @@ package sweep
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // Plan is the content of plan.json: what a sweep will run.
@@ -56,30 +56,10 @@ func WritePlan(path string, s *Sweep, trials []Trial) error {
 	return writeAtomic(path, append(data, '\n'))
 }
 
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+// writeAtomic writes data through a temporary file renamed over path
+// (renameio): readers never see half a plan.
+func writeAtomic(path string, data []byte) error {
+	if err := renameio.WriteFile(path, data, 0o644, renameio.WithStaticPermissions(0o644)); err != nil {
 		return fmt.Errorf("sweep: write %s: %w", path, err)
 	}
 	return nil
