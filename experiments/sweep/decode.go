@@ -46,7 +46,8 @@ func errReason(err error) string {
 // anchors relative paths (task datasets, plugins, checkpoints) at its
 // directory. On failure it returns nil and every problem it found, joined
 // (use Errors to list them; each is an *Error). Parse validates every grid
-// point of every algorithm, so a sweep that parses also expands.
+// point of every algorithm, so a sweep that parses also expands. Decoding
+// and validation errors are reported together.
 func Parse(data []byte, file string) (*Sweep, error) {
 	if file == "" {
 		file = "<sweep>"
@@ -67,9 +68,10 @@ func Parse(data []byte, file string) (*Sweep, error) {
 	s := &Sweep{file: file, dir: filepath.Dir(file), loc: d.loc, set: d.set, grid: map[string]gridKey{}}
 	d.sweep(raw, s)
 	s.addControls(el)
-	if el.err() != nil {
-		return nil, el.err()
-	}
+	// One pass: validation runs even after decoding errors, so a misspelt
+	// key does not hide a bad value elsewhere until the next run; the keys
+	// that failed to decode are not reported again.
+	el.freeze()
 	s.validate(el)
 	if err := el.err(); err != nil {
 		return nil, err

@@ -63,10 +63,25 @@ func Errors(err error) []*Error {
 type errList struct {
 	file string
 	errs []*Error
+	// decoded holds the keys whose decoding failed: validation, which
+	// still runs so that one pass reports every problem, sees their zero
+	// values and must not report them a second time.
+	decoded map[string]bool
 }
 
 func (l *errList) add(line int, key, format string, args ...any) {
+	if l.decoded[key] {
+		return
+	}
 	l.errs = append(l.errs, &Error{File: l.file, Line: line, Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+// freeze marks every key with an error so far as decoded (see decoded).
+func (l *errList) freeze() {
+	l.decoded = map[string]bool{}
+	for _, e := range l.errs {
+		l.decoded[e.Key] = true
+	}
 }
 
 // err returns nil or the problems joined, sorted by line then key, without

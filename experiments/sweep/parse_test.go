@@ -155,9 +155,9 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// Parse reports every decoding problem at once; when the file decodes, it
-// reports every validation problem at once (range checks need decoded
-// values, so they wait for a clean decode).
+// Parse reports every decoding and validation problem in one pass; a key
+// that failed to decode is not reported again by the range checks that see
+// its zero value.
 func TestParseReportsEveryProblem(t *testing.T) {
 	keys := func(src string) []string {
 		_, err := Parse([]byte(src), "x.toml")
@@ -172,9 +172,12 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		want []string
 	}{
 		{"name = \"t\"\nseeds = [1]\ncolour = 2\n[train]\nsteps = \"x\"\nstpes = 1\n[[algorithm]]\nname = \"grao\"\n",
-			[]string{"colour", "train.steps", "train.stpes"}},
+			[]string{"task.name", "colour", "train.steps", "train.stpes"}}, // task.name: the file has no [task]
 		{"name = \"t\"\nseeds = [1, 1]\n[task]\nname = \"arith\"\n[train]\nsteps = -1\ntop_p = 2.0\n[[algorithm]]\nname = \"grao\"\nbetta = 1\n",
 			[]string{"seeds", "train.steps", "train.top_p", "algorithm.grao.betta"}},
+		// A type error and a misspelt key do not hide a range error.
+		{"name = \"t\"\nseeds = [1]\n[task]\nname = \"arith\"\n[train]\nsteps = \"x\"\nstpes = 1\ntop_p = 2.0\n[[algorithm]]\nname = \"grao\"\n",
+			[]string{"train.steps", "train.stpes", "train.top_p"}},
 		// A bad grid key and a bad algorithm do not hide the other problems.
 		{"name = \"t\"\nseeds = [1]\n[task]\nname = \"arith\"\n[train]\nsteps = -1\n[[algorithm]]\nname = \"gro\"\n[[algorithm]]\nname = \"grpo\"\ng = 0\n[sweep]\n\"train.lrr\" = [1]\n",
 			[]string{"train.steps", "algorithm.gro.name", "algorithm.grpo.g", `sweep."train.lrr"`}},
