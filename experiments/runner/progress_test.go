@@ -46,3 +46,29 @@ func TestProgressRedraw(t *testing.T) {
 		t.Errorf("last visible line %q", screen)
 	}
 }
+
+// A long trial is never silent: a log gets a line at every tenth of its
+// steps, and a terminal's status line shows each running trial's step and
+// an ETA before the first trial ends.
+func TestProgressSteps(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, false, 2, 0)
+	p.begin("a")
+	for s := 1; s <= 200; s++ {
+		p.step("a", s, 200)
+	}
+	p.end("a", nil)
+	if n := strings.Count(buf.String(), "step   a "); n != 10 {
+		t.Errorf("%d step lines for 200 steps, want 10:\n%s", n, buf.String())
+	}
+	if !strings.Contains(buf.String(), "step   a 20/200") || !strings.Contains(buf.String(), "step   a 200/200") {
+		t.Errorf("step lines at the wrong steps:\n%s", buf.String())
+	}
+	buf.Reset()
+	p = newProgress(&buf, true, 2, 0)
+	p.begin("a")
+	p.step("a", 50, 200)
+	if out := buf.String(); !strings.Contains(out, "a 50/200") || strings.Contains(out[strings.LastIndex(out, "["):], "ETA ?") {
+		t.Errorf("status line %q: want the step and an ETA from the partial work", out[strings.LastIndex(out, "["):])
+	}
+}

@@ -137,6 +137,7 @@ func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summa
 		logf("resume: %d finished trials kept, %d to run", skipped, len(run))
 	}
 	e.logf = logf
+	e.stepf = pr.step
 	e.bases = newBaseCache(opts.Out, logf)
 	ex := opts.Executor
 	if ex == nil {

@@ -114,6 +114,8 @@ type env struct {
 	bases    *baseCache
 	revision string
 	logf     func(format string, args ...any)
+	// stepf reports a trial's training step to the progress display.
+	stepf func(id string, step, total int)
 }
 
 // runTrial trains and evaluates one trial into dir/runs/<id>/.
@@ -240,6 +242,9 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		}
 		if err := enc.Encode(lg); err != nil {
 			return err
+		}
+		if e.stepf != nil {
+			e.stepf(tr.ID, step, steps)
 		}
 		if step%every == 0 || step == steps {
 			if err := evalAt(step); err != nil {
