@@ -295,7 +295,7 @@ func (c *expander) trial(a *AlgorithmSpec, point []assignment, seed uint64, sele
 	resolveCalibrate(&t.Calibrate, ex)
 	ctx.validate(&t, ex)
 	ctx.validateTask(&t, ex)
-	ctx.files(&t)
+	ctx.files(&t, ex)
 	if p, err := fullParams(t.Algorithm, t.Params); err != nil {
 		ctx.paramError(&t, err)
 	} else {

@@ -11,13 +11,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/experiments/tasks"
 	"github.com/grao-lab/grao/rewards"
 )
 
 // files resolves and checks the files a trial reads: a JSONL dataset, a
 // base checkpoint, plugin executables.
-func (c *tctx) files(t *Trial) {
+func (c *tctx) files(t *Trial, ex explicitFn) {
 	if t.Task.Name == "" {
 		c.fail("task.name", "required: a built-in task (%s) or a .jsonl dataset path", strings.Join(tasks.Names(), ", "))
 	} else if !slices.Contains(tasks.Names(), t.Task.Name) {
@@ -39,6 +40,7 @@ func (c *tctx) files(t *Trial) {
 			c.fail("pretrain.checkpoint", "%q is not a directory (resolved to %s)", cp, p)
 		} else if abs, err := filepath.Abs(p); err == nil {
 			t.Pretrain.Checkpoint = abs
+			c.checkpointModel(t, ex)
 		}
 	}
 	for i := range t.Reward.Parts {
@@ -133,4 +135,51 @@ func (c *expander) file(name, what string, extra func(abs string) string) fileIn
 	}
 	fi.abs, fi.sha = abs, hex.EncodeToString(h.Sum(nil))
 	return fi
+}
+
+// checkpointModel makes a base checkpoint's shape the trial's model (a
+// [model] key written in the file must agree with it), labels the model
+// after the checkpoint unless model.label is given, and hashes its
+// config.json and weights into the trial — all at validation, so a corrupt
+// checkpoint fails here, not in the first trial.
+func (c *tctx) checkpointModel(t *Trial, ex explicitFn) {
+	dir := t.Pretrain.Checkpoint
+	mc, err := checkpoint.LoadConfig(dir)
+	if err != nil {
+		c.fail("pretrain.checkpoint", "%v", err)
+		return
+	}
+	for _, k := range []struct {
+		key       string
+		dst       *int
+		has, want int
+	}{
+		{"model.d_model", &t.Model.DModel, t.Model.DModel, mc.DModel},
+		{"model.n_layer", &t.Model.NLayer, t.Model.NLayer, mc.NLayer},
+		{"model.n_head", &t.Model.NHead, t.Model.NHead, mc.NHead},
+		{"model.context", &t.Model.Context, t.Model.Context, mc.Context},
+	} {
+		if ex(k.key) && k.has != k.want {
+			c.fail(k.key, "%d, but pretrain.checkpoint %s has %d", k.has, dir, k.want)
+		}
+		*k.dst = k.want
+	}
+	if !ex("model.label") {
+		t.Model.Label = filepath.Base(dir)
+	}
+	h := sha256.New()
+	for _, f := range []string{checkpoint.ConfigFile, checkpoint.WeightsFile} {
+		fh, err := os.Open(filepath.Join(dir, f))
+		if err != nil {
+			c.fail("pretrain.checkpoint", "%v", err)
+			return
+		}
+		_, err = io.Copy(h, fh)
+		fh.Close()
+		if err != nil {
+			c.fail("pretrain.checkpoint", "%v", err)
+			return
+		}
+	}
+	t.Pretrain.CheckpointSHA256 = hex.EncodeToString(h.Sum(nil))
 }

@@ -131,8 +131,13 @@ type PretrainSpec struct {
 	// context.
 	Pack bool `toml:"pack"`
 	// Checkpoint uses an existing base model instead (a directory,
-	// relative to the sweep file; made absolute by Expand).
+	// relative to the sweep file; made absolute by Expand). Its shape is
+	// the trial's [model], and its content is hashed into the trial's ID.
 	Checkpoint string `toml:"checkpoint"`
+	// CheckpointSHA256 is the digest of the checkpoint's config.json and
+	// weights, filled in by Expand (a different file under the same path is
+	// a different trial).
+	CheckpointSHA256 string `toml:"checkpoint_sha256,omitempty" sweep:"resolved"`
 }
 
 // TrainSpec is the alignment phase shared by all algorithms of a trial.
