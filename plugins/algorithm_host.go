@@ -78,13 +78,11 @@ func OpenAlgorithm(cfg Config, params map[string]any) (*Algorithm, error) {
 }
 
 func algorithmProcessFor(cfg Config) (*algorithmProcess, error) {
-	key, _ := json.Marshal(struct {
-		Path string
-		Args []string
-		Env  []string
-		Sum  string
-		TLS  bool
-	}{cfg.Path, cfg.Args, cfg.Env, cfg.SHA256, cfg.DisableAutoMTLS})
+	// Everything that changes how the process runs, so that two entries
+	// with other timeouts or restart limits do not share one.
+	run := cfg
+	run.Logger, run.LogOutput = nil, nil
+	key, _ := json.Marshal(run)
 	algoMu.Lock()
 	defer algoMu.Unlock()
 	if p, ok := algoProcs[string(key)]; ok {

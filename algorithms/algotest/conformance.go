@@ -1,6 +1,7 @@
 package algotest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -164,12 +165,17 @@ func call(alg core.Algorithm, b *core.Batch) (lv core.LossValue, grad *core.Batc
 	grad = GradBatch(b)
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			err = panicError{p}
 		}
 	}()
 	lv, err = alg.Loss(b, grad)
 	return lv, grad, err
 }
+
+// panicError is a panic in Loss, turned into an error by call.
+type panicError struct{ v any }
+
+func (p panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
 
 func finiteLoss(lv core.LossValue) bool {
 	if math.IsNaN(lv.Loss) || math.IsInf(lv.Loss, 0) {
@@ -265,7 +271,7 @@ func edgeCases(alg core.Algorithm, n core.Needs, o Options) []Failure {
 		b := c.build(r)
 		lv, grad, err := call(alg, b)
 		if err != nil {
-			if len(err.Error()) >= 7 && err.Error()[:7] == "panic: " {
+			if errors.As(err, new(panicError)) {
 				fails = append(fails, Failure{"edge:" + c.name, err.Error()})
 			}
 			continue

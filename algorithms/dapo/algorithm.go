@@ -56,12 +56,7 @@ func (a *Algorithm) SetMaxNewTokens(n int) error {
 
 // Loss implements core.Algorithm.
 func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
-	var in Input
-	in.LogP, in.OldLogP, _, in.Rewards = kit.Samples(b, false)
-	r, err := Loss(in, a.P)
-	if err != nil {
-		return core.LossValue{}, err
-	}
-	kit.SetSampleGrads(grad, r.Grad.LogP)
-	return core.LossValue{Loss: r.Loss, Components: r.Components}, nil
+	return kit.SampleLoss(b, grad, false, func(in kit.Input) (kit.Result, error) {
+		return Loss(Input{LogP: in.LogP, OldLogP: in.OldLogP, Rewards: in.Rewards}, a.P)
+	})
 }

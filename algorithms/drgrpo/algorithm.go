@@ -49,12 +49,5 @@ func (a *Algorithm) SetMaxNewTokens(n int) error {
 
 // Loss implements core.Algorithm.
 func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
-	var in kit.Input
-	in.LogP, in.OldLogP, in.RefLogP, in.Rewards = kit.Samples(b, true)
-	r, err := Loss(in, a.P)
-	if err != nil {
-		return core.LossValue{}, err
-	}
-	kit.SetSampleGrads(grad, r.Grad.LogP)
-	return core.LossValue{Loss: r.Loss, Components: r.Components}, nil
+	return kit.SampleLoss(b, grad, true, func(in kit.Input) (kit.Result, error) { return Loss(in, a.P) })
 }

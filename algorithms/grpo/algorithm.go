@@ -45,12 +45,5 @@ func (a *Algorithm) Loss(b, grad *core.Batch) (core.LossValue, error) {
 			return core.LossValue{}, fmt.Errorf("grpo: group of %d samples, g = %d", len(g.Samples), a.P.G)
 		}
 	}
-	var in Input
-	in.LogP, in.OldLogP, in.RefLogP, in.Rewards = kit.Samples(b, true)
-	r, err := Loss(in, a.P)
-	if err != nil {
-		return core.LossValue{}, err
-	}
-	kit.SetSampleGrads(grad, r.Grad.LogP)
-	return core.LossValue{Loss: r.Loss, Components: r.Components}, nil
+	return kit.SampleLoss(b, grad, true, func(in kit.Input) (kit.Result, error) { return Loss(in, a.P) })
 }

@@ -7,23 +7,36 @@ import (
 )
 
 // Samples flattens the sampled completions of a batch, group after group,
-// into the [sequence][token] slices the loss functions take: the policy's
-// log-probs, the behaviour policy's, the reference model's (nil unless
-// withRef and every sample has them) and one reward per sequence.
-func Samples(b *core.Batch, withRef bool) (logp, old, ref [][]float64, rewards []float64) {
+// into the Input the loss functions take: the policy's log-probs, the
+// behaviour policy's, the reference model's (nil unless withRef and every
+// sample has them) and one reward per sequence.
+func Samples(b *core.Batch, withRef bool) Input {
+	var in Input
 	for _, g := range b.Groups {
 		for i, s := range g.Samples {
-			logp = append(logp, s.LogP)
-			old = append(old, s.OldLogP)
-			ref = append(ref, s.RefLogP)
-			rewards = append(rewards, g.Rewards[i])
+			in.LogP = append(in.LogP, s.LogP)
+			in.OldLogP = append(in.OldLogP, s.OldLogP)
+			in.RefLogP = append(in.RefLogP, s.RefLogP)
+			in.Rewards = append(in.Rewards, g.Rewards[i])
 			withRef = withRef && s.RefLogP != nil
 		}
 	}
 	if !withRef {
-		ref = nil
+		in.RefLogP = nil
 	}
-	return logp, old, ref, rewards
+	return in
+}
+
+// SampleLoss is core.Algorithm.Loss for a loss over sampled completions:
+// it flattens the batch (Samples), runs loss, and copies the gradient back
+// into grad.
+func SampleLoss(b, grad *core.Batch, withRef bool, loss func(Input) (Result, error)) (core.LossValue, error) {
+	r, err := loss(Samples(b, withRef))
+	if err != nil {
+		return core.LossValue{}, err
+	}
+	SetSampleGrads(grad, r.Grad.LogP)
+	return core.LossValue{Loss: r.Loss, Components: r.Components}, nil
 }
 
 // SetSampleGrads copies dLoss/dLogP of the flattened samples (in the order
