@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -120,12 +121,23 @@ func (s *Sweep) checkMemory(trials []Trial, el *errList) {
 		limit = l
 	}
 	seen := map[string]bool{}
+	// Seeds and grid points share an algorithm configuration: build each
+	// once (an algorithm plugin answers every build over RPC).
+	needs := map[string]*core.Needs{}
 	for _, t := range trials {
-		alg, err := algorithms.New(t.Algorithm, t.Params)
-		if err != nil {
+		key, _ := json.Marshal([]any{t.Algorithm, t.Params})
+		n, ok := needs[string(key)]
+		if !ok {
+			if alg, err := algorithms.New(t.Algorithm, t.Params); err == nil {
+				nn := alg.Needs()
+				n = &nn
+			}
+			needs[string(key)] = n
+		}
+		if n == nil {
 			continue // reported by validation
 		}
-		m := EstimateMemory(t, alg.Needs())
+		m := EstimateMemory(t, *n)
 		what := fmt.Sprintf("trial %s (model %s, %.3g parameters, %d prompts per step) needs about %s (%s of weights and optimiser state, %s of activations)",
 			t.ID, t.Model.Label, m.Params, t.Train.Prompts, gib(m.Total()), gib(m.Weights), gib(m.Activations))
 		switch {

@@ -219,9 +219,6 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 			if slices.Contains(kind.Keys, key) || !partKeySet(pt, key, ex(k+key)) {
 				continue
 			}
-			if key == "timeout" && !ex(k+key) {
-				continue // a default another kind filled in
-			}
 			if owners := rewards.Readers(key); len(owners) > 0 {
 				c.fail(k+key, "applies to kind = %q parts only", strings.Join(owners, `" and "`))
 			} else {
