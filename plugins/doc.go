@@ -13,7 +13,8 @@
 // core.Reward with a per-call timeout, restart-on-crash with bounded retries
 // and exponential backoff (the failed batch is retried), AutoMTLS, optional
 // SHA-256 pinning of the executable, the plugin's stderr forwarded to a log,
-// and a plugin process that dies with the host (Pdeathsig on Linux). Call
+// and a plugin process, with whatever it started, that dies with the host
+// (on Linux: Pdeathsig, and a watchdog process, see watchdog_linux.go). Call
 // [(*Reward).Close] when done and [CleanupClients] on every exit path.
 //
 // Author side: [Serve] turns any core.Reward into a plugin main function.

@@ -126,7 +126,21 @@ type instance struct {
 	rpc     *rpcClient
 	version int
 	sockDir string
+	dog     *watchdog // nil when the plugin runs without one
 	logs    []*lineLogger
+	killed  sync.Once
+}
+
+// group is the plugin's process group: the watchdog's, else the one the
+// plugin leads (0 before it started).
+func (inst *instance) group() int {
+	if inst.dog != nil {
+		return inst.dog.pid()
+	}
+	if inst.cmd.Process != nil {
+		return inst.cmd.Process.Pid
+	}
+	return 0
 }
 
 // Open validates cfg, starts the plugin, checks its health and reads its
@@ -257,7 +271,8 @@ func (r *Reward) Close() error {
 // CleanupClients kills every plugin process started by this package (and
 // any other go-plugin managed client) that is still running. Call it on
 // every exit path of a host program: `defer plugins.CleanupClients()` in main
-// and in signal handlers. Pdeathsig covers the paths where no code runs.
+// and in signal handlers. Pdeathsig and the watchdog cover the paths where no
+// code runs.
 func CleanupClients() { plugin.CleanupClients() }
 
 // Score scores a batch through the plugin. A crash (the process exits or the
@@ -454,7 +469,13 @@ func (r *Reward) drop(inst *instance) {
 	inst.kill()
 }
 
-func (inst *instance) kill() {
+// kill stops the plugin and everything in its process group. Concurrent
+// callers (two calls timing out at once, Close during a drop) wait for the
+// first: a second round of group kills after the watchdog was reaped could
+// hit a new group that reused its id.
+func (inst *instance) kill() { inst.killed.Do(inst.doKill) }
+
+func (inst *instance) doKill() {
 	// go-plugin's Kill asks for a graceful shutdown (2 s), kills the
 	// process, then waits for its stdout and stderr to close. A process the
 	// plugin started that holds them open (a shell wrapper without exec)
@@ -468,15 +489,28 @@ func (inst *instance) kill() {
 	select {
 	case <-done:
 	case <-time.After(killGrace):
-		killGroup(inst.cmd)
+		killGroup(inst.group())
 		<-done
 	}
-	killGroup(inst.cmd) // anything the plugin left behind
+	killGroup(inst.group()) // anything the plugin left behind
+	if inst.dog != nil {
+		// Last: until the watchdog is reaped, the group id cannot be
+		// reused, so the kills above cannot reach a stranger.
+		inst.dog.stop()
+	}
 	os.RemoveAll(inst.sockDir)
 	for _, l := range inst.logs {
 		l.Flush()
 	}
 }
+
+// sockDirPrefix names the host's private socket directories; the watchdog
+// refuses to remove anything else.
+const sockDirPrefix = "grao-plugin-"
+
+// envWatchdog turns a process into a plugin's watchdog (Linux only); its
+// value is the socket directory to remove.
+const envWatchdog = "GRAO_PLUGIN_WATCHDOG"
 
 // killGrace is how long kill waits for go-plugin's orderly shutdown
 // before it kills the plugin's process group.
@@ -485,6 +519,10 @@ const killGrace = 3 * time.Second
 // disablePdeathsig is a test hook: it lets a test show the orphan that
 // Pdeathsig prevents, proving the kill test can fail.
 var disablePdeathsig = false
+
+// disableWatchdog is a test hook, like disablePdeathsig, for the orphans the
+// watchdog prevents.
+var disableWatchdog = false
 
 // offLogger silences go-plugin's own logging: our lineLoggers forward the
 // plugin's output and we log lifecycle events ourselves.
@@ -522,9 +560,26 @@ func (r *proc) launch(k kind) (*instance, any, error) {
 	r.starts.Add(1)
 	// A private socket directory, removed after the process ends: a plugin
 	// that crashes or is killed cannot remove its own socket file.
-	sockDir, err := os.MkdirTemp("", "grao-plugin-")
+	sockDir, err := os.MkdirTemp("", sockDirPrefix)
+	if err == nil {
+		// Absolute, so that the watchdog can check what it removes.
+		sockDir, err = filepath.Abs(sockDir)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("plugin %q: %w", r.name, err)
+	}
+	// Started before the plugin, which joins its process group: no moment
+	// where the plugin runs unwatched.
+	var dog *watchdog
+	if !disableWatchdog {
+		if dog, err = startWatchdog(sockDir, r.cfg.StartTimeout); err != nil {
+			r.log.Warn("plugin runs without a watchdog: if the host is killed with SIGKILL, "+
+				"the plugin's own child processes and its socket directory outlive it", "error", err)
+		}
+	}
+	pgid := 0
+	if dog != nil {
+		pgid = dog.pid()
 	}
 	cmd := exec.Command(r.path, r.cfg.Args...)
 	cmd.Env = append(os.Environ(), r.cfg.Env...)
@@ -532,7 +587,7 @@ func (r *proc) launch(k kind) (*instance, any, error) {
 	if !disablePdeathsig {
 		setPdeathsig(cmd)
 	}
-	setGroup(cmd)
+	setGroup(cmd, pgid)
 	var sc *plugin.SecureConfig
 	if r.sum != nil {
 		// A fresh hash each start: SecureConfig.Check writes into it.
@@ -556,7 +611,7 @@ func (r *proc) launch(k kind) (*instance, any, error) {
 		SyncStdout:       syncOut,
 		SyncStderr:       syncErr,
 	})
-	inst := &instance{client: client, cmd: cmd, sockDir: sockDir, logs: []*lineLogger{stderr, syncOut, syncErr}}
+	inst := &instance{client: client, cmd: cmd, sockDir: sockDir, dog: dog, logs: []*lineLogger{stderr, syncOut, syncErr}}
 	fail := func(stage string, err error) (*instance, any, error) {
 		inst.kill()
 		return nil, nil, fmt.Errorf("plugin %q (%s): %s: %s", r.name, r.path, stage, startHint(err))

@@ -1,7 +1,6 @@
 package plugins
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -420,39 +418,6 @@ func processGone(pid int) bool {
 	return false
 }
 
-// killHelperHost starts a helper host that opens a plugin, SIGKILLs the host
-// and returns the plugin's pid.
-func killHelperHost(t *testing.T, mode string) int {
-	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	// The killed host cannot remove its plugin's socket directory: keep it
-	// in a directory the test removes.
-	cmd.Env = append(os.Environ(), envMode+"="+mode, "TMPDIR="+t.TempDir())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "PID ") {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("helper host said %q (%v)", line, err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(line[4:]))
-	if pid <= 0 || processGone(pid) {
-		t.Fatalf("bad plugin pid %q", line)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	return pid
-}
-
 func waitGone(pid int, d time.Duration) bool {
 	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if processGone(pid) {
@@ -460,30 +425,6 @@ func waitGone(pid int, d time.Duration) bool {
 		}
 	}
 	return processGone(pid)
-}
-
-func TestHostKilledLeavesNoPlugin(t *testing.T) {
-	if !pdeathsigSupported {
-		t.Skip("Pdeathsig is Linux-only")
-	}
-	pid := killHelperHost(t, "host")
-	if !waitGone(pid, 5*time.Second) {
-		syscall.Kill(pid, syscall.SIGKILL)
-		t.Fatalf("plugin %d survived its host's SIGKILL", pid)
-	}
-}
-
-// The control experiment: without Pdeathsig the plugin outlives the host, so
-// the test above can fail.
-func TestHostKilledWithoutPdeathsigLeavesOrphan(t *testing.T) {
-	if !pdeathsigSupported {
-		t.Skip("Pdeathsig is Linux-only")
-	}
-	pid := killHelperHost(t, "host-nopdeathsig")
-	defer syscall.Kill(pid, syscall.SIGKILL)
-	if waitGone(pid, 500*time.Millisecond) {
-		t.Fatalf("plugin %d died without Pdeathsig: the orphan test proves nothing here", pid)
-	}
 }
 
 // A plugin whose child holds its stdout open (a shell wrapper without

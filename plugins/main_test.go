@@ -188,8 +188,8 @@ func runMode(mode string) int {
 		plugin.Serve(cfg)
 	case "alg-rloo", "alg-shortgrad", "alg-crash-once":
 		return serveTestAlgorithm(mode, dir)
-	case "host", "host-nopdeathsig":
-		return runHelperHost(mode == "host-nopdeathsig")
+	case "host", "host-nopdeathsig", "host-bare", "host-wrapped", "host-wrapped-nowatchdog":
+		return runHelperHost(mode)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown test mode", mode)
 		return 2
@@ -197,17 +197,52 @@ func runMode(mode string) int {
 	return 0
 }
 
-// runHelperHost opens an "ok" plugin, prints its pid and waits to be killed.
-func runHelperHost(noPdeathsig bool) int {
-	if noPdeathsig {
-		disablePdeathsig = true
+// envHostDir is a helper host's scratch directory (not envDir: the helper
+// would record its own pid there).
+const envHostDir = "GRAO_PLUGINS_TEST_HOSTDIR"
+
+// wrapperScript runs the plugin as the shell's child, as a wrapper written
+// without exec does: the command is not the script's last, so no shell
+// turns it into an exec.
+const wrapperScript = `#!/bin/sh
+"$GRAO_PLUGINS_TEST_BIN" "$@"
+exit $?
+`
+
+// runHelperHost opens an "ok" plugin (through wrapperScript for the
+// host-wrapped modes; without Pdeathsig or the watchdog as the mode says),
+// prints one line "PID p DOG d SOCK dir PLUGIN q" (p: the process the host
+// started; d: its watchdog, 0 if none; q: the process serving the plugin,
+// the wrapper's child or p itself) and waits to be killed.
+func runHelperHost(mode string) int {
+	disablePdeathsig = mode == "host-nopdeathsig" || mode == "host-bare"
+	disableWatchdog = mode == "host-bare" || mode == "host-wrapped-nowatchdog"
+	dir := os.Getenv(envHostDir)
+	cfg := Config{Name: "victim", Path: os.Args[0], LogOutput: io.Discard,
+		Env: []string{envMode + "=ok", envDir + "=" + dir, "GRAO_PLUGINS_TEST_BIN=" + os.Args[0]}}
+	if strings.HasPrefix(mode, "host-wrapped") {
+		cfg.Path = filepath.Join(dir, "wrapper.sh")
+		if err := os.WriteFile(cfg.Path, []byte(wrapperScript), 0o755); err != nil {
+			fmt.Println("ERR", err)
+			return 1
+		}
 	}
-	r, err := Open(Config{Name: "victim", Path: os.Args[0], Env: []string{envMode + "=ok", envDir + "="}, LogOutput: io.Discard})
+	r, err := Open(cfg)
 	if err != nil {
 		fmt.Println("ERR", err)
 		return 1
 	}
-	fmt.Println("PID", r.Pid())
+	inst := r.cur
+	dog := 0
+	if inst.dog != nil {
+		dog = inst.dog.pid()
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "starts"))
+	if err != nil {
+		fmt.Println("ERR", err)
+		return 1
+	}
+	fmt.Printf("PID %d DOG %d SOCK %s PLUGIN %s\n", r.Pid(), dog, inst.sockDir, strings.TrimSpace(string(b)))
 	time.Sleep(time.Minute)
 	return 0
 }

@@ -20,21 +20,24 @@ func setPdeathsig(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }
 
-// setGroup makes the plugin lead a process group of its own, so that
-// killing it reaches what it started too (a shell wrapper's child holding
-// the plugin's stdout would otherwise keep the host waiting), and the
-// terminal's Ctrl-C goes to the host only, which stops its plugins itself.
-func setGroup(cmd *exec.Cmd) {
+// setGroup puts the plugin in a process group without the host, so that
+// killing the group reaches what the plugin started too (a shell wrapper's
+// child holding the plugin's stdout would otherwise keep the host waiting),
+// and the terminal's Ctrl-C goes to the host only, which stops its plugins
+// itself. The group is pgid (the watchdog's), or 0 for one the plugin leads.
+func setGroup(cmd *exec.Cmd, pgid int) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pgid = pgid
 }
 
-// killGroup SIGKILLs the process group the plugin leads.
-func killGroup(cmd *exec.Cmd) {
-	if cmd.Process != nil {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+// killGroup SIGKILLs process group pgid (nothing when pgid <= 0, which
+// would mean the caller's own group or every process).
+func killGroup(pgid int) {
+	if pgid > 0 {
+		syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 }
 

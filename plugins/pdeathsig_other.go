@@ -13,5 +13,5 @@ const pdeathsigSupported = false
 
 // setGroup and killGroup are Linux-only: elsewhere only the plugin
 // process itself is stopped.
-func setGroup(*exec.Cmd)  {}
-func killGroup(*exec.Cmd) {}
+func setGroup(*exec.Cmd, int) {}
+func killGroup(int)           {}
