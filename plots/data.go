@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"github.com/grao-lab/grao/core"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -23,26 +25,7 @@ import (
 
 // ParseError is bad input in a sweep directory: it names the file, the line
 // (0 when not tied to one), the key at fault (when one is) and the reason.
-type ParseError struct {
-	File   string
-	Line   int
-	Key    string
-	Reason string
-}
-
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Key != "" {
-		fmt.Fprintf(&b, ": key %q", e.Key)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Reason)
-	return b.String()
-}
+type ParseError = core.InputError
 
 // NotSweepError means the directory holds none of results.csv, plan.json
 // and runs/, so it cannot be a sweep output directory.
@@ -57,7 +40,7 @@ type trainPoint struct {
 	Step       int
 	Loss       float64
 	Components map[string]float64
-	Values     map[string]float64 // reward_mean, kl, entropy, length_mean, ...
+	Values     map[string]float64 // reward_mean, kl, entropy, length_mean, grad_norm, zero_variance, ...
 }
 
 // evalPoint is one evaluation line of metrics.jsonl.
@@ -133,6 +116,13 @@ type metricsLine struct {
 	LengthMean *float64           `json:"length_mean"`
 	GradNorm   *float64           `json:"grad_norm"`
 	LR         *float64           `json:"lr"`
+	// Group diagnostics of online algorithms (core/trainer.StepLog);
+	// groups_kept and rollout_rounds only with dynamic sampling.
+	ZeroVar *float64 `json:"zero_variance"`
+	AllLose *float64 `json:"all_lose"`
+	AllWin  *float64 `json:"all_win"`
+	Kept    *float64 `json:"groups_kept"`
+	Rounds  *float64 `json:"rollout_rounds"`
 }
 
 // parseMetricsLine parses one non-blank line of metrics.jsonl. It returns
@@ -160,7 +150,9 @@ func parseMetricsLine(b []byte) (tp trainPoint, ep evalPoint, isEval bool, key s
 	}
 	tp = trainPoint{Step: *m.Step, Loss: *m.Loss, Components: m.Components, Values: map[string]float64{}}
 	for k, v := range map[string]*float64{"reward_mean": m.RewardMean, "reward_std": m.RewardStd, "kl": m.KL,
-		"entropy": m.Entropy, "length_mean": m.LengthMean, "grad_norm": m.GradNorm, "lr": m.LR} {
+		"entropy": m.Entropy, "length_mean": m.LengthMean, "grad_norm": m.GradNorm, "lr": m.LR,
+		"zero_variance": m.ZeroVar, "all_lose": m.AllLose, "all_win": m.AllWin, "groups_kept": m.Kept,
+		"rollout_rounds": m.Rounds} {
 		if v != nil {
 			tp.Values[k] = *v
 		}
@@ -422,11 +414,7 @@ func load(dir string) (*sweepData, error) {
 	if hasRes {
 		res, err := report.ReadFile(resPath)
 		if err != nil {
-			var pe *report.ParseError
-			if errors.As(err, &pe) {
-				return nil, &ParseError{File: pe.File, Line: pe.Line, Key: pe.Column, Reason: pe.Reason}
-			}
-			return nil, err
+			return nil, err // a *ParseError already when the file is bad
 		}
 		for _, r := range res.Rows {
 			t := get(r.Trial)

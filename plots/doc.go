@@ -13,11 +13,13 @@
 //     line, key and reason; an unparseable last line without a newline is a
 //     write in progress and only gives a Note.
 //   - [All] makes, per task × model: eval reward and RAS against step (mean
-//     with a 95% band across seeds), GRAO's loss anatomy, ablation curves,
-//     the β × λ heat map, the final judge-outcome shares and score box
-//     plots; and across cells: relative-improvement bars of the target over
-//     each baseline and ablation bars. Figures without data are skipped
-//     with a [Note], never an error.
+//     with a 95% band across seeds), training diagnostics (reward, KL,
+//     entropy, length, gradient norm, clip fraction per step, one panel
+//     each), GRAO's loss anatomy, ablation curves, the β × λ heat map, the
+//     final judge-outcome shares and score box plots; and across cells:
+//     relative-improvement bars of the target over each baseline and
+//     ablation bars. Figures without data are skipped with a [Note], never
+//     an error.
 //   - Intervals: Student's t across seeds by default (Fieller's interval for
 //     the ratio behind relative improvements), percentile bootstrap with a
 //     seeded PCG as an option. Each figure's title and caption name the

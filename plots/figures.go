@@ -55,6 +55,9 @@ func build(sd *sweepData, o Options) ([]*figure, []Note) {
 		add(b.dynamics(c, "reward", false))
 		add(b.dynamics(c, "RAS", false))
 	}
+	for _, c := range g.Cells {
+		add(b.trainingDiagnostics(c))
+	}
 	add(b.improvement())
 	for _, c := range g.Cells {
 		add(b.lossAnatomy(c))

@@ -118,6 +118,10 @@ func generateSweep(dir string) error {
 	rows := [][]string{{"trial", "task", "model", "algorithm", "seed", "metric", "value", "algorithm.grao.beta", "algorithm.grao.lambda"}}
 	for ti, t := range ts {
 		rng := rand.New(rand.NewPCG(uint64(ti)+1, 0x9e3779b97f4a7c15))
+		// Diagnostics added later draw from their own stream, so that
+		// every value drawn before them (and the golden images) stays.
+		drng := rand.New(rand.NewPCG(uint64(ti)+1, 0x2545f4914f6cdd1d))
+		share := func(m, sd float64) float64 { return r4(math.Max(0, math.Min(1, m+sd*drng.NormFloat64()))) }
 		varying := obj{"model.preset": t.model}
 		if t.grid {
 			varying["algorithm.grao.beta"] = t.beta
@@ -186,9 +190,11 @@ func generateSweep(dir string) error {
 			case "ppo":
 				pl, vl := -0.02+noise(0.02), 0.3*math.Exp(-x)+noise(0.02)
 				comps, loss = obj{"policy": r4(pl), "value": r4(vl)}, pl+0.1*vl
+				comps["clip_fraction"] = share(0.02+0.12*x, 0.02)
 			case "grpo":
 				su, kl := -0.03+noise(0.03), 0.01*x
 				comps, loss = obj{"surrogate": r4(su), "kl": r4(kl)}, su+kl
+				comps["clip_fraction"] = share(0.01+0.08*x, 0.015)
 			case "sft":
 				loss = 2.2 - 0.6*x + noise(0.03)
 				comps = obj{"nll_seq_mean": r4(loss)}
@@ -203,6 +209,7 @@ func generateSweep(dir string) error {
 			if online {
 				line["reward_mean"] = r4(at(s) + noise(0.05))
 				line["reward_std"] = r4(0.7 + noise(0.05))
+				line["zero_variance"] = share(0.15+0.25*x, 0.05)
 			}
 			enc(line)
 			if s%synEvalEvery == 0 {

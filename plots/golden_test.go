@@ -11,7 +11,7 @@ import (
 // goldenFigures are one figure of each kind; rendered at 100 dpi so the
 // reference images stay small.
 var goldenFigures = []string{
-	"dynamics_reward_helpful_tiny", "improvement_ras", "loss_grao_helpful_tiny",
+	"dynamics_reward_helpful_tiny", "diagnostics_helpful_tiny", "improvement_ras", "loss_grao_helpful_tiny",
 	"ablation_final_nag", "sensitivity_ras_helpful_small", "rewards_helpful_tiny", "scores_helpful_small",
 }
 

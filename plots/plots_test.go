@@ -69,6 +69,7 @@ func TestAllStructure(t *testing.T) {
 	want := []string{
 		"dynamics_reward_helpful_tiny", "dynamics_ras_helpful_tiny",
 		"dynamics_reward_helpful_small", "dynamics_ras_helpful_small",
+		"diagnostics_helpful_tiny", "diagnostics_helpful_small",
 		"improvement_ras",
 		"loss_grao_helpful_tiny", "loss_grao_helpful_small",
 		"ablation_reward_helpful_tiny", "ablation_reward_helpful_small", "ablation_final_nag",
@@ -123,7 +124,7 @@ func TestAllStructure(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"dynamics", "improvement", "loss", "ablation", "sensitivity", "distribution"} {
+	for _, k := range []string{"dynamics", "diagnostics", "improvement", "loss", "ablation", "sensitivity", "distribution"} {
 		if !kinds[k] {
 			t.Errorf("no figure of kind %s", k)
 		}

@@ -188,6 +188,10 @@ type figure struct {
 	side   *plot.Plot   // drawn in a strip right of the plot (colour bar)
 	sideW  vg.Length
 	w, h   vg.Length
+	// panels, when set, replace p: a row-major grid of plots aligned on
+	// their data areas (plot.Align), titled by Figure.Title, with the
+	// legend in the first empty (nil) tile so it never covers a panel.
+	panels [][]*plot.Plot
 }
 
 const (
@@ -196,6 +200,10 @@ const (
 )
 
 func (f *figure) draw(c draw.Canvas) {
+	if f.panels != nil {
+		f.drawPanels(c)
+		return
+	}
 	// The title spans the whole canvas (legend strip included), so a
 	// two-line title has the full width and is never clipped.
 	title := f.p.Title.Text
@@ -231,6 +239,36 @@ func (f *figure) draw(c draw.Canvas) {
 	}
 	if f.legend != nil {
 		f.legend.Draw(draw.Crop(right, vg.Points(10), 0, 0, -vg.Points(4)))
+	}
+}
+
+// drawPanels is draw for a grid of panels.
+func (f *figure) drawPanels(c draw.Canvas) {
+	tp := newPlot(f.Title, "", "")
+	th := vg.Length(0)
+	if f.Title != "" {
+		sty := tp.Title.TextStyle
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+		c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y - tp.Title.Padding/2}, f.Title)
+		th = sty.Height(f.Title) + tp.Title.Padding
+	}
+	body := draw.Crop(c, 0, 0, 0, -th)
+	tiles := draw.Tiles{Rows: len(f.panels), Cols: len(f.panels[0]),
+		PadX: vg.Points(12), PadY: vg.Points(8), PadRight: vg.Points(6), PadBottom: vg.Points(2)}
+	cs := plot.Align(f.panels, tiles, body)
+	legend := f.legend
+	for j, row := range f.panels {
+		for i, p := range row {
+			switch {
+			case p != nil:
+				p.Draw(cs[j][i])
+			case legend != nil:
+				// The whole tile, not the aligned data area: legend
+				// labels may be wider than a panel's data area.
+				legend.Draw(draw.Crop(tiles.At(body, i, j), vg.Points(8), 0, 0, -vg.Points(6)))
+				legend = nil
+			}
+		}
 	}
 }
 

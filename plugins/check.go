@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/grao-lab/grao/rewards/contract"
 
 	"github.com/grao-lab/grao/core"
 )
@@ -127,18 +128,20 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 		warn("score", "no sample item was applicable")
 	}
 
-	second, err := r.Score(ctx, items)
-	switch {
-	case err != nil:
-		problem("repeat", "second identical batch failed: %v", err)
-		return rep
-	case reflect.DeepEqual(first, second):
-		step("repeat", "ok: identical scores on the second run")
-	case info.Deterministic:
-		problem("repeat", "declared deterministic but the second run differs: %s", firstDiff(first, second))
-	default:
-		step("repeat", "scores differ between runs (allowed: not declared deterministic)")
+	// The reward contract, checked as the rewardtest suite checks built-in
+	// rewards: bounds, determinism when declared (repeated, reversed and
+	// one-by-one batches), items left unmodified, a cancelled context.
+	problems, notes := contract.Check(ctx, r, items)
+	for _, p := range problems {
+		problem("contract", "%s", p)
 	}
+	for _, n := range notes {
+		warn("contract", "%s", n)
+	}
+	if len(problems) > 0 {
+		return rep
+	}
+	step("contract", "ok: bounds, determinism (declared %v), batch = one by one, items unmodified, cancellation", info.Deterministic)
 
 	batch := make([]core.RewardItem, opts.Batch)
 	for i := range batch {
@@ -167,13 +170,4 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 		problem("stability", "the plugin crashed and was restarted %d time(s) during the check", r.Restarts())
 	}
 	return rep
-}
-
-func firstDiff(a, b []core.Score) string {
-	for i := range a {
-		if a[i] != b[i] {
-			return fmt.Sprintf("item %d: %+v then %+v", i, a[i], b[i])
-		}
-	}
-	return "?"
 }

@@ -14,8 +14,8 @@ func TestCheck(t *testing.T) {
 		problem string // substring of the first problem
 		out     []string
 	}{
-		{"ok", true, "", []string{"handshake    ok: protocol 1", `describe     ok: name="len"`, "repeat       ok", "timing       batch of 16"}},
-		{"nondet", false, "repeat: declared deterministic but the second run differs", nil},
+		{"ok", true, "", []string{"handshake    ok: protocol 1", `describe     ok: name="len"`, "contract     ok", "timing       batch of 16"}},
+		{"nondet", false, "contract: len: second call: item 0 = ", nil},
 		{"error", false, "score: plugin \"test-error\": Unknown: model weights not loaded", nil},
 		{"garbage", false, "handshake: plugin \"test-garbage\"", nil},
 		{"crash-once", false, "stability: the plugin crashed and was restarted 1 time(s)", nil},

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/grao-lab/grao/core"
@@ -39,6 +41,11 @@ func init() {
 			return errs
 		},
 		New: func(s rewards.Spec, _ rewards.Env) (core.Reward, func(), error) {
+			if len(s.ArgsSHA256) > 0 {
+				if err := checkArgDigests(s.Args, s.ArgsSHA256); err != nil {
+					return nil, nil, fmt.Errorf("reward plugin %s: %w", s.Path, err)
+				}
+			}
 			cfg := Config{Path: s.Path, Args: s.Args, SHA256: s.SHA256}
 			if s.Timeout != "" {
 				d, err := time.ParseDuration(s.Timeout)
@@ -54,4 +61,25 @@ func init() {
 			return r, func() { r.Close() }, nil
 		},
 	})
+}
+
+// checkArgDigests refuses a plugin whose argument files (its script)
+// changed since the sweep was validated: the results would be filed under
+// a trial ID that names the old content.
+func checkArgDigests(args []string, want map[string]string) error {
+	got, err := inputDigests("", args)
+	if err != nil {
+		return err
+	}
+	var stale []string
+	for f, sum := range want {
+		if got[f] != sum {
+			stale = append(stale, f)
+		}
+	}
+	sort.Strings(stale)
+	if len(stale) > 0 {
+		return fmt.Errorf("changed since the sweep was validated: %s", strings.Join(stale, ", "))
+	}
+	return nil
 }

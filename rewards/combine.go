@@ -2,6 +2,7 @@ package rewards
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -64,6 +65,47 @@ func Combine(parts ...Part) (core.Reward, error) {
 type combined struct {
 	parts []Part
 	info  core.RewardInfo
+}
+
+var _ core.Stateful = (*combined)(nil)
+
+// MarshalState implements core.Stateful for the parts that have state: a
+// JSON list with one entry per part (null for a part without state).
+func (c *combined) MarshalState() ([]byte, error) {
+	states := make([][]byte, len(c.parts))
+	for k, p := range c.parts {
+		if s, ok := p.Reward.(core.Stateful); ok {
+			b, err := s.MarshalState()
+			if err != nil {
+				return nil, fmt.Errorf("%s: part %d: %w", c.info.Name, k, err)
+			}
+			states[k] = b
+		}
+	}
+	return json.Marshal(states)
+}
+
+// UnmarshalState implements core.Stateful.
+func (c *combined) UnmarshalState(b []byte) error {
+	var states [][]byte
+	if err := json.Unmarshal(b, &states); err != nil {
+		return fmt.Errorf("%s: state: %w", c.info.Name, err)
+	}
+	if len(states) != len(c.parts) {
+		return fmt.Errorf("%s: state of %d parts, want %d", c.info.Name, len(states), len(c.parts))
+	}
+	for k, p := range c.parts {
+		s, ok := p.Reward.(core.Stateful)
+		switch {
+		case ok && states[k] != nil:
+			if err := s.UnmarshalState(states[k]); err != nil {
+				return fmt.Errorf("%s: part %d: %w", c.info.Name, k, err)
+			}
+		case ok != (states[k] != nil):
+			return fmt.Errorf("%s: part %d: state does not match the part", c.info.Name, k)
+		}
+	}
+	return nil
 }
 
 func (c *combined) Describe() core.RewardInfo {

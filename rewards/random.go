@@ -21,10 +21,14 @@ import (
 // Score in the same order gets the same rewards (the trainer does).
 type Random struct {
 	mu  sync.Mutex
+	src *rand.PCG
 	rng *rand.Rand
 }
 
-var _ core.Reward = (*Random)(nil)
+var (
+	_ core.Reward   = (*Random)(nil)
+	_ core.Stateful = (*Random)(nil)
+)
 
 // randomStream separates the reward's stream from the trial's others
 // that share its seed.
@@ -32,7 +36,23 @@ const randomStream = 0x72616e646f6d // "random"
 
 // NewRandom returns a Random reward seeded by seed.
 func NewRandom(seed uint64) *Random {
-	return &Random{rng: rand.New(rand.NewPCG(seed, randomStream))}
+	src := rand.NewPCG(seed, randomStream)
+	return &Random{src: src, rng: rand.New(src)}
+}
+
+// MarshalState implements core.Stateful: the stream's position, so that a
+// resumed trial draws what the uninterrupted one would have.
+func (r *Random) MarshalState() ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.src.MarshalBinary()
+}
+
+// UnmarshalState implements core.Stateful.
+func (r *Random) UnmarshalState(b []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.src.UnmarshalBinary(b)
 }
 
 // Describe implements core.Reward.

@@ -21,6 +21,11 @@ type Spec struct {
 	Path   string   `toml:"path"`
 	Args   []string `toml:"args"`   // plugin: passed verbatim
 	SHA256 string   `toml:"sha256"` // plugin: pins the executable (filled in when empty)
+	// ArgsSHA256 holds the digest of every argument that names a file (an
+	// interpreted plugin's script), filled in by validation: the script's
+	// content is part of the trial's identity, and a plugin whose script
+	// changed after validation is refused.
+	ArgsSHA256 map[string]string `toml:"args_sha256,omitempty" sweep:"resolved"`
 	// Timeout per plugin call, e.g. "10s" (default 60s).
 	Timeout string `toml:"timeout"`
 	// Length penalty −min(max, per_byte·(bytes − target)) beyond target.

@@ -82,6 +82,33 @@ type StepStats struct {
 // Steps is the number of updates done so far.
 func (o *AdamW) Steps() int { return o.step }
 
+// Moments returns the optimiser's state: the first and second moments of
+// each parameter (in params order; the slices are the optimiser's own)
+// and the number of updates done. With the weights it is everything a
+// checkpoint needs to continue training exactly.
+func (o *AdamW) Moments() (m, v [][]float32, steps int) { return o.m, o.v, o.step }
+
+// Restore sets the state Moments returned, copying m and v.
+func (o *AdamW) Restore(m, v [][]float32, steps int) error {
+	if len(m) != len(o.params) || len(v) != len(o.params) {
+		return fmt.Errorf("optim: restore %d/%d moments for %d parameters", len(m), len(v), len(o.params))
+	}
+	if steps < 0 {
+		return fmt.Errorf("optim: restore at step %d", steps)
+	}
+	for i, p := range o.params {
+		if len(m[i]) != len(p.Data) || len(v[i]) != len(p.Data) {
+			return fmt.Errorf("optim: restore moments of %s with %d/%d elements, want %d", p.Name, len(m[i]), len(v[i]), len(p.Data))
+		}
+	}
+	for i := range o.params {
+		copy(o.m[i], m[i])
+		copy(o.v[i], v[i])
+	}
+	o.step = steps
+	return nil
+}
+
 // Step applies one update with grads (same order and sizes as params).
 // Grads are read, not modified.
 func (o *AdamW) Step(grads [][]float32) (StepStats, error) {

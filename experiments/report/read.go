@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/grao-lab/grao/core"
+
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -30,27 +32,9 @@ const (
 	ControlOfColumn = "control_of"
 )
 
-// ParseError is a problem with one place of a results file.
-type ParseError struct {
-	File   string // file name as given to Read
-	Line   int    // 1-based line; 0 when the problem is not tied to a line
-	Column string // column name, when one is at fault
-	Reason string
-}
-
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Column != "" {
-		fmt.Fprintf(&b, ": column %q", e.Column)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Reason)
-	return b.String()
-}
+// ParseError is a problem with one place of a results file; its Key is
+// the column at fault, when one is.
+type ParseError = core.InputError
 
 // Row is one trial × metric measurement.
 type Row struct {
@@ -90,7 +74,7 @@ func ReadFile(path string) (*Results, error) {
 // hand-written files); fields are trimmed of surrounding spaces.
 func Read(r io.Reader, name string) (*Results, error) {
 	perr := func(line int, col, format string, args ...any) error {
-		return &ParseError{File: name, Line: line, Column: col, Reason: fmt.Sprintf(format, args...)}
+		return &ParseError{File: name, Line: line, Key: col, Reason: fmt.Sprintf(format, args...)}
 	}
 	cr := csv.NewReader(r)
 	cr.Comment = '#'

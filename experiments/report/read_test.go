@@ -42,8 +42,8 @@ func TestReadErrors(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("err = %v, want a *ParseError", err)
 			}
-			if pe.File != "r.csv" || (tc.line > 0 && pe.Line != tc.line) || pe.Column != tc.column || !strings.Contains(pe.Reason, tc.reason) {
-				t.Errorf("got %q (line %d, column %q), want line %d column %q reason containing %q", err, pe.Line, pe.Column, tc.line, tc.column, tc.reason)
+			if pe.File != "r.csv" || (tc.line > 0 && pe.Line != tc.line) || pe.Key != tc.column || !strings.Contains(pe.Reason, tc.reason) {
+				t.Errorf("got %q (line %d, column %q), want line %d column %q reason containing %q", err, pe.Line, pe.Key, tc.line, tc.column, tc.reason)
 			}
 			if tc.line > 0 && !strings.HasPrefix(err.Error(), "r.csv:") {
 				t.Errorf("message %q does not start with file:line", err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +64,8 @@ const provenanceFile = "provenance.json"
 type provenance struct {
 	Grao        Version `json:"grao"`
 	SweepSHA256 string  `json:"sweep_sha256"`
+	// Sets are the --set overrides applied on top of sweep.toml.
+	Sets []string `json:"sets,omitempty"`
 	// Forced lists the builds and sweeps a forced resume added.
 	Forced []provenance `json:"forced,omitempty"`
 }
@@ -74,9 +77,9 @@ var ErrMismatch = errors.New("resume would mix results")
 // checkProvenance, on resume, compares the run's recorded build and sweep
 // with this ones, refusing a difference unless forced (then recorded);
 // on a fresh run it records them.
-func checkProvenance(out string, src []byte, resume, force bool) error {
+func checkProvenance(out string, src []byte, sets []string, resume, force bool) error {
 	sum := sha256.Sum256(src)
-	cur := provenance{Grao: BuildVersion(), SweepSHA256: hex.EncodeToString(sum[:])}
+	cur := provenance{Grao: BuildVersion(), SweepSHA256: hex.EncodeToString(sum[:]), Sets: sets}
 	path := filepath.Join(out, provenanceFile)
 	var prev provenance
 	data, err := os.ReadFile(path)
@@ -93,13 +96,23 @@ func checkProvenance(out string, src []byte, resume, force bool) error {
 			old, _ := os.ReadFile(filepath.Join(out, "sweep.toml"))
 			why = append(why, "the sweep file changed since the run began:\n"+lineDiff(string(old), string(src)))
 		}
+		if !slices.Equal(prev.Sets, cur.Sets) {
+			var d []string
+			for _, x := range prev.Sets {
+				d = append(d, "- --set "+x)
+			}
+			for _, x := range cur.Sets {
+				d = append(d, "+ --set "+x)
+			}
+			why = append(why, "the --set overrides changed since the run began:\n"+strings.Join(d, "\n"))
+		}
 		if len(why) == 0 {
 			return nil
 		}
 		if !force {
 			return fmt.Errorf("%s: %w: %s\n(use --force to resume anyway, or another --out)", out, ErrMismatch, strings.Join(why, "; "))
 		}
-		prev.Forced = append(prev.Forced, provenance{Grao: cur.Grao, SweepSHA256: cur.SweepSHA256})
+		prev.Forced = append(prev.Forced, provenance{Grao: cur.Grao, SweepSHA256: cur.SweepSHA256, Sets: cur.Sets})
 		cur = prev
 	case err == nil:
 		return nil // not resuming: start refuses an existing run
@@ -111,6 +124,25 @@ func checkProvenance(out string, src []byte, resume, force bool) error {
 		return err
 	}
 	return writeAtomic(path, append(raw, '\n'))
+}
+
+// RunSets returns the --set overrides a run directory was made with
+// (recorded in provenance.json; none for a run made without, or before
+// they existed), so that tools reading the run's sweep.toml see the sweep
+// that ran.
+func RunSets(dir string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, provenanceFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p provenance
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, provenanceFile), err)
+	}
+	return p.Sets, nil
 }
 
 // lineDiff lists the lines only in a ("- ") and only in b ("+ "), in the

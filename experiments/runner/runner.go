@@ -38,6 +38,9 @@ type Options struct {
 	Log      io.Writer
 	Terminal bool
 	Executor Executor // nil: Local{Workers}
+	// TensorBoard also writes each trial's training and evaluation metrics
+	// as TensorBoard event files under Out/tensorboard/<trial>/.
+	TensorBoard bool
 	// passk is the sweep's [passk], resolved by Run and RunSweep; finished
 	// trials kept by Resume get their pass@k counts when they lack them.
 	passk sweep.PassKSpec
@@ -86,7 +89,7 @@ func start(sw *sweep.Sweep, opts Options, trials []sweep.Trial) error {
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return err
 	}
-	if err := checkProvenance(opts.Out, src, opts.Resume, opts.Force); err != nil {
+	if err := checkProvenance(opts.Out, src, sw.Sets(), opts.Resume, opts.Force); err != nil {
 		return err
 	}
 	if err := writeAtomic(filepath.Join(opts.Out, "sweep.toml"), src); err != nil {
@@ -112,7 +115,7 @@ func execute(ctx context.Context, trials []sweep.Trial, opts Options, sum *Summa
 			}
 		}
 	}
-	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), passk: opts.passk}
+	e := &env{dir: opts.Out, revision: gitRevision(filepath.Dir(opts.SweepPath)), passk: opts.passk, tensorboard: opts.TensorBoard}
 	var run, passk []sweep.Trial
 	skipped := 0
 	for _, tr := range todo {

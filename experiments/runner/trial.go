@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -63,9 +64,12 @@ type Manifest struct {
 	LossTemperature float64 `json:"loss_temperature,omitempty"`
 	// Calibration is the base model measured on this trial's task.
 	Calibration *Calibration `json:"calibration,omitempty"`
-	Start       time.Time    `json:"start"`
-	End         *time.Time   `json:"end,omitempty"`
-	Seconds     float64      `json:"seconds,omitempty"`
+	// ResumedFrom is the step of the checkpoint the trial continued from
+	// (absent when it ran from its start).
+	ResumedFrom int        `json:"resumed_from_step,omitempty"`
+	Start       time.Time  `json:"start"`
+	End         *time.Time `json:"end,omitempty"`
+	Seconds     float64    `json:"seconds,omitempty"`
 	// TrialRSSMiB is the largest resident set size of the process
 	// sampled while the trial ran (every 100 ms): the trial's own peak
 	// plus the process's baseline when it ran alone (workers = 1), shared
@@ -114,8 +118,10 @@ type env struct {
 	bases    *baseCache
 	revision string
 	logf     func(format string, args ...any)
+	// tensorboard also writes each trial's metrics as TensorBoard events.
+	tensorboard bool
 	// stepf reports a trial's training step to the progress display.
-	stepf func(id string, step, total int)
+	stepf func(id string, step, total int, loss float64)
 }
 
 // runTrial trains and evaluates one trial into dir/runs/<id>/.
@@ -202,13 +208,30 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		return err
 	}
 
-	mf, err := os.Create(filepath.Join(tdir, "metrics.jsonl"))
+	steps := tr.Train.Steps
+	if tr.Control == sweep.ControlBase {
+		steps = 0 // the base arm evaluates the starting model
+	}
+	rp, why := loadResume(tdir, t, steps)
+	if why != "" {
+		e.logf("resume %s: starting over: %s", tr.ID, why)
+	}
+	mf, err := openMetrics(tdir, rp)
 	if err != nil {
 		return err
 	}
 	defer mf.Close()
-	mw := bufio.NewWriter(mf)
-	enc := json.NewEncoder(mw)
+	ml := &metricsLog{w: bufio.NewWriter(mf)}
+	if e.tensorboard {
+		var prefix io.Reader
+		if rp != nil {
+			prefix = io.NewSectionReader(mf, 0, rp.MetricsBytes)
+		}
+		if ml.tb, err = openTensorBoard(e.dir, tr.ID, prefix); err != nil {
+			return err
+		}
+		defer ml.tb.Close()
+	}
 	var curve []evaluate.Point
 	var last evaluate.Outputs
 	evalAt := func(step int) error {
@@ -219,20 +242,21 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		m := evaluate.Metrics(out, pre)
 		curve = append(curve, evaluate.Point{Step: step, Reward: m["reward"]})
 		last = out
-		if err := enc.Encode(evalLine{Step: step, Eval: m}); err != nil {
+		if err := ml.write(evalLine{Step: step, Eval: m}); err != nil {
 			return err
 		}
-		return mw.Flush()
+		return ml.flush()
 	}
-	if err := evalAt(0); err != nil {
+	first := 1
+	if rp != nil {
+		first, curve = rp.Step+1, rp.Curve
+		man.ResumedFrom = rp.Step
+		e.logf("resume %s from its checkpoint after step %d of %d", tr.ID, rp.Step, steps)
+	} else if err := evalAt(0); err != nil {
 		return err
 	}
-	steps := tr.Train.Steps
-	if tr.Control == sweep.ControlBase {
-		steps = 0 // the base arm evaluates the starting model
-	}
 	every := max(tr.Train.EvalEvery, 1)
-	for step := 1; step <= steps; step++ {
+	for step := first; step <= steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -240,14 +264,19 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		if err != nil {
 			return err
 		}
-		if err := enc.Encode(lg); err != nil {
+		if err := ml.write(lg); err != nil {
 			return err
 		}
 		if e.stepf != nil {
-			e.stepf(tr.ID, step, steps)
+			e.stepf(tr.ID, step, steps, lg.Loss)
 		}
 		if step%every == 0 || step == steps {
 			if err := evalAt(step); err != nil {
+				return err
+			}
+		}
+		if ce := tr.Train.CheckpointEvery; ce > 0 && step%ce == 0 && step < steps {
+			if err := e.checkpoint(tdir, t, ml, mf, resumePoint{Step: step, Curve: curve}); err != nil {
 				return err
 			}
 		}
@@ -255,7 +284,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if steps == 0 {
 		last = pre
 	}
-	if err := mw.Flush(); err != nil {
+	if err := ml.flush(); err != nil {
 		return err
 	}
 	final := evaluate.Metrics(last, pre)
@@ -285,6 +314,9 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	}
 	// eval.json last: its presence with a "done" manifest marks a finished trial.
 	if err := writeJSON(filepath.Join(tdir, "eval.json"), ev); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(tdir, resumeFile)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	return e.writePassK(ctx, tr, t.Policy, task, exs)

@@ -49,6 +49,10 @@ func errReason(err error) string {
 // point of every algorithm, so a sweep that parses also expands. Decoding
 // and validation errors are reported together.
 func Parse(data []byte, file string) (*Sweep, error) {
+	return parse(data, file, nil)
+}
+
+func parse(data []byte, file string, sets []string) (*Sweep, error) {
 	if file == "" {
 		file = "<sweep>"
 	}
@@ -63,9 +67,13 @@ func Parse(data []byte, file string) (*Sweep, error) {
 		}
 		return nil, el.err()
 	}
+	if raw == nil {
+		raw = map[string]any{}
+	}
+	el.origin = applySets(raw, sets, el)
 	d := &decoder{errs: el, loc: locate(string(data)), set: map[string]bool{}}
 	markSet(d.set, nil, raw)
-	s := &Sweep{file: file, dir: filepath.Dir(file), loc: d.loc, set: d.set, grid: map[string]gridKey{}}
+	s := &Sweep{file: file, dir: filepath.Dir(file), loc: d.loc, set: d.set, grid: map[string]gridKey{}, sets: slices.Clone(sets)}
 	d.sweep(raw, s)
 	s.addControls(el)
 	// One pass: validation runs even after decoding errors, so a misspelt

@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"github.com/grao-lab/grao/core"
+
 	"cmp"
 	"errors"
 	"fmt"
@@ -8,30 +10,11 @@ import (
 	"strings"
 )
 
-// Error is one problem with a sweep or trial file. Error() reads
-// "file:line: key: reason"; the line is omitted when unknown (0), e.g. for a
-// default value that turns out invalid in combination with another key.
-type Error struct {
-	File   string
-	Line   int
-	Key    string // dotted key as written, e.g. train.steps, sweep."train.lr", algorithm.grao.beta
-	Reason string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	b.WriteString(": ")
-	if e.Key != "" {
-		b.WriteString(e.Key)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Reason)
-	return b.String()
-}
+// Error is one problem with a sweep or trial file, "file:line: key:
+// reason" (the line is omitted when unknown, e.g. for a default value that
+// turns out invalid in combination with another key; the key is dotted as
+// written, e.g. train.steps, sweep."train.lr", algorithm.grao.beta).
+type Error = core.InputError
 
 // Errors lists the *Error values inside err (as returned by Parse, Expand
 // or DecodeTrial, which join every problem they find), in file order.
@@ -67,13 +50,20 @@ type errList struct {
 	// still runs so that one pass reports every problem, sees their zero
 	// values and must not report them a second time.
 	decoded map[string]bool
+	// origin names the --set overrides: a problem with a key one of them
+	// set is reported against the override, not a line of the file.
+	origin setOrigin
 }
 
 func (l *errList) add(line int, key, format string, args ...any) {
 	if l.decoded[key] {
 		return
 	}
-	l.errs = append(l.errs, &Error{File: l.file, Line: line, Key: key, Reason: fmt.Sprintf(format, args...)})
+	file := l.file
+	if set, ok := l.origin.of(key); ok {
+		file, line = "--set "+set, 0
+	}
+	l.errs = append(l.errs, &Error{File: file, Line: line, Key: key, Reason: fmt.Sprintf(format, args...)})
 }
 
 // freeze marks every key with an error so far as decoded (see decoded).

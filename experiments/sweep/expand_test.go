@@ -180,7 +180,7 @@ func TestResolveDefaults(t *testing.T) {
 		Task:     TaskSpec{Name: "hh-helpful", TieMargin: 0.05, DataSeed: 1, Truncate: "none"},
 		Pretrain: PretrainSpec{Steps: 600, Batch: 32, LR: 3e-3, Warmup: 30, Seed: 1, Pack: true},
 		Train: TrainSpec{Steps: 40, Prompts: 8, LR: 5e-4, Schedule: "constant", WeightDecay: 0.01, ClipNorm: 1,
-			Temperature: 0.7, TopP: 1, MaxNew: 48, EvalEvery: 2, TemperedLogProbs: true},
+			Temperature: 0.7, TopP: 1, MaxNew: 48, EvalEvery: 2, TemperedLogProbs: true, CheckpointEvery: 4},
 		Eval:      EvalSpec{MaxNew: 48, Split: "eval"},
 		Reward:    RewardSpec{Kind: "judge"},
 		Select:    SelectSpec{Metric: "reward", Seeds: []uint64{1000}},

@@ -83,7 +83,39 @@ func (c *tctx) files(t *Trial, ex explicitFn) {
 			continue
 		}
 		pt.Path, pt.SHA256 = fi.abs, fi.sha
+		// Arguments are passed verbatim, so a file among them (an
+		// interpreted plugin's script) is found where the plugin will look:
+		// relative to the directory bench runs in.
+		for _, a := range pt.Args {
+			st, err := os.Stat(a)
+			if err != nil || !st.Mode().IsRegular() {
+				continue
+			}
+			sum, err := fileSHA256(a)
+			if err != nil {
+				c.fail(k+"args", "%s: %s", a, errReason(err))
+				continue
+			}
+			if pt.ArgsSHA256 == nil {
+				pt.ArgsSHA256 = map[string]string{}
+			}
+			pt.ArgsSHA256[a] = sum
+		}
 	}
+}
+
+// fileSHA256 is the hex SHA-256 of a file's content.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (c *expander) rel(p string) string {

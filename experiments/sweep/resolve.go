@@ -46,6 +46,9 @@ const (
 	// (eval_every = steps/DefaultEvalPoints), enough to interpolate
 	// steps_to_90 between points 5% of training apart.
 	DefaultEvalPoints = 20
+	// DefaultCheckpoints is how many training-state checkpoints a trial
+	// saves by default (train.checkpoint_every = steps / DefaultCheckpoints).
+	DefaultCheckpoints = 10
 
 	DefaultSelectMetric = "reward"
 	DefaultSelectSeed   = 1000
@@ -137,6 +140,7 @@ func resolveTrain(t *TrainSpec, ex explicitFn) {
 	fillFloat(&t.TopP, DefaultTopP, ex("train.top_p"))
 	fillInt(&t.MaxNew, DefaultMaxNew, ex("train.max_new_tokens"))
 	fillInt(&t.EvalEvery, max(1, t.Steps/DefaultEvalPoints), ex("train.eval_every"))
+	fillInt(&t.CheckpointEvery, max(1, t.Steps/DefaultCheckpoints), ex("train.checkpoint_every"))
 	if !ex("train.tempered_logprobs") {
 		t.TemperedLogProbs = true
 	}

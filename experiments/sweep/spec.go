@@ -44,7 +44,8 @@ type Sweep struct {
 	file string
 	dir  string
 	loc  *locator
-	set  map[string]bool    // display keys written in the file
+	set  map[string]bool    // display keys written in the file (or by --set)
+	sets []string           // the --set overrides, as given
 	grid map[string]gridKey // where each grid key was written
 	// selGrid: where each [select] grid key was written.
 	selGrid map[string]gridKey
@@ -159,8 +160,10 @@ type TrainSpec struct {
 	// temperature, as TRL and verl divide logits by T (default true; only
 	// algorithms that sample are affected).
 	TemperedLogProbs bool `toml:"tempered_logprobs"`
-	// CheckpointEvery is reserved for mid-trial checkpoints and must be 0:
-	// --resume redoes an unfinished trial from its start.
+	// CheckpointEvery saves the trial's training state every so many steps
+	// (default steps/10; 0: never), so that --resume continues an
+	// interrupted trial from its last checkpoint instead of its start. It
+	// cannot change results, so it is not part of the trial's ID.
 	CheckpointEvery int `toml:"checkpoint_every"`
 }
 

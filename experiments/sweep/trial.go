@@ -71,13 +71,15 @@ func DecodeTrial(data []byte, file string) (Trial, error) {
 
 // ComputeID is "<label>-s<seed>-<8 hex digits>": the hex digits start the
 // SHA-256 of the canonical encoding of t without ID, Sweep, Varying,
-// Selected and Task.Path — everything that can change results, and
-// nothing that can't (which sweep, grid or selection produced the trial,
-// where the checkout lives). Selection trials evaluate on the dev split,
+// Selected, Task.Path and Train.CheckpointEvery — everything that can
+// change results, and nothing that can't (which sweep, grid or selection
+// produced the trial, where the checkout lives, how often it saves its
+// state). Selection trials evaluate on the dev split,
 // so their config, and ID, differs from every main trial's.
 func ComputeID(t Trial) string {
 	c := t
 	c.ID, c.Sweep, c.Varying, c.Selected, c.Task.Path = "", "", nil, nil, ""
+	c.Train.CheckpointEvery = 0 // as before checkpoints existed: old IDs stay
 	b, err := EncodeTrial(c)
 	if err != nil {
 		// Only a parameter value TOML cannot represent gets here; Expand

@@ -169,11 +169,7 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 	}
 	atLeast1("train.max_new_tokens", tr.MaxNew)
 	atLeast1("train.eval_every", tr.EvalEvery)
-	if tr.CheckpointEvery != 0 {
-		// Resume redoes an unfinished trial from its start (trials are
-		// deterministic); mid-trial checkpoints are not implemented yet.
-		c.fail("train.checkpoint_every", "mid-trial checkpoints are not supported yet: must be 0 (resume redoes an unfinished trial from its start, with identical results)")
-	}
+	nonNeg("train.checkpoint_every", tr.CheckpointEvery, 0)
 	if m.Context >= 2 && tr.MaxNew >= m.Context {
 		c.fail("train.max_new_tokens", "%d leaves no room for the prompt in a context of %d (model.context)", tr.MaxNew, m.Context)
 	}

@@ -31,19 +31,9 @@ import (
 // MaxLineBytes bounds one JSONL line (1 MiB).
 const MaxLineBytes = 1 << 20
 
-// LineError is a problem with one line of a dataset file.
-type LineError struct {
-	File   string
-	Line   int // 1-based; 0 for a problem with the whole file
-	Reason string
-}
-
-func (e *LineError) Error() string {
-	if e.Line == 0 {
-		return fmt.Sprintf("%s: %s", e.File, e.Reason)
-	}
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
-}
+// LineError is a problem with one line of a dataset file (line 0: with
+// the whole file).
+type LineError = core.InputError
 
 // ParseJSONL reads and validates a whole dataset; file names the source
 // in errors. It stops at the first bad line.
@@ -53,15 +43,15 @@ func ParseJSONL(r io.Reader, file string) ([]core.Example, error) {
 	for line := 1; ; line++ {
 		raw, err := readLine(br)
 		if errors.Is(err, errLineTooLong) {
-			return nil, &LineError{file, line, fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
+			return nil, &LineError{File: file, Line: line, Reason: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, &LineError{file, line, "read: " + err.Error()}
+			return nil, &LineError{File: file, Line: line, Reason: "read: " + err.Error()}
 		}
 		if len(bytes.TrimSpace(raw)) > 0 {
 			ex, perr := parseLine(raw)
 			if perr != nil {
-				return nil, &LineError{file, line, perr.Error()}
+				return nil, &LineError{File: file, Line: line, Reason: perr.Error()}
 			}
 			out = append(out, ex)
 		}

@@ -155,6 +155,16 @@ func TestRunCommand(t *testing.T) {
 			t.Errorf("%s: output directory was created", name)
 		}
 	}
+	// A bad --set is bad input, reported against the override.
+	for _, set := range []string{"train.prompts=-1", "train.promts=2", "algorithm.nope.g=2"} {
+		out := filepath.Join(dir, "out-set")
+		if code, _, se := bench(t, "run", good, "--set", set, "--out", out); code != 2 || !strings.Contains(se, "--set "+set) {
+			t.Errorf("--set %s: exit %d, stderr %q; want 2 naming the override", set, code, se)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("--set %s: output directory was created", set)
+		}
+	}
 	if code, _, se := bench(t, "run", good, "--out", "/proc/grao-cannot-write/out"); code != 2 || !strings.Contains(se, "--out /proc/grao-cannot-write/out") {
 		t.Errorf("unwritable --out: exit %d, %q; want 2", code, se)
 	}
@@ -208,6 +218,9 @@ func TestRunCommand(t *testing.T) {
 	}
 	if code, _, se := bench(t, "run", good, "--out", out); code != 2 || !strings.Contains(se, "--resume") {
 		t.Errorf("rerun without --resume: exit %d %q", code, se)
+	}
+	if code, _, se := bench(t, "run", good, "--out", out, "--resume", "--set", "train.lr=1e-4"); code != 2 || !strings.Contains(se, "+ --set train.lr=1e-4") {
+		t.Errorf("resume with a new --set: exit %d %q; want 2 and the override in the diff", code, se)
 	}
 	code, _, se = bench(t, "run", good, "--out", out, "--resume")
 	if code != 0 || !strings.Contains(se, "4 skipped") {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 
+	"github.com/grao-lab/grao/core"
+
 	"github.com/grao-lab/grao/plugins"
 )
 
@@ -107,8 +109,11 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintln(stderr, "bench:", err)
+	// Bad input from any parser of user files is a *core.InputError,
+	// wherever it was wrapped.
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ie *core.InputError
+	if errors.As(err, &ue) || errors.As(err, &ie) {
 		return 2
 	}
 	return 1

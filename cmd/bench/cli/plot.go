@@ -63,9 +63,8 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		var ns *plots.NotSweepError
-		var pe *plots.ParseError
 		var oe *plots.OptionError
-		if errors.As(err, &ns) || errors.As(err, &pe) || errors.As(err, &oe) {
+		if errors.As(err, &ns) || errors.As(err, &oe) {
 			return usageError{fmt.Errorf("plot: %w", err)}
 		}
 		return fmt.Errorf("plot: %w", err)

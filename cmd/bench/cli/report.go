@@ -105,10 +105,6 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := report.ReadFile(path)
 	if err != nil {
-		var pe *report.ParseError
-		if errors.As(err, &pe) {
-			return usageError{err}
-		}
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			return badInput("report: %v (want a sweep directory holding results.csv, or a results.csv file)", err)
 		}

@@ -33,7 +33,7 @@ func TestReportCommand(t *testing.T) {
 		{"dir", []string{"report", dir}, 0, "| SFT | +57.73% |", ""},
 		{"flags after path", []string{"report", paper, "--format", "csv", "--baseline", "sft", "--baseline", "dpo,ppo"}, 0, "headline,,,RAS,grao,ppo,4,", ""},
 		{"out file", []string{"report", "--format", "tex", dir, "--out", out}, 0, "", ""},
-		{"bad row", []string{"report", bad}, 2, "", "bad.csv:2: column \"value\""},
+		{"bad row", []string{"report", bad}, 2, "", "bad.csv:2: value: "},
 		{"missing file", []string{"report", filepath.Join(dir, "nope.csv")}, 2, "", "nope.csv"},
 		{"unknown baseline", []string{"report", dir, "--baseline", "rlhf"}, 2, "", `baseline "rlhf"`},
 		{"unknown target", []string{"report", dir, "--target", "rlhf"}, 2, "", `--target "rlhf"`},

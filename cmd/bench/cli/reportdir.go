@@ -46,7 +46,11 @@ func studyOptionsSweep(dir string, res *report.Results, sw *sweep.Sweep, opts *r
 	}
 	if sw == nil {
 		path := filepath.Join(dir, "sweep.toml")
-		s, err := sweep.ParseFile(path)
+		sets, err := runner.RunSets(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := sweep.ParseFileWith(path, sets)
 		switch {
 		case err == nil:
 			sw = s

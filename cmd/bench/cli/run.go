@@ -27,6 +27,16 @@ func init() {
 	register(command{name: "run", summary: "run a sweep (TOML) and print its report", run: runRun})
 }
 
+// setFlag collects repeated --set KEY=VALUE overrides; unlike listFlag it
+// does not split at commas, which TOML arrays contain.
+type setFlag []string
+
+func (s *setFlag) String() string { return strings.Join(*s, " ") }
+func (s *setFlag) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	out := fs.String("out", "", "output directory (default runs/<sweep name>)")
@@ -35,8 +45,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	force := fs.Bool("force", false, "with --resume: continue a run made by another grao build or from an edited sweep file")
 	only := fs.String("trial", "", "run only these trial IDs (comma-separated; for cluster array tasks)")
 	planOnly := fs.Bool("plan", false, "write plan.json and print the trials without running them")
+	tb := fs.Bool("tensorboard", false, "also write each trial's metrics as TensorBoard event files under OUT/tensorboard/<trial>/")
+	var sets setFlag
+	fs.Var(&sets, "set", "override one key of the sweep file, KEY=VALUE in TOML (repeatable): train.lr=3e-4, seeds=[1,2], algorithm.grao.beta=0.5")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--out DIR] [--workers N] [--resume [--force]] [--trial ID,...] [--plan]")
+		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--set KEY=VALUE ...] [--out DIR] [--workers N] [--resume [--force]] [--trial ID,...] [--plan] [--tensorboard]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args, stderr)
@@ -51,7 +64,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err := kernels.LoadError(); err != nil {
 		return badInput("%v", err)
 	}
-	sw, err := sweep.ParseFile(path)
+	sw, err := sweep.ParseFileWith(path, sets)
 	if err != nil {
 		return usageError{err}
 	}
@@ -103,7 +116,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		*workers = sw.Workers // the sweep's own setting, unless --workers overrides it
 	}
 	opts := runner.Options{SweepPath: path, Out: *out, Workers: *workers, Resume: *resume, Force: *force, Log: stderr,
-		Terminal: isTerminal(stderr)}
+		Terminal: isTerminal(stderr), TensorBoard: *tb}
 	if *only != "" {
 		opts.Only = strings.Split(*only, ",")
 	}
@@ -128,7 +141,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "sweep %s: %d ran, %d skipped, %d failed, %d interrupted in %s; results in %s\n",
 		sw.Name, sum.Ran, sum.Skipped, sum.Failed, sum.Interrupted, time.Since(start).Round(time.Second), sum.Results)
 	if sum.Interrupted > 0 || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted: run `bench run %s --out %s --resume` to finish", path, *out)
+		var again strings.Builder
+		for _, v := range sets {
+			fmt.Fprintf(&again, " --set '%s'", strings.ReplaceAll(v, "'", `'\''`))
+		}
+		return fmt.Errorf("interrupted: run `bench run %s%s --out %s --resume` to finish", path, again.String(), *out)
 	}
 	if perr := printReport(stdout, *out, sum.Results, sw); perr != nil {
 		fmt.Fprintf(stderr, "report: %v\n", perr)

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -118,11 +117,7 @@ func openTask(name string, tf *taskFlags, extra ...tasks.Option) (core.Task, err
 	if err != nil {
 		// Every failure here is the user's input: an unknown name, a bad
 		// option, or a malformed dataset (file:line: reason).
-		var le *tasks.LineError
-		if errors.As(err, &le) {
-			return nil, usageError{err}
-		}
-		return nil, badInput("%v", err)
+		return nil, badInput("%w", err)
 	}
 	return t, nil
 }

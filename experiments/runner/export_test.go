@@ -1,0 +1,5 @@
+package runner
+
+// SetAfterCheckpoint sets a function called after each mid-trial
+// checkpoint, so a test can kill a trial at a known point.
+func SetAfterCheckpoint(f func(id string, step int)) { afterCheckpoint = f }
