@@ -127,18 +127,23 @@ func parallelHeads[T Float](b, nHead, scratchLen int, fn func(scratch []T, bi, h
 		}
 		return
 	}
+	// Static interleaved assignment: pairs are equal-sized work. Worker 0
+	// is this goroutine.
+	work := func(w int) {
+		s := make([]T, scratchLen)
+		for p := w; p < pairs; p += workers {
+			fn(s, p/nHead, p%nHead)
+		}
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			s := make([]T, scratchLen)
-			// Static interleaved assignment: pairs are equal-sized work.
-			for p := w; p < pairs; p += workers {
-				fn(s, p/nHead, p%nHead)
-			}
+			work(w)
 		}(w)
 	}
+	work(0)
 	wg.Wait()
 }
 
@@ -161,14 +166,30 @@ func AttendOne[T Float](out, q, keys, values, scratch []T, n, nHead, headDim int
 	}
 	scale := T(1 / math.Sqrt(float64(headDim)))
 	s := scratch[:n]
+	q32, isF32 := asF32(q)
 	for h := 0; h < nHead; h++ {
 		off := h * headDim
+		oh := out[off : off+headDim]
+		if isF32 {
+			// All of a head's keys, then all of its values, in one loop
+			// each: the same operations as the generic path below.
+			k32, _ := asF32(keys[off:])
+			s32, _ := asF32(s)
+			dotKeys32(s32, q32[off:off+headDim], k32, d)
+			for j := range s {
+				s[j] *= scale
+			}
+			softmaxInPlace(s)
+			o32, _ := asF32(oh)
+			v32, _ := asF32(values[off:])
+			axpyKeys32(o32, v32, s32, d)
+			continue
+		}
 		qh := q[off : off+headDim]
 		for j := range s {
 			s[j] = dot(qh, keys[j*d+off:j*d+off+headDim]) * scale
 		}
 		softmaxInPlace(s)
-		oh := out[off : off+headDim]
 		clear(oh)
 		for j, p := range s {
 			axpy(oh, values[j*d+off:j*d+off+headDim], p)

@@ -68,10 +68,15 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 			if transA {
 				off = i0
 			}
+			block := func() { gemm(transA, transB, i1-i0, n, k, alpha, a[off:], lda, b, ldb, beta, c[i0*ldc:], ldc) }
+			if i1 == m {
+				block() // the last block on this goroutine: one fewer to start and wake
+				break
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				gemm(transA, transB, i1-i0, n, k, alpha, a[off:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+				block()
 			}()
 		}
 	} else {
@@ -82,10 +87,15 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 			if transB {
 				off = j0 * ldb
 			}
+			block := func() { gemm(transA, transB, m, j1-j0, k, alpha, a, lda, b[off:], ldb, beta, c[j0:], ldc) }
+			if j1 == n {
+				block()
+				break
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				gemm(transA, transB, m, j1-j0, k, alpha, a, lda, b[off:], ldb, beta, c[j0:], ldc)
+				block()
 			}()
 		}
 	}

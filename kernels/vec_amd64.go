@@ -18,6 +18,52 @@ func geluDerivAVX2(y, d, x *float32, n int)
 //go:noescape
 func geluAVX2(y, x *float32, n int)
 
+//go:noescape
+func dotKeysAVX2(q, k *float32, stride, n, hd int, out *float32)
+
+//go:noescape
+func axpyKeysAVX2(out, v *float32, stride int, p *float32, n, hd int)
+
+// dotKeys32 sets out[j] = dot32(q, k[j*stride:][:len(q)]) for j < len(out):
+// the scores of one attention head over its cached keys, four keys per
+// assembly loop where possible, with dot32's bits.
+func dotKeys32(out, q, k []float32, stride int) {
+	hd, n := len(q), len(out)
+	if n == 0 {
+		return
+	}
+	_ = k[(n-1)*stride+hd-1]
+	j := 0
+	if hasAVX2 && hd >= 8 && hd%8 == 0 && n >= 4 {
+		dotKeysAVX2(&q[0], &k[0], stride, n, hd, &out[0])
+		j = n &^ 3
+	}
+	for ; j < n; j++ {
+		out[j] = dot32(q, k[j*stride:j*stride+hd])
+	}
+}
+
+// axpyKeys32 sets out = Σ_j p[j]·v[j*stride:][:len(out)], j ascending,
+// with the bits of clearing out and calling axpy32 once per j.
+func axpyKeys32(out, v, p []float32, stride int) {
+	hd, n := len(out), len(p)
+	if n > 0 {
+		_ = v[(n-1)*stride+hd-1]
+	}
+	if hasAVX2 && hd >= 32 && hd%32 == 0 {
+		var p0 *float32
+		if n > 0 {
+			p0 = &p[0]
+		}
+		axpyKeysAVX2(&out[0], &v[0], stride, p0, n, hd)
+		return
+	}
+	clear(out)
+	for j, pj := range p {
+		axpy32(out, v[j*stride:j*stride+hd], pj)
+	}
+}
+
 // expShift32 sets dst[i] = expf(src[i]-shift).
 func expShift32(dst, src []float32, shift float32) {
 	src = src[:len(dst)]

@@ -352,3 +352,122 @@ axpyloop:
 axpydone:
 	VZEROUPPER
 	RET
+
+// REDUCE8 sums the 8 lanes of Y into its lowest lane in dotAVX2's order,
+// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), and stores it at DST.
+#define REDUCE8(Y, X, DST) \
+	VEXTRACTF128 $1, Y, X9 \
+	VADDPS  X9, X, X \
+	VMOVHLPS X, X, X9 \
+	VADDPS  X9, X, X \
+	VMOVSHDUP X, X9 \
+	VADDSS  X9, X, X \
+	VMOVSS  X, DST
+
+// func dotKeysAVX2(q, k *float32, stride, n, hd int, out *float32)
+// out[j] = dot(q[:hd], k[j*stride:][:hd]) for j < n&^3, each in dotAVX2's
+// order (a product, then a sum, per 8-lane chunk; the same reduction); four
+// keys at a time, so that their dependency chains overlap. hd is a
+// positive multiple of 8; stride is in elements.
+TEXT ·dotKeysAVX2(SB), NOSPLIT, $0-48
+	MOVQ q+0(FP), SI
+	MOVQ k+8(FP), DI
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), CX
+	SHRQ $2, CX
+	JZ   dkdone
+	MOVQ hd+32(FP), R9
+	SHRQ $3, R9
+	MOVQ out+40(FP), DX
+dkgroup:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ SI, R10
+	MOVQ DI, R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	LEAQ (R13)(R8*1), AX
+	MOVQ R9, BX
+dkchunk:
+	VMOVUPS (R10), Y4
+	VMULPS  (R11), Y4, Y5
+	VADDPS  Y5, Y0, Y0
+	VMULPS  (R12), Y4, Y6
+	VADDPS  Y6, Y1, Y1
+	VMULPS  (R13), Y4, Y7
+	VADDPS  Y7, Y2, Y2
+	VMULPS  (AX), Y4, Y8
+	VADDPS  Y8, Y3, Y3
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, R13
+	ADDQ $32, AX
+	DECQ BX
+	JNZ  dkchunk
+	REDUCE8(Y0, X0, 0(DX))
+	REDUCE8(Y1, X1, 4(DX))
+	REDUCE8(Y2, X2, 8(DX))
+	REDUCE8(Y3, X3, 12(DX))
+	ADDQ $16, DX
+	LEAQ (DI)(R8*4), DI
+	DECQ CX
+	JNZ  dkgroup
+dkdone:
+	VZEROUPPER
+	RET
+
+// func axpyKeysAVX2(out, v *float32, stride int, p *float32, n, hd int)
+// out[c] = Σ_j p[j]·v[j*stride+c] for c < hd, j ascending from a zero
+// sum: the bits of clearing out and calling axpyAVX2 for each j in turn
+// (a product, then a sum). The 32-element blocks of out stay in registers
+// across the keys. hd is a positive multiple of 32; n ≥ 0.
+TEXT ·axpyKeysAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DX
+	MOVQ v+8(FP), DI
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ p+24(FP), SI
+	MOVQ n+32(FP), CX
+	MOVQ hd+40(FP), R9
+	SHRQ $5, R9
+	JZ   akdone
+akblock:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ DI, R10
+	MOVQ SI, R11
+	MOVQ CX, BX
+	TESTQ BX, BX
+	JZ   akstore
+akkey:
+	VBROADCASTSS (R11), Y4
+	VMULPS  0(R10), Y4, Y5
+	VADDPS  Y5, Y0, Y0
+	VMULPS  32(R10), Y4, Y6
+	VADDPS  Y6, Y1, Y1
+	VMULPS  64(R10), Y4, Y7
+	VADDPS  Y7, Y2, Y2
+	VMULPS  96(R10), Y4, Y8
+	VADDPS  Y8, Y3, Y3
+	ADDQ R8, R10
+	ADDQ $4, R11
+	DECQ BX
+	JNZ  akkey
+akstore:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	ADDQ $128, DX
+	ADDQ $128, DI
+	DECQ R9
+	JNZ  akblock
+akdone:
+	VZEROUPPER
+	RET

@@ -23,3 +23,16 @@ func axpy32(y, x []float32, alpha float32) {
 		y[i] += alpha * x[i]
 	}
 }
+
+func dotKeys32(out, q, k []float32, stride int) {
+	for j := range out {
+		out[j] = dot32(q, k[j*stride:j*stride+len(q)])
+	}
+}
+
+func axpyKeys32(out, v, p []float32, stride int) {
+	clear(out)
+	for j, pj := range p {
+		axpy32(out, v[j*stride:j*stride+len(out)], pj)
+	}
+}

@@ -150,3 +150,72 @@ func BenchmarkExpScalar(b *testing.B) {
 		}
 	}
 }
+
+// The attention loops over a head's keys and values give the bits of the
+// scalar reference (dot32Lanes per key; a cleared sum and one product-then-
+// sum per key), for head sizes the assembly takes and those it leaves to Go,
+// strides wider than the head, and key counts with every remainder mod 4.
+func TestKeyLoopsMatchScalarBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	for _, hd := range []int{1, 8, 16, 24, 32, 64, 96} {
+		for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 35, 67} {
+			stride := hd * 3
+			q := make([]float32, hd)
+			k := make([]float32, n*stride+hd)
+			p := make([]float32, n)
+			for i := range q {
+				q[i] = float32(rng.NormFloat64())
+			}
+			for i := range k {
+				k[i] = float32(rng.NormFloat64())
+			}
+			for i := range p {
+				p[i] = float32(rng.Float64())
+			}
+			if n > 1 {
+				k[stride+1] = float32(math.Copysign(0, -1)) // a signed zero in the sums
+				p[1] = 0
+			}
+			got := make([]float32, n)
+			dotKeys32(got, q, k, stride)
+			for j := range got {
+				if want := dot32Lanes(q, k[j*stride:j*stride+hd]); !sameBits(got[j], want) {
+					t.Fatalf("hd=%d n=%d: dotKeys32[%d] = %x, scalar %x", hd, n, j, math.Float32bits(got[j]), math.Float32bits(want))
+				}
+			}
+			out := make([]float32, hd)
+			for i := range out {
+				out[i] = 7 // overwritten, not added to
+			}
+			axpyKeys32(out, k, p, stride)
+			want := make([]float32, hd)
+			for j, pj := range p {
+				for i := range want {
+					want[i] += pj * k[j*stride+i]
+				}
+			}
+			for i := range out {
+				if !sameBits(out[i], want[i]) {
+					t.Fatalf("hd=%d n=%d: axpyKeys32[%d] = %x, scalar %x", hd, n, i, math.Float32bits(out[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAttendOne(b *testing.B) {
+	const nHead, headDim, n = 4, 64, 67
+	d := nHead * headDim
+	rng := rand.New(rand.NewPCG(1, 1))
+	fill := func(x []float32) []float32 {
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	q, keys, values := fill(make([]float32, d)), fill(make([]float32, n*d)), fill(make([]float32, n*d))
+	out, scratch := make([]float32, d), make([]float32, n)
+	for b.Loop() {
+		AttendOne(out, q, keys, values, scratch, n, nHead, headDim)
+	}
+}

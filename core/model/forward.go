@@ -93,6 +93,16 @@ func (s *state) prefill(row int, ids []int, pos int) error {
 	return nil
 }
 
+// copyCache copies the first n positions of row from's KV cache, in every
+// layer, to row to.
+func (s *state) copyCache(from, to, n int) {
+	m := n * s.p.Config.DModel
+	for l := range s.k {
+		copy(s.k[l][to][:m], s.k[l][from][:m])
+		copy(s.v[l][to][:m], s.v[l][from][:m])
+	}
+}
+
 // embed writes wte[id] + wpe[pos] into x.
 func (p *Params) embed(x []float32, id, pos int) {
 	d := p.Config.DModel

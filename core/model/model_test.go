@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -362,5 +363,32 @@ func TestSamplerRejectsBadInput(t *testing.T) {
 		if _, err := s.Generate(tc.prompts, tc.cfg); err == nil {
 			t.Errorf("%s: want error", name)
 		}
+	}
+}
+
+// A prompt repeated in a batch is prefilled once and its cache copied:
+// the completions are bit-identical to prefilling every row itself.
+func TestSamplerSharesRepeatedPrefill(t *testing.T) {
+	c := testConfig()
+	c.Context = 32
+	p := perturbed(t, c, 7)
+	a, b := []int{tokenizer.BOS, 'x', 'y', 'z'}, []int{tokenizer.BOS, 'q'}
+	prompts := [][]int{a, b, a, a, b, slices.Clone(a)}
+	cfg := SampleConfig{Temperature: 1, MaxNew: 10, Seed: 3}
+	shared, err := NewSampler(p, 6).Generate(prompts, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharePrefill = false
+	defer func() { sharePrefill = true }()
+	own, err := NewSampler(p, 6).Generate(prompts, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(shared, own) {
+		t.Errorf("sharing the prefill changed the completions:\n shared %v\n own    %v", shared, own)
+	}
+	if reflect.DeepEqual(shared[0].Tokens, shared[2].Tokens) && reflect.DeepEqual(shared[0].Tokens, shared[3].Tokens) {
+		t.Error("rows with one prompt drew the same completion: their random streams are not their own")
 	}
 }

@@ -2,10 +2,12 @@ package model
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -122,7 +124,15 @@ func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]C
 	d, V := c.DModel, c.VocabSize
 	rows := make([]*rowState, len(prompts))
 	// Prefill each row on its own: prompts may differ in length, and each
-	// row keeps its own positions, so no padding ever enters the cache.
+	// row keeps its own positions, so no padding ever enters the cache. A
+	// prompt repeated in the batch (a group's G samples share one) is run
+	// once: the later rows copy its cache and next-token logits, which is
+	// the same computation's result, bit for bit.
+	type prefilled struct {
+		row    int
+		logits []float32
+	}
+	done := map[string]prefilled{}
 	for r, pr := range prompts {
 		if len(pr) == 0 {
 			return nil, fmt.Errorf("model: prompt %d is empty (start it with BOS)", firstRow+r)
@@ -130,12 +140,20 @@ func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]C
 		if len(pr) >= c.Context {
 			return nil, fmt.Errorf("model: prompt %d has %d tokens, the context is %d", firstRow+r, len(pr), c.Context)
 		}
-		if err := s.st.prefill(r, pr, 0); err != nil {
-			return nil, err
+		key := promptKey(pr)
+		pf, ok := done[key]
+		if ok && sharePrefill {
+			s.st.copyCache(pf.row, r, len(pr))
+		} else {
+			if err := s.st.prefill(r, pr, 0); err != nil {
+				return nil, err
+			}
+			logits := s.st.logitsOf(s.st.act.x[(len(pr)-1)*d:len(pr)*d], 1)
+			pf = prefilled{row: r, logits: slices.Clone(logits[:V])}
+			done[key] = pf
 		}
 		rs := &rowState{pos: len(pr), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(firstRow+r)))}
-		logits := s.st.logitsOf(s.st.act.x[(len(pr)-1)*d:len(pr)*d], 1)
-		s.pick(rs, logits[:V], cfg)
+		s.pick(rs, pf.logits, cfg)
 		rows[r] = rs
 	}
 	active := make([]int, 0, len(rows))
@@ -159,6 +177,18 @@ func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]C
 		out[r] = rs.out
 	}
 	return out, nil
+}
+
+// sharePrefill is off only in the test that checks sharing changes nothing.
+var sharePrefill = true
+
+// promptKey identifies a prompt's token ids (as a map key).
+func promptKey(ids []int) string {
+	b := make([]byte, 0, 4*len(ids))
+	for _, id := range ids {
+		b = binary.LittleEndian.AppendUint32(b, uint32(id))
+	}
+	return string(b)
 }
 
 // pick samples the next token of a row from its logits and records it; it
@@ -224,7 +254,7 @@ func (s *Sampler) attendRows(l int, rows []*rowState, active []int) {
 		return
 	}
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
@@ -233,6 +263,9 @@ func (s *Sampler) attendRows(l int, rows []*rowState, active []int) {
 				one(i, scores)
 			}
 		}(w)
+	}
+	for i := 0; i < len(active); i += workers { // worker 0 is this goroutine
+		one(i, st.scores)
 	}
 	wg.Wait()
 }

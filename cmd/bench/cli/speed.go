@@ -5,17 +5,16 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,6 +43,13 @@ type speedRow struct {
 	GFLOPs      float64 `json:"gflops"`
 	Repetitions int     `json:"repetitions"`
 	Threads     int     `json:"threads,omitempty"` // PyTorch rows: the thread count that gave this figure
+	// PeakFraction is GFLOPs over the measured sgemm peak.
+	PeakFraction float64 `json:"peak_fraction,omitempty"`
+	// PeakRSSMiB is the peak resident set size of the fresh process that
+	// measured this model (training and sampling), whichever side.
+	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
+	// AllocsPerStep is grao's heap allocations per training step.
+	AllocsPerStep float64 `json:"allocs_per_step,omitempty"`
 }
 
 // speedup is the ratio of two backends' median throughputs for one
@@ -63,6 +69,7 @@ type speedReport struct {
 	GOMAXPROCS int        `json:"gomaxprocs"`
 	BLASInfo   string     `json:"blas_info"`
 	Rounds     int        `json:"rounds"`
+	Peak       *peakProbe `json:"peak,omitempty"`
 	Rows       []speedRow `json:"results"`
 	Speedups   []speedup  `json:"speedups,omitempty"`
 }
@@ -72,12 +79,13 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	models := fs.String("models", "small,medium", "comma-separated model presets")
 	blas := fs.String("blas", "current", "BLAS to measure: current, gonum, openblas or both")
-	trainSteps := fs.Int("train-steps", 3, "timed training steps per model and round (after one warm-up)")
-	rounds := fs.Int("rounds", 1, "rounds; each measures every backend in turn, and the medians over rounds are reported")
+	trainSteps := fs.Int("train-steps", 10, "timed training steps per model and round (after one warm-up)")
+	rounds := fs.Int("rounds", 3, "rounds; each measures every backend in turn, and the medians over rounds are reported")
+	peak := fs.Bool("peak", true, "measure the machine's fp32 peak (best sgemm) and show each row's share of it")
 	batch := fs.Int("batch", 16, "training batch (sequences)")
 	newTokens := fs.Int("new-tokens", 64, "tokens generated per sampling row")
 	torchPython := fs.String("torch", "", "also measure PyTorch on the same shapes with this Python interpreter (e.g. /usr/bin/python3 with python3-torch)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole measurement to this file (go tool pprof)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of grao's measurement to this file (go tool pprof); grao then runs in this process, not a fresh one")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -101,7 +109,7 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	}
 	engines := make([]speedEngine, 0, len(backends)+1)
 	for _, b := range backends {
-		engines = append(engines, blasEngine(b, *trainSteps, *batch, *newTokens))
+		engines = append(engines, blasEngine(b, *trainSteps, *batch, *newTokens, *cpuProfile != ""))
 	}
 	if *torchPython != "" {
 		engines = append(engines, torchEngine(*torchPython, *trainSteps, *batch, *newTokens))
@@ -116,6 +124,16 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 		names[i] = strings.TrimSpace(name)
 		if configs[i], err = model.Preset(names[i]); err != nil {
 			return badInput("--models: %v", err)
+		}
+	}
+	if *peak {
+		p, err := peakChild(backends[0].Name())
+		if err != nil {
+			return err
+		}
+		rep.Peak = &p
+		if !*asJSON {
+			fmt.Fprintf(stderr, "measured the fp32 peak: %.0f GFLOP/s\n", p.GFLOPs)
 		}
 	}
 	for mi, name := range names {
@@ -145,7 +163,11 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 		med := make([][]speedRow, len(engines))
 		for i := range engines {
 			for _, rs := range samples[i] {
-				med[i] = append(med[i], medianRow(rs))
+				m := medianRow(rs)
+				if rep.Peak != nil && rep.Peak.GFLOPs > 0 {
+					m.PeakFraction = m.GFLOPs / rep.Peak.GFLOPs
+				}
+				med[i] = append(med[i], m)
 			}
 			rep.Rows = append(rep.Rows, med[i]...)
 		}
@@ -164,17 +186,34 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	fmt.Fprintf(stdout, "grao %s, %s, GOMAXPROCS=%d, %s\n", rep.Version, rep.GoVersion, rep.GOMAXPROCS, rep.BLASInfo)
+	if rep.Peak != nil {
+		fmt.Fprintln(stdout, rep.Peak)
+	}
 	if rep.Rounds > 1 {
-		fmt.Fprintf(stdout, "medians over %d interleaved rounds\n", rep.Rounds)
+		fmt.Fprintf(stdout, "medians over %d interleaved rounds, each side in a fresh process\n", rep.Rounds)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tblas\tkind\tbatch\ttokens/s\tms/step\tGFLOP/s\t")
+	fmt.Fprintln(tw, "model\tblas\tkind\tbatch\ttokens/s\tms/step\tGFLOP/s\t% peak\tpeak RSS MiB\tallocs/step\tthreads\t")
 	for _, r := range rep.Rows {
-		ms := "-" // sampling has no step
+		ms, allocs, threads := "-", "-", "-" // sampling has no step
 		if r.Kind == "train" {
 			ms = fmt.Sprintf("%.1f", r.MsPerStep)
+			if r.AllocsPerStep > 0 {
+				allocs = fmt.Sprintf("%.0f", r.AllocsPerStep)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%s\t%.1f\t\n", r.Model, r.BLAS, r.Kind, r.Batch, r.TokensPerS, ms, r.GFLOPs)
+		if r.Threads > 0 {
+			threads = strconv.Itoa(r.Threads)
+		}
+		pct := "-"
+		if r.PeakFraction > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*r.PeakFraction)
+		}
+		rss := "-"
+		if r.PeakRSSMiB > 0 {
+			rss = fmt.Sprintf("%.0f", r.PeakRSSMiB)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%s\t%.1f\t%s\t%s\t%s\t%s\t\n", r.Model, r.BLAS, r.Kind, r.Batch, r.TokensPerS, ms, r.GFLOPs, pct, rss, allocs, threads)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -225,8 +264,11 @@ type speedEngine struct {
 	measure func(name string, mc model.Config) ([]speedRow, error)
 }
 
-func blasEngine(b kernels.Backend, steps, batch, newTokens int) speedEngine {
+func blasEngine(b kernels.Backend, steps, batch, newTokens int, inProcess bool) speedEngine {
 	return speedEngine{name: b.Name(), measure: func(name string, mc model.Config) ([]speedRow, error) {
+		if !inProcess {
+			return graoChild(speedJob{Kind: "grao", Model: name, BLAS: b.Name(), Steps: steps, Batch: batch, NewTokens: newTokens})
+		}
 		prev := kernels.Use(b)
 		defer kernels.Use(prev)
 		return measureModel(name, mc, steps, batch, newTokens)
@@ -247,29 +289,25 @@ func torchEngine(python string, steps, batch, newTokens int) speedEngine {
 			"batch": batch, "train_steps": steps, "new_tokens": newTokens, "sample_batches": []int{1, 32},
 			"threads": slices.Compact([]int{1, runtime.GOMAXPROCS(0)}),
 		})
-		cmd := exec.Command(python, "-c", torchSpeedScript, string(arg))
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		if _, err := exec.LookPath(python); err != nil {
 			return nil, badInput("--torch %s: %v", python, err)
 		}
-		if err != nil { // e.g. no torch module: the script's own message says so
-			return nil, fmt.Errorf("--torch %s: %v\n%s", python, err, lastLines(stderr.String(), 5))
-		}
+		cmd := exec.Command(python, "-c", torchSpeedScript, string(arg))
 		var res struct {
 			Results []struct {
 				speedRow
 				NewTokens int `json:"new_tokens"`
 			} `json:"results"`
 		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			return nil, fmt.Errorf("--torch: reading the script's output: %w", err)
+		// e.g. no torch module: the script's own message is in the error
+		rss, err := runChild(cmd, &res, "--torch "+python)
+		if err != nil {
+			return nil, err
 		}
 		var rows []speedRow
 		for _, r := range res.Results {
 			row := r.speedRow
-			row.Model = name
+			row.Model, row.PeakRSSMiB = name, rss
 			switch row.Kind {
 			case "train":
 				row.GFLOPs = 3 * seqFLOPs(mc, row.Seq, 0) * float64(row.Batch) / (row.MsPerStep / 1e3) / 1e9
@@ -304,13 +342,21 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 	oc := optim.DefaultConfig()
 	cfg := pretrain.Config{Model: mc, Steps: steps + 1, Batch: batch, Seq: seq, Optim: oc, Seed: 1}
 	var stepTimes []time.Duration
+	var ms runtime.MemStats
+	var mallocs uint64
 	last := time.Now()
 	_, err := pretrain.Run(context.Background(), cfg, randomText{}, nil, func(pr pretrain.Progress) {
 		now := time.Now()
 		if pr.Step > 1 { // the first step builds buffers
 			stepTimes = append(stepTimes, now.Sub(last))
 		}
-		last = now
+		// Allocation counts from the end of the warm-up step on; reading
+		// them stops the world for microseconds, outside the timed span.
+		if pr.Step == 1 || pr.Step == steps+1 {
+			runtime.ReadMemStats(&ms)
+			mallocs = ms.Mallocs - mallocs
+		}
+		last = time.Now()
 	})
 	if err != nil {
 		return nil, err
@@ -324,7 +370,8 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 	fwd := seqFLOPs(mc, seq, 0)
 	// Backward costs about twice the forward.
 	rows := []speedRow{{Model: name, Kind: "train", Batch: batch, Seq: seq, TokensPerS: tokens / perStep,
-		MsPerStep: perStep * 1e3, GFLOPs: 3 * fwd * float64(batch) / perStep / 1e9, Repetitions: len(stepTimes)}}
+		MsPerStep: perStep * 1e3, GFLOPs: 3 * fwd * float64(batch) / perStep / 1e9, Repetitions: len(stepTimes),
+		AllocsPerStep: float64(mallocs) / float64(len(stepTimes))}}
 
 	p, err := model.Init(mc, 1)
 	if err != nil {
@@ -343,22 +390,27 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 		if _, err := s.Generate(prompts, cfg); err != nil { // warm-up
 			return nil, err
 		}
-		start := time.Now()
-		outs, err := s.Generate(prompts, cfg)
-		if err != nil {
-			return nil, err
-		}
-		el := time.Since(start).Seconds()
-		var made int
+		// At least three generations and a second of them: one alone is
+		// too short to time on a shared machine.
+		var made, reps int
 		var flops float64
-		for _, o := range outs {
-			made += len(o.Tokens)
-			for t := range o.Tokens {
-				flops += mc.FLOPsPerToken(len(prompt) + t)
+		start := time.Now()
+		for reps < 3 || time.Since(start) < time.Second {
+			outs, err := s.Generate(prompts, cfg)
+			if err != nil {
+				return nil, err
+			}
+			reps++
+			for _, o := range outs {
+				made += len(o.Tokens)
+				for t := range o.Tokens {
+					flops += mc.FLOPsPerToken(len(prompt) + t)
+				}
 			}
 		}
+		el := time.Since(start).Seconds()
 		rows = append(rows, speedRow{Model: name, Kind: "sample", Batch: b, TokensPerS: float64(made) / el,
-			GFLOPs: flops / el / 1e9, Repetitions: 1})
+			GFLOPs: flops / el / 1e9, Repetitions: reps})
 	}
 	return rows, nil
 }
