@@ -21,6 +21,7 @@ require (
 
 require (
 	github.com/chewxy/hm v1.0.0
+	github.com/gofrs/flock v0.13.2
 	github.com/google/renameio/v2 v2.0.2
 	golang.org/x/sys v0.50.0
 	gorgonia.org/cu v0.9.6

@@ -104,6 +104,21 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 	if root := os.Getenv(EnvBaseCache); root != "" {
 		shared = filepath.Join(root, tr.BaseKey())
 	}
+	// One process builds a base model; others (array tasks of a cluster
+	// job, sweeps sharing GRAO_BASE_CACHE) wait for it and load what it
+	// saved. Locks are taken in one order, shared cache first.
+	for _, d := range []string{shared, dir} {
+		if d == "" {
+			continue
+		}
+		l, err := lockWait(ctx, d+".lock", func(pid int) {
+			c.logf("base %s: waiting for process %d, which is building it (%s)", tr.BaseKey(), pid, d)
+		})
+		if err != nil {
+			return nil, err
+		}
+		defer l.Unlock()
+	}
 	for _, d := range []string{dir, shared} {
 		if d == "" {
 			continue

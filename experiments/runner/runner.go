@@ -44,6 +44,9 @@ type Options struct {
 	// passk is the sweep's [passk], resolved by Run and RunSweep; finished
 	// trials kept by Resume get their pass@k counts when they lack them.
 	passk sweep.PassKSpec
+	// locked: RunSweep holds the run directory's lock for the Runs it
+	// makes.
+	locked bool
 }
 
 // Summary counts what happened.
@@ -66,6 +69,11 @@ func DefaultWorkers() int { return max(1, runtime.NumCPU()/2) }
 func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Options) (Summary, error) {
 	opts.passk = sw.PassKSettings()
 	sum := Summary{Total: len(trials), Results: filepath.Join(opts.Out, "results.csv")}
+	unlock, err := lockRun(opts)
+	if err != nil {
+		return sum, err
+	}
+	defer unlock()
 	if err := start(sw, opts, trials); err != nil {
 		return sum, err
 	}
@@ -209,6 +217,14 @@ func finished(dir, id string) bool {
 // columns trial, task, model, algorithm, seed, metric, value, then one
 // column per grid key that varies in the sweep.
 func Collect(dir string, trials []sweep.Trial) error {
+	// Processes sharing the directory (array tasks) each collect when they
+	// finish: under the lock, the last to finish reads every finished
+	// trial, so its table is complete.
+	l, err := lockWait(context.Background(), filepath.Join(dir, ".results.lock"), nil)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
 	keySet := map[string]bool{}
 	for _, tr := range trials {
 		for k := range tr.Varying {

@@ -46,6 +46,12 @@ const SelectionFile = "selection.json"
 // trials only; selection.json records the choice.
 func RunSweep(ctx context.Context, sw *sweep.Sweep, opts Options) (Summary, error) {
 	opts.passk = sw.PassKSettings()
+	unlock, err := lockRun(opts)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer unlock()
+	opts.locked = true
 	if !sw.HasSelection() {
 		trials, err := sw.Expand()
 		if err != nil {

@@ -130,6 +130,13 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err := os.MkdirAll(tdir, 0o755); err != nil {
 		return err
 	}
+	// Taken before anything is written: a trial still running in another
+	// process (a resubmitted array task) keeps its files.
+	tl, err := lockNow(filepath.Join(tdir, ".lock"), "trial "+tr.ID)
+	if err != nil {
+		return err
+	}
+	defer tl.Unlock()
 	man := &Manifest{Schema: SchemaVersion, Trial: tr.ID, Label: tr.Label, Algorithm: tr.Algorithm, Control: tr.Control, ControlOf: tr.ControlOf,
 		Seed: tr.Seed, BaseKey: tr.BaseKey(), Workers: e.workers,
 		Status: StatusRunning, Grao: BuildVersion(), SweepRevision: e.revision, GoVersion: runtime.Version(),

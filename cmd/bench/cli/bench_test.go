@@ -177,6 +177,19 @@ func TestRunCommand(t *testing.T) {
 	if n := strings.Count(string(results), ",RAS,"); n != 4 {
 		t.Errorf("results.csv has %d RAS rows, want 4:\n%s", n, results)
 	}
+	// status: every trial done (exit 0); collect rewrites the same table.
+	if code, so, se := bench(t, "status", out); code != 0 || !strings.Contains(so, "4 trials: 4 done") {
+		t.Errorf("status: exit %d\n%s%s", code, so, se)
+	}
+	if code, _, se := bench(t, "collect", out); code != 0 || !strings.Contains(se, "4 of 4 trials finished") {
+		t.Errorf("collect: exit %d %q", code, se)
+	}
+	if again, _ := os.ReadFile(filepath.Join(out, "results.csv")); string(again) != string(results) {
+		t.Errorf("collect changed results.csv:\n%s\nwas\n%s", again, results)
+	}
+	if code, _, se := bench(t, "status", dir); code != 2 || !strings.Contains(se, "plan.json") {
+		t.Errorf("status of a directory without a run: exit %d %q", code, se)
+	}
 	// The figures and the report read what the runner wrote.
 	if code, so, se := bench(t, "plot", out); code != 0 || !strings.Contains(so, "dynamics_reward_arith_tiny") {
 		t.Errorf("plot: exit %d\nstdout %s\nstderr %s", code, so, se)
