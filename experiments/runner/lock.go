@@ -114,7 +114,7 @@ func lockHolder(path string) int {
 // processes share it), failing at once if another run holds it: two runs
 // writing one directory would mark each other's trials interrupted.
 func lockRun(opts Options) (func(), error) {
-	if len(opts.Only) > 0 || opts.locked {
+	if len(opts.Only) > 0 || opts.Base != "" || opts.locked {
 		return func() {}, nil
 	}
 	l, err := lockNow(filepath.Join(opts.Out, ".run.lock"), "run directory "+opts.Out)

@@ -34,7 +34,10 @@ type Options struct {
 	Force bool
 	// Only restricts the run to these trial IDs (a cluster array task
 	// runs one); results.csv still collects every finished trial.
-	Only     []string
+	Only []string
+	// Base, when set, builds only the base model (and its calibration)
+	// with this base key and runs no trial: a cluster's base job.
+	Base     string
 	Log      io.Writer
 	Terminal bool
 	Executor Executor // nil: Local{Workers}
@@ -77,6 +80,9 @@ func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Option
 	if err := start(sw, opts, trials); err != nil {
 		return sum, err
 	}
+	if opts.Base != "" {
+		return sum, buildBase(ctx, trials, opts)
+	}
 	xerr := execute(ctx, trials, opts, &sum, "")
 	if err := Collect(opts.Out, trials); err != nil {
 		return sum, err
@@ -84,10 +90,22 @@ func Run(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, opts Option
 	return sum, xerr
 }
 
+// Prepare makes opts.Out a run directory for trials without running any:
+// it refuses to overwrite another run (unless opts.Resume), records the
+// provenance and writes sweep.toml and plan.json. A cluster submission
+// calls it before submitting the jobs that run the trials.
+func Prepare(sw *sweep.Sweep, trials []sweep.Trial, opts Options) error {
+	return start(sw, opts, trials)
+}
+
+// Finished reports whether a trial of the run directory is done and its
+// eval.json reads back.
+func Finished(dir, id string) bool { return finished(dir, id) }
+
 // start refuses to overwrite another run, then writes sweep.toml and
 // plan.json.
 func start(sw *sweep.Sweep, opts Options, trials []sweep.Trial) error {
-	if _, err := os.Stat(filepath.Join(opts.Out, "plan.json")); err == nil && !opts.Resume && len(opts.Only) == 0 {
+	if _, err := os.Stat(filepath.Join(opts.Out, "plan.json")); err == nil && !opts.Resume && len(opts.Only) == 0 && opts.Base == "" {
 		return fmt.Errorf("%s: %w", opts.Out, ErrExists)
 	}
 	src, err := os.ReadFile(opts.SweepPath)
@@ -104,6 +122,25 @@ func start(sw *sweep.Sweep, opts Options, trials []sweep.Trial) error {
 		return err
 	}
 	return sweep.WritePlan(filepath.Join(opts.Out, "plan.json"), sw, trials)
+}
+
+// buildBase pre-trains (or loads) and calibrates the base model with key
+// opts.Base, as the first trial on it would.
+func buildBase(ctx context.Context, trials []sweep.Trial, opts Options) error {
+	for _, tr := range trials {
+		if tr.BaseKey() != opts.Base {
+			continue
+		}
+		logw := opts.Log
+		if logw == nil {
+			logw = io.Discard
+		}
+		e := &env{dir: opts.Out, logf: func(format string, args ...any) { fmt.Fprintf(logw, format+"\n", args...) }}
+		e.bases = newBaseCache(opts.Out, e.logf)
+		_, _, _, err := e.taskAndBase(ctx, tr)
+		return err
+	}
+	return fmt.Errorf("no trial of this sweep has base key %q", opts.Base)
 }
 
 // execute runs the trials (those opts.Only names, when set; finished ones

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/grao-lab/grao/experiments/slurm"
+
 	"golang.org/x/term"
 
 	"github.com/grao-lab/grao/experiments/report"
@@ -45,11 +47,24 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	force := fs.Bool("force", false, "with --resume: continue a run made by another grao build or from an edited sweep file")
 	only := fs.String("trial", "", "run only these trial IDs (comma-separated; for cluster array tasks)")
 	planOnly := fs.Bool("plan", false, "write plan.json and print the trials without running them")
+	base := fs.String("base", "", "build only the base model with this key (a cluster's base job) and run no trial")
+	executor := fs.String("executor", "local", "where trials run: local (this process) or slurm (submitted as Slurm jobs)")
+	var so slurm.Options
+	fs.StringVar(&so.Partition, "partition", "", "slurm: partition")
+	fs.StringVar(&so.Account, "account", "", "slurm: account")
+	fs.StringVar(&so.Time, "time", "", "slurm: time limit of each job, e.g. 2:00:00")
+	fs.StringVar(&so.Mem, "mem", "", "slurm: memory of each job, e.g. 4G")
+	fs.StringVar(&so.Gres, "gres", "", "slurm: generic resources of each job, e.g. gpu:1")
+	fs.IntVar(&so.CPUs, "cpus", 2, "slurm: CPUs per job (the job's GOMAXPROCS)")
+	fs.IntVar(&so.ArrayLimit, "array-limit", 0, "slurm: at most this many trials of an array at once (0: no limit)")
+	var extra setFlag
+	fs.Var(&extra, "sbatch", "slurm: an extra line for every job script, e.g. '#SBATCH --qos=long' (repeatable)")
+	fs.BoolVar(&so.Wait, "wait", false, "slurm: wait until every job has ended (Ctrl-C cancels them)")
 	tb := fs.Bool("tensorboard", false, "also write each trial's metrics as TensorBoard event files under OUT/tensorboard/<trial>/")
 	var sets setFlag
 	fs.Var(&sets, "set", "override one key of the sweep file, KEY=VALUE in TOML (repeatable): train.lr=3e-4, seeds=[1,2], algorithm.grao.beta=0.5")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--set KEY=VALUE ...] [--out DIR] [--workers N] [--resume [--force]] [--trial ID,...] [--plan] [--tensorboard]")
+		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--set KEY=VALUE ...] [--out DIR] [--workers N] [--resume [--force]] [--trial ID,...] [--plan] [--tensorboard] [--executor slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gres G] [--array-limit N] [--sbatch LINE] [--wait]]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args, stderr)
@@ -112,6 +127,45 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	switch *executor {
+	case "local":
+	case "slurm":
+		if *only != "" {
+			return badInput("run: --trial runs one array task here; it does not combine with --executor slurm")
+		}
+		so.Extra, so.Log = extra, stderr
+		opts := runner.Options{SweepPath: path, Out: *out, Resume: *resume, Force: *force, TensorBoard: *tb}
+		sub, err := slurm.Submit(ctx, sw, main, opts, so)
+		if errors.Is(err, runner.ErrExists) || errors.Is(err, runner.ErrMismatch) {
+			return usageError{err}
+		}
+		if err != nil {
+			return err
+		}
+		if !so.Wait || sub.Trials == 0 {
+			return nil
+		}
+		fmt.Fprintf(stderr, "slurm: every job has ended; `bench status %s` lists the trials\n", *out)
+		sts, err := runner.Status(*out)
+		if err != nil {
+			return err
+		}
+		notDone := 0
+		for _, st := range sts {
+			if st.Status != runner.StatusDone {
+				notDone++
+			}
+		}
+		if perr := printReport(stdout, *out, filepath.Join(*out, "results.csv"), sw); perr != nil {
+			fmt.Fprintf(stderr, "report: %v\n", perr)
+		}
+		if notDone > 0 {
+			return fmt.Errorf("%d of %d trials did not finish; see `bench status %s` and %s", notDone, len(sts), *out, filepath.Join(*out, "slurm", "logs"))
+		}
+		return nil
+	default:
+		return badInput("run: --executor must be local or slurm, got %q", *executor)
+	}
 	if *workers == 0 {
 		*workers = sw.Workers // the sweep's own setting, unless --workers overrides it
 	}
@@ -119,6 +173,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		Terminal: isTerminal(stderr), TensorBoard: *tb}
 	if *only != "" {
 		opts.Only = strings.Split(*only, ",")
+	}
+	if *base != "" {
+		opts.Base = *base
+		if _, err := runner.Run(ctx, sw, main, opts); err != nil {
+			return fmt.Errorf("base %s: %w", *base, err)
+		}
+		fmt.Fprintf(stderr, "base %s: ready in %s\n", *base, filepath.Join(*out, "base", *base))
+		return nil
 	}
 	w := opts.Workers
 	if w <= 0 {
