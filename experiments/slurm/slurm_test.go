@@ -2,6 +2,7 @@ package slurm_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,6 +139,53 @@ func TestSlurmExecutor(t *testing.T) {
 		t.Errorf("resubmitting a finished sweep: %v\n%s", err, out)
 	}
 
+	// A sweep cancelled mid-trial and resubmitted with --resume continues
+	// from the trial's checkpoint and ends equal to a local run.
+	mid := filepath.Join(dir, "mid.toml")
+	os.WriteFile(mid, []byte(strings.Replace(strings.Replace(sweepSrc, "STEPS", "40", 1), "max_new_tokens = 16\n[eval]", "max_new_tokens = 16\ncheckpoint_every = 2\n[eval]", 1)), 0o644)
+	midLocal := filepath.Join(dir, "mid-local")
+	if out, err := bench(t, bin, []string{"GOMAXPROCS=" + cpus}, "run", mid, "--out", midLocal); err != nil {
+		t.Fatalf("local run: %v\n%s", err, out)
+	}
+	midDir := filepath.Join(dir, "mid")
+	if out, err := bench(t, bin, nil, "run", mid, "--out", midDir, "--executor", "slurm", "--cpus", cpus); err != nil {
+		t.Fatalf("submit: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	var ckpt []string
+	for len(ckpt) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		ckpt, _ = filepath.Glob(filepath.Join(midDir, "runs", "*", "resume.safetensors"))
+	}
+	if out, err := bench(t, bin, nil, "cancel", midDir); err != nil || len(ckpt) == 0 {
+		t.Fatalf("cancel after a checkpoint (%v): %v\n%s", ckpt, err, out)
+	}
+	for deadline = time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if q, err := slurm.Queued(midDir); err == nil && len(q) == 0 {
+			break
+		}
+	}
+	out, err = bench(t, bin, nil, "run", mid, "--out", midDir, "--executor", "slurm", "--cpus", cpus, "--resume", "--wait")
+	if err != nil {
+		t.Fatalf("resubmit: %v\n%s", err, out)
+	}
+	want, _ = os.ReadFile(filepath.Join(midLocal, "results.csv"))
+	got, _ = os.ReadFile(filepath.Join(midDir, "results.csv"))
+	if len(want) == 0 || !bytes.Equal(got, want) {
+		t.Errorf("cancelled and resumed on Slurm, results.csv differs from the local run's:\n%s\nlocal:\n%s", got, want)
+	}
+	resumed := 0
+	for _, c := range ckpt {
+		var m runner.Manifest
+		b, _ := os.ReadFile(filepath.Join(filepath.Dir(c), "manifest.json"))
+		if json.Unmarshal(b, &m) == nil && m.ResumedFrom > 0 {
+			resumed++
+		}
+	}
+	if resumed == 0 {
+		t.Errorf("none of the %d trials cancelled after a checkpoint resumed from it", len(ckpt))
+	}
+
 	// Cancel a sweep whose trials would run for hours.
 	long := filepath.Join(dir, "long.toml")
 	os.WriteFile(long, []byte(strings.Replace(sweepSrc, "STEPS", "1000000", 1)), 0o644)
@@ -145,7 +193,7 @@ func TestSlurmExecutor(t *testing.T) {
 	if out, err := bench(t, bin, nil, "run", long, "--out", ldir, "--executor", "slurm", "--cpus", cpus); err != nil {
 		t.Fatalf("submit: %v\n%s", err, out)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline = time.Now().Add(3 * time.Minute)
 	running := ""
 	for running == "" && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
