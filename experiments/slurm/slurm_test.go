@@ -139,6 +139,29 @@ func TestSlurmExecutor(t *testing.T) {
 		t.Errorf("resubmitting a finished sweep: %v\n%s", err, out)
 	}
 
+	// A trial that fails (a learning rate that makes the loss NaN) fails
+	// alone: the others finish, status names its error, --wait exits 1.
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte(strings.Replace(sweepSrc, "STEPS", "2", 1)+"[sweep]\n\"train.lr\" = [5e-4, 1e30]\n"), 0o644)
+	badDir := filepath.Join(dir, "bad")
+	if out, err := bench(t, bin, nil, "run", bad, "--out", badDir, "--executor", "slurm", "--cpus", cpus, "--wait"); err == nil || !strings.Contains(out, "4 of 8 trials did not finish") {
+		t.Errorf("a sweep with failing trials: err %v (want exit 1)\n%s", err, out)
+	}
+	sts, err = runner.Status(badDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, s := range sts {
+		counts[s.Status]++
+		if s.Status == runner.StatusFailed && !strings.Contains(s.Error, "not finite") {
+			t.Errorf("failed trial %s: error %q, want the loss's", s.ID, s.Error)
+		}
+	}
+	if counts[runner.StatusDone] != 4 || counts[runner.StatusFailed] != 4 {
+		t.Errorf("states %v, want 4 done and 4 failed", counts)
+	}
+
 	// A sweep cancelled mid-trial and resubmitted with --resume continues
 	// from the trial's checkpoint and ends equal to a local run.
 	mid := filepath.Join(dir, "mid.toml")
