@@ -1,6 +1,7 @@
-// Package tokenizer is grao's byte-level tokenizer: ids 0–255 are the bytes
-// of the UTF-8 text, followed by three special tokens BOS, EOS and PAD.
-// Any text round-trips exactly; no merges, no unknown token. Checkpoints
+// Package tokenizer holds grao's byte-level tokenizer and GPT-2's
+// byte-level BPE (BPE, bpe.go). The byte tokenizer's ids 0–255 are the
+// bytes of the UTF-8 text, followed by three special tokens BOS, EOS and
+// PAD. Any text round-trips exactly; no merges, no unknown token. Checkpoints
 // carry it as a Hugging Face tokenizers file (HFTokenizerJSON, with
 // HFTokenizerConfigJSON for transformers' AutoTokenizer) and, in the
 // safetensors metadata, as grao's own description (Spec).
