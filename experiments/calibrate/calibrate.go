@@ -26,6 +26,10 @@ type Config struct {
 	// Gs are the group sizes whose all-lose / all-win / zero-variance
 	// shares are estimated (each ≤ Samples).
 	Gs []int `json:"group_sizes"`
+	// Truncate left-truncates a prompt that leaves fewer than MaxNew
+	// tokens of room, as the task's truncation policy does in training;
+	// without it such a prompt is an error.
+	Truncate bool `json:"truncate,omitempty"`
 }
 
 // DefaultConfig: 16 samples at the paper's T = 0.7, 48 new tokens, 8
@@ -104,9 +108,14 @@ func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, ex
 	N := cfg.Samples
 	var prompts [][]int
 	for i, ex := range exs {
-		ids, err := tokenizer.FitPrompt(ex.Prompt, p.Config.Context, cfg.MaxNew)
-		if err != nil {
-			return t, fmt.Errorf("calibrate: prompt %d: %w", i, err)
+		var ids []int
+		if cfg.Truncate {
+			ids, _ = tokenizer.TruncatePrompt(ex.Prompt, p.Config.Context, cfg.MaxNew)
+		} else {
+			var err error
+			if ids, err = tokenizer.FitPrompt(ex.Prompt, p.Config.Context, cfg.MaxNew); err != nil {
+				return t, fmt.Errorf("calibrate: prompt %d: %w", i, err)
+			}
 		}
 		for range N {
 			prompts = append(prompts, ids)

@@ -251,3 +251,20 @@ func (levelLoses) Score(_ context.Context, items []core.RewardItem) ([]core.Scor
 	}
 	return out, nil
 }
+
+// A prompt too long for the context is an error, unless the task's
+// truncation policy (Config.Truncate) cuts it from the left, as training
+// does.
+func TestMeasureTruncation(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxNew, cfg.Samples, cfg.Gs = 4, 4, []int{4}
+	exs := examples("a")
+	exs[0].Prompt = "Human: " + strings.Repeat("long history ", 10) + "\nAssistant:"
+	if _, err := Measure(context.Background(), tinyModel(t), byIndex{4, 2}, constScore{0.25}, exs, cfg); err == nil || !strings.Contains(err.Error(), "leaves no room") {
+		t.Errorf("without truncation: err %v, want the prompt refused", err)
+	}
+	cfg.Truncate = true
+	if _, err := Measure(context.Background(), tinyModel(t), byIndex{4, 2}, constScore{0.25}, exs, cfg); err != nil {
+		t.Errorf("with truncation: %v", err)
+	}
+}

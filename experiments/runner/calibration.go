@@ -34,6 +34,7 @@ func calConfig(tr sweep.Trial) calibrate.Config {
 	cfg.Samples, cfg.Seed = tr.Calibrate.Samples, tr.Calibrate.Seed
 	cfg.Temperature, cfg.TopK, cfg.TopP, cfg.MaxNew = tr.Train.Temperature, tr.Train.TopK, tr.Train.TopP, tr.Train.MaxNew
 	cfg.PromptsPerStep = tr.Train.Prompts
+	cfg.Truncate = tr.Task.Truncate == "left"
 	cfg.Gs = slices.DeleteFunc(cfg.Gs, func(g int) bool { return g > cfg.Samples })
 	return cfg
 }

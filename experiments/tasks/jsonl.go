@@ -153,6 +153,17 @@ func parseLine(raw []byte) (core.Example, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return ex, errors.New("extra data after the JSON object")
 	}
+	if _, ok := strs["prompt"]; !ok {
+		if c, ok := strs["chosen"]; ok {
+			if r, ok := strs["rejected"]; ok {
+				p, ca, ra, err := splitHH(c, r)
+				if err != nil {
+					return ex, err
+				}
+				strs["prompt"], strs["chosen"], strs["rejected"] = p, ca, ra
+			}
+		}
+	}
 	for _, k := range fieldOrder {
 		s, ok := strs[k]
 		if !ok {
@@ -170,6 +181,30 @@ func parseLine(raw []byte) (core.Example, error) {
 		return ex, errors.New(`"chosen" and "rejected" are identical`)
 	}
 	return ex, nil
+}
+
+// hhAssistant opens an assistant turn in Anthropic's HH-RLHF transcripts.
+const hhAssistant = "\n\nAssistant:"
+
+// splitHH reads a line of Anthropic's HH-RLHF as published: no prompt, and
+// chosen and rejected each a whole transcript of "\n\nHuman: …" and
+// "\n\nAssistant: …" turns that differ in the last assistant turn only.
+// The prompt is the shared transcript up to and including the last
+// "\n\nAssistant:" (earlier turns included), the answers what follows it.
+func splitHH(chosen, rejected string) (prompt, c, r string, err error) {
+	i := strings.LastIndex(chosen, hhAssistant)
+	if i < 0 {
+		return "", "", "", errors.New(`no "prompt", and "chosen" is not an HH-RLHF transcript (it has no "\n\nAssistant:" turn)`)
+	}
+	prompt = chosen[:i+len(hhAssistant)]
+	if !strings.HasPrefix(rejected, prompt) || strings.Contains(rejected[len(prompt):], hhAssistant) {
+		n := 0
+		for n < len(prompt) && n < len(rejected) && prompt[n] == rejected[n] {
+			n++
+		}
+		return "", "", "", fmt.Errorf(`HH-RLHF transcripts: "rejected" must repeat "chosen" up to its last "\n\nAssistant:" and differ only after it (they differ at byte %d)`, n)
+	}
+	return prompt, chosen[len(prompt):], rejected[len(prompt):], nil
 }
 
 func jsonErr(err error) string {
