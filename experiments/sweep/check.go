@@ -91,6 +91,7 @@ func (s *Sweep) check(el *errList) (skipped, bool) {
 	s.checkReport(el, byLabel)
 	s.checkSelect(el, byLabel)
 	s.checkPassK(el)
+	s.checkSlurm(el)
 	return sk, expandable
 }
 

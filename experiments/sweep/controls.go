@@ -112,6 +112,27 @@ func (a *AlgorithmSpec) selects() bool {
 	return a.control != ControlBase && a.control != ControlRandomReward
 }
 
+// checkSlurm validates [slurm].
+func (s *Sweep) checkSlurm(el *errList) {
+	sl := s.Slurm
+	if sl.CPUs < 0 {
+		el.add(s.line("slurm.cpus"), "slurm.cpus", "must be ≥ 1 (or left out), got %d", sl.CPUs)
+	}
+	if sl.ArrayLimit < 0 {
+		el.add(s.line("slurm.array_limit"), "slurm.array_limit", "must be ≥ 0, got %d", sl.ArrayLimit)
+	}
+	for i, l := range sl.Sbatch {
+		if strings.ContainsAny(l, "\n\r") {
+			el.add(s.line("slurm.sbatch"), "slurm.sbatch", "line %d holds a line break; give one script line per entry", i+1)
+		}
+	}
+	for _, kv := range [][2]string{{"slurm.partition", sl.Partition}, {"slurm.account", sl.Account}, {"slurm.time", sl.Time}, {"slurm.mem", sl.Mem}, {"slurm.gres", sl.Gres}} {
+		if strings.ContainsAny(kv[1], " \t\n\r'\"") {
+			el.add(s.line(kv[0]), kv[0], "%q: an #SBATCH value holds no spaces or quotes", kv[1])
+		}
+	}
+}
+
 // checkPassK validates [passk].
 func (s *Sweep) checkPassK(el *errList) {
 	p := s.PassK

@@ -35,6 +35,9 @@ type Sweep struct {
 	// it a validation error; without it, exceeding this machine's memory
 	// is a warning. An executor setting: it never enters trial IDs.
 	MemoryLimit string `toml:"memory_limit,omitempty"`
+	// Slurm holds the scheduler settings of `bench run --executor slurm`
+	// (its flags override them). Executor settings: never in trial IDs.
+	Slurm SlurmSpec `toml:"slurm,omitempty"`
 
 	warnings []string // set by Expand
 
@@ -117,6 +120,19 @@ func (t TaskSpec) Source() string {
 		return t.Path
 	}
 	return t.Name
+}
+
+// SlurmSpec is the [slurm] table: each job's resources and extra script
+// lines (see docs/cluster.md). Zero values leave Slurm's defaults.
+type SlurmSpec struct {
+	Partition  string   `toml:"partition,omitempty"`
+	Account    string   `toml:"account,omitempty"`
+	Time       string   `toml:"time,omitempty"` // e.g. "2:00:00"
+	Mem        string   `toml:"mem,omitempty"`  // e.g. "8G"
+	Gres       string   `toml:"gres,omitempty"` // e.g. "gpu:1"
+	CPUs       int      `toml:"cpus,omitempty"`
+	ArrayLimit int      `toml:"array_limit,omitempty"`
+	Sbatch     []string `toml:"sbatch,omitempty"` // extra script lines, e.g. "#SBATCH --qos=long"
 }
 
 // PretrainSpec describes the base model every algorithm starts from; it is

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -27,6 +28,35 @@ import (
 
 func init() {
 	register(command{name: "run", summary: "run a sweep (TOML) and print its report", run: runRun})
+}
+
+// slurmSettings starts from the sweep's [slurm] table; the flags given on
+// the command line override it, and --sbatch lines come after the table's.
+func slurmSettings(t sweep.SlurmSpec, flags slurm.Options, extra []string, fs *flag.FlagSet) slurm.Options {
+	so := slurm.Options{Partition: t.Partition, Account: t.Account, Time: t.Time, Mem: t.Mem, Gres: t.Gres,
+		CPUs: t.CPUs, ArrayLimit: t.ArrayLimit, Extra: append(slices.Clone(t.Sbatch), extra...), Wait: flags.Wait}
+	if so.CPUs == 0 {
+		so.CPUs = flags.CPUs // the flag's default
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "partition":
+			so.Partition = flags.Partition
+		case "account":
+			so.Account = flags.Account
+		case "time":
+			so.Time = flags.Time
+		case "mem":
+			so.Mem = flags.Mem
+		case "gres":
+			so.Gres = flags.Gres
+		case "cpus":
+			so.CPUs = flags.CPUs
+		case "array-limit":
+			so.ArrayLimit = flags.ArrayLimit
+		}
+	})
+	return so
 }
 
 // setFlag collects repeated --set KEY=VALUE overrides; unlike listFlag it
@@ -55,7 +85,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&so.Time, "time", "", "slurm: time limit of each job, e.g. 2:00:00")
 	fs.StringVar(&so.Mem, "mem", "", "slurm: memory of each job, e.g. 4G")
 	fs.StringVar(&so.Gres, "gres", "", "slurm: generic resources of each job, e.g. gpu:1")
-	fs.IntVar(&so.CPUs, "cpus", 2, "slurm: CPUs per job (the job's GOMAXPROCS)")
+	fs.IntVar(&so.CPUs, "cpus", 2, "slurm: CPUs per job (the job's GOMAXPROCS); overrides [slurm] cpus")
 	fs.IntVar(&so.ArrayLimit, "array-limit", 0, "slurm: at most this many trials of an array at once (0: no limit)")
 	var extra setFlag
 	fs.Var(&extra, "sbatch", "slurm: an extra line for every job script, e.g. '#SBATCH --qos=long' (repeatable)")
@@ -133,7 +163,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if *only != "" {
 			return badInput("run: --trial runs one array task here; it does not combine with --executor slurm")
 		}
-		so.Extra, so.Log = extra, stderr
+		so = slurmSettings(sw.Slurm, so, extra, fs)
+		so.Log = stderr
 		opts := runner.Options{SweepPath: path, Out: *out, Resume: *resume, Force: *force, TensorBoard: *tb}
 		sub, err := slurm.Submit(ctx, sw, main, opts, so)
 		if errors.Is(err, runner.ErrExists) || errors.Is(err, runner.ErrMismatch) {
