@@ -47,14 +47,17 @@ func (l *fileLock) Unlock() {
 // the process that holds it; waiting, if set, is called once before the
 // wait with the holder's pid (0 if unknown).
 func lockWait(ctx context.Context, path string, waiting func(holder int)) (*fileLock, error) {
-	fl, ok, err := tryLock(path)
-	if err != nil || ok {
-		return fl, err
+	l := flock.New(path)
+	ok, err := tryLock(l)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return &fileLock{l}, nil
 	}
 	if waiting != nil {
 		waiting(lockHolder(path))
 	}
-	l := flock.New(path)
 	if _, err := l.TryLockContext(ctx, lockPoll); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -65,7 +68,8 @@ func lockWait(ctx context.Context, path string, waiting func(holder int)) (*file
 // lockNow takes the exclusive lock on path or fails at once with
 // ErrLocked, naming the holder.
 func lockNow(path, what string) (*fileLock, error) {
-	fl, ok, err := tryLock(path)
+	l := flock.New(path)
+	ok, err := tryLock(l)
 	if err != nil {
 		return nil, err
 	}
@@ -76,23 +80,23 @@ func lockNow(path, what string) (*fileLock, error) {
 		}
 		return nil, fmt.Errorf("%s is %w (%s holds %s)", what, ErrLocked, holder, path)
 	}
-	return fl, nil
+	return &fileLock{l}, nil
 }
 
-func tryLock(path string) (*fileLock, bool, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, false, err
+// tryLock takes l's lock if it is free, creating the lock file's
+// directory first.
+func tryLock(l *flock.Flock) (bool, error) {
+	if err := os.MkdirAll(filepath.Dir(l.Path()), 0o755); err != nil {
+		return false, err
 	}
-	l := flock.New(path)
 	ok, err := l.TryLock()
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", path, err)
+		return false, fmt.Errorf("%s: %w", l.Path(), err)
 	}
-	if !ok {
-		return nil, false, nil
+	if ok {
+		writePid(l.Path())
 	}
-	writePid(path)
-	return &fileLock{l}, true, nil
+	return ok, nil
 }
 
 // writePid records the holder in the lock file, for the messages of the

@@ -14,24 +14,8 @@ import (
 	"github.com/grao-lab/grao/experiments/sweep"
 )
 
-// lockedBuffer is an io.Writer for logs written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
+// parseSweep writes src to dir/s.toml and returns it parsed, resolved and
+// expanded, with its path.
 func parseSweep(t *testing.T, dir, src string) (*sweep.Sweep, []sweep.Trial, string) {
 	t.Helper()
 	path := filepath.Join(dir, "s.toml")
@@ -59,7 +43,7 @@ func TestConcurrentRunsShareOneBase(t *testing.T) {
 	}
 	t.Setenv(runner.EnvBaseCache, t.TempDir())
 	src := strings.Split(sweepHead, "[reward]")[0]
-	var logs [2]lockedBuffer
+	var logs [2]runner.LockedBuffer
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	dirs := [2]string{t.TempDir(), t.TempDir()}

@@ -54,19 +54,7 @@ const killChildEnv = "GRAO_TEST_KILL_CHILD"
 
 func runResumeSweep(t *testing.T, out string, resume bool) []sweep.Trial {
 	t.Helper()
-	path := filepath.Join(filepath.Dir(out), "s.toml")
-	if err := os.WriteFile(path, []byte(resumeSweep), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sw, err := sweep.ParseFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw.Resolve()
-	trials, err := sw.Expand()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sw, trials, path := parseSweep(t, filepath.Dir(out), resumeSweep)
 	if _, err := runner.Run(context.Background(), sw, trials, runner.Options{SweepPath: path, Out: out, Workers: 1, Resume: resume, TensorBoard: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -47,19 +47,7 @@ weight = 0.5
 
 func runSweep(t *testing.T, dir, src string) (runner.Summary, []sweep.Trial) {
 	t.Helper()
-	path := filepath.Join(dir, "s.toml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sw, err := sweep.ParseFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw.Resolve()
-	trials, err := sw.Expand()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sw, trials, path := parseSweep(t, dir, src)
 	sum, err := runner.Run(context.Background(), sw, trials, runner.Options{SweepPath: path, Out: filepath.Join(dir, "out"), Workers: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,12 +72,7 @@ type Submission struct {
 
 // JobIDs lists the submission's job IDs.
 func (s Submission) JobIDs() []string {
-	var ids []string
-	for _, m := range []map[string]string{s.Bases, s.Arrays} {
-		for _, id := range m {
-			ids = append(ids, id)
-		}
-	}
+	ids := slices.Concat(slices.Collect(maps.Values(s.Bases)), slices.Collect(maps.Values(s.Arrays)))
 	if s.Collect != "" {
 		ids = append(ids, s.Collect)
 	}
@@ -182,7 +178,7 @@ func Submit(ctx context.Context, sw *sweep.Sweep, trials []sweep.Trial, run runn
 		return sub, err
 	}
 	fmt.Fprintf(logw, "slurm: %d trials on %d base models submitted: %d base jobs, arrays %v, collect job %s (scripts in %s)\n",
-		sub.Trials, len(keys), len(sub.Bases), sortedValues(sub.Arrays), sub.Collect, sdir)
+		sub.Trials, len(keys), len(sub.Bases), slices.Sorted(maps.Values(sub.Arrays)), sub.Collect, sdir)
 	if !so.Wait {
 		return sub, nil
 	}
@@ -394,13 +390,4 @@ func shellJoin(args []string) string {
 		q[i] = shellQuote(a)
 	}
 	return strings.Join(q, " ")
-}
-
-func sortedValues(m map[string]string) []string {
-	var v []string
-	for _, x := range m {
-		v = append(v, x)
-	}
-	slices.Sort(v)
-	return v
 }
