@@ -183,3 +183,36 @@ func checkTarget(kernel string, row, tg, v int) {
 		panic(fmt.Sprintf("kernels.%s: targets[%d] = %d is out of range for vocabulary size %d", kernel, row, tg, v))
 	}
 }
+
+// EntropyAt writes out[i] = H(softmax(logits[i,:]/temp)) in nats for rows
+// with a target (targets[i] ≥ 0) and 0 for the others, in float64:
+// H = log Σ exp(z − m) − Σ exp(z − m)·(z − m) / Σ exp(z − m), z = logits/temp,
+// m = max z. temp must be positive and finite.
+func EntropyAt[T Float](out []float64, logits []T, targets []int, n, v int, temp float64) {
+	checkTemp("EntropyAt", temp)
+	checkLen("EntropyAt", "logits", len(logits), n*v)
+	checkLen("EntropyAt", "out", len(out), n)
+	checkLen("EntropyAt", "targets", len(targets), n)
+	for i := 0; i < n; i++ {
+		if targets[i] < 0 {
+			out[i] = 0
+			continue
+		}
+		out[i] = rowEntropy(logits[i*v:i*v+v], temp)
+	}
+}
+
+func rowEntropy[T Float](row []T, temp float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range row {
+		m = math.Max(m, float64(x)/temp)
+	}
+	var s, sz float64
+	for _, x := range row {
+		z := float64(x)/temp - m
+		e := math.Exp(z)
+		s += e
+		sz += e * z
+	}
+	return math.Log(s) - sz/s
+}

@@ -7,5 +7,6 @@
 // weights are [in, out], y = x·W + b) so checkpoints load in
 // transformers.GPT2LMHeadModel unchanged. The same Params back the gorgonia
 // training graph (graph.go) and the hand-written KV-cache sampler
-// (sampler.go); nothing is copied between them.
+// (sampler.go); nothing is copied between them. CPU (engine.go) is the
+// core.Engine over them that the trainer, pre-training and evaluation use.
 package model

@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/kernels/ops"
 )
@@ -36,6 +37,9 @@ type Graph struct {
 	values  []*tensor.Dense
 	machine G.VM
 	loss    *G.Node
+	// run and entropy serve the CPU engine that built the graph.
+	run     *pendingRun
+	entropy []float64
 }
 
 // NewGraph builds the forward graph. dtype is G.Float32 for training
@@ -152,12 +156,8 @@ func (gr *Graph) build() error {
 	return nil
 }
 
-// Sequence is one row: Tokens (starting with BOS) of which those from
-// index Start on are scored (Start ≥ 1; the prompt is Tokens[:Start]).
-type Sequence struct {
-	Tokens []int
-	Start  int
-}
+// Sequence is one row of a batch (core.Sequence).
+type Sequence = core.Sequence
 
 // Span locates a sequence's scored log-probs in LogP: LogP[Off+j] is the
 // log-prob of Tokens[Start+j], j < Len.

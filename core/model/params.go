@@ -5,23 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/grao-lab/grao/core"
 )
 
-// Tensor is one named float32 parameter, row-major.
-type Tensor struct {
-	Name  string
-	Shape []int
-	Data  []float32
-}
-
-// Size is the number of elements.
-func (t *Tensor) Size() int {
-	n := 1
-	for _, s := range t.Shape {
-		n *= s
-	}
-	return n
-}
+// Tensor is one named float32 parameter, row-major (core.Tensor).
+type Tensor = core.Tensor
 
 // Block is one transformer layer, HF names in comments.
 type Block struct {

@@ -11,62 +11,16 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/kernels"
 )
 
-// SampleConfig controls generation.
-type SampleConfig struct {
-	// Temperature scales logits; 0 means greedy decoding.
-	Temperature float64 `toml:"temperature" json:"temperature"`
-	// TopK keeps the K most likely tokens (0: all).
-	TopK int `toml:"top_k" json:"top_k"`
-	// TopP keeps the smallest set of tokens whose probability reaches P
-	// (0 or 1: all).
-	TopP float64 `toml:"top_p" json:"top_p"`
-	// MaxNew bounds the completion length in tokens (EOS included).
-	MaxNew int `toml:"max_new_tokens" json:"max_new_tokens"`
-	// Seed makes sampling deterministic. Row r of a call draws from its own
-	// stream (Seed, r), so a row's result does not depend on the others.
-	Seed uint64 `toml:"seed" json:"seed"`
-	// TemperedLogProbs records Completion.LogProbs under the tempered
-	// distribution, log softmax(logits/Temperature), as TRL and verl do,
-	// so they match a Graph from NewGraphAt and Scorer.LogProbsAt at the
-	// same temperature. They stay log-probs over the whole vocabulary, not
-	// renormalised over the top-k/top-p set the token was drawn from. At
-	// Temperature 0 (greedy) there is no tempered distribution and they
-	// stay untempered. The tokens drawn do not depend on this field.
-	TemperedLogProbs bool `toml:"tempered_logprobs,omitempty" json:"tempered_logprobs,omitempty"`
-}
-
-// Validate names the first bad field.
-func (c SampleConfig) Validate() error {
-	switch {
-	case c.Temperature < 0 || math.IsNaN(c.Temperature):
-		return fmt.Errorf("temperature must be ≥ 0, got %g", c.Temperature)
-	case c.TopK < 0:
-		return fmt.Errorf("top_k must be ≥ 0, got %d", c.TopK)
-	case c.TopP < 0 || c.TopP > 1 || math.IsNaN(c.TopP):
-		return fmt.Errorf("top_p must be in [0,1], got %g", c.TopP)
-	case c.MaxNew <= 0:
-		return fmt.Errorf("max_new_tokens must be positive, got %d", c.MaxNew)
-	}
-	return nil
-}
-
-// Completion is one generated continuation.
-type Completion struct {
-	// Tokens are the generated ids, ending with EOS when Stopped.
-	Tokens []int
-	// LogProbs[i] = log π(Tokens[i] | prompt, Tokens[:i]) under the model's
-	// untruncated distribution, untempered unless SampleConfig's
-	// TemperedLogProbs: the quantity the training graph (NewGraph, or
-	// NewGraphAt at the sampling temperature) computes, so it can serve as
-	// behaviour log-probs.
-	LogProbs []float32
-	// Stopped is true when generation ended at EOS (false: length limit).
-	Stopped bool
-}
+// SampleConfig and Completion are the engine contract's (core).
+type (
+	SampleConfig = core.SampleConfig
+	Completion   = core.Completion
+)
 
 // Sampler generates with a KV cache over Params, outside gorgonia. It reads
 // the weights at call time, so it always samples the current policy. Not

@@ -3,6 +3,8 @@ package optim
 import (
 	"fmt"
 	"math"
+
+	"github.com/grao-lab/grao/core"
 )
 
 // Config holds AdamW's hyper-parameters.
@@ -73,11 +75,7 @@ func NewAdamW(cfg Config, params []Param) (*AdamW, error) {
 }
 
 // StepStats reports what one update did.
-type StepStats struct {
-	LR       float64
-	GradNorm float64 // before clipping
-	Clipped  bool
-}
+type StepStats = core.StepStats
 
 // Steps is the number of updates done so far.
 func (o *AdamW) Steps() int { return o.step }

@@ -6,12 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	G "gorgonia.org/gorgonia"
-
+	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
 	"github.com/grao-lab/grao/core/tokenizer"
-	"github.com/grao-lab/grao/kernels/ops"
 )
 
 // Config describes one pre-training run.
@@ -122,7 +120,7 @@ func (s Stream) Next(rng *rand.Rand, n, seq int) [][]int {
 }
 
 // Run trains a fresh model initialised from cfg.Seed (or continues from
-// init when it is non-nil) and returns its parameters.
+// init when it is non-nil) on the CPU engine and returns its parameters.
 func Run(ctx context.Context, cfg Config, data Data, init *model.Params, report func(Progress)) (*model.Params, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -134,81 +132,71 @@ func Run(ctx context.Context, cfg Config, data Data, init *model.Params, report 
 			return nil, err
 		}
 	}
-	gr, err := model.NewGraph(p, cfg.Batch, cfg.Seq, G.Float32)
+	eng, err := model.NewCPU(p, model.CPUOptions{Optim: cfg.Optim, Seq: cfg.Seq})
 	if err != nil {
 		return nil, err
 	}
-	var scored int
-	loss, err := ops.Loss("lm", func(in, grad [][]float64) float64 {
-		return MeanNLL(in[0], grad[0], scored)
-	}, gr.LogP)
-	if err != nil {
-		return nil, err
-	}
-	if err := gr.Compile(loss); err != nil {
-		return nil, err
-	}
-	opt, err := optim.NewAdamW(cfg.Optim, OptimParams(p))
-	if err != nil {
-		return nil, err
+	return p, RunEngine(ctx, cfg, data, eng, report)
+}
+
+// RunEngine trains the model of eng (built with cfg.Optim) for cfg.Steps
+// steps of next-token prediction on batches of cfg.Batch sequences of at
+// most cfg.Seq tokens.
+func RunEngine(ctx context.Context, cfg Config, data Data, eng core.Engine, report func(Progress)) error {
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7072657472)) // "pretr"
 	for step := 1; step <= cfg.Steps; step++ {
 		if err := ctx.Err(); err != nil {
-			return p, err
+			return err
 		}
 		batch := data.Next(rng, cfg.Batch, cfg.Seq)
-		seqs := make([]model.Sequence, len(batch))
-		scored = 0
+		seqs := make([]core.Sequence, len(batch))
+		scored := 0
 		for i, ids := range batch {
-			seqs[i] = model.Sequence{Tokens: ids, Start: 1}
+			seqs[i] = core.Sequence{Tokens: ids, Start: 1}
 			scored += len(ids) - 1
 		}
-		if _, err := gr.Load(seqs); err != nil {
-			return p, err
-		}
-		if err := gr.Run(); err != nil {
-			return p, fmt.Errorf("pretrain: step %d: %w", step, err)
-		}
-		grads, err := gr.Grads()
+		fwd, err := eng.LogProbs(seqs, core.ForwardOptions{})
 		if err != nil {
-			return p, err
+			return fmt.Errorf("pretrain: step %d: %w", step, err)
 		}
-		st, err := opt.Step(grads)
+		loss, dlogp := MeanNLL(fwd.LogP, scored)
+		if err := eng.Backward(dlogp, nil); err != nil {
+			return fmt.Errorf("pretrain: step %d: %w", step, err)
+		}
+		st, err := eng.Step()
 		if err != nil {
-			return p, fmt.Errorf("pretrain: step %d: %w", step, err)
+			return fmt.Errorf("pretrain: step %d: %w", step, err)
 		}
 		if report != nil {
-			report(Progress{Step: step, Loss: gr.LossValue(), GradNorm: st.GradNorm, LR: st.LR, Tokens: scored})
+			report(Progress{Step: step, Loss: loss, GradNorm: st.GradNorm, LR: st.LR, Tokens: scored})
 		}
 	}
-	return p, nil
+	return nil
 }
 
-// MeanNLL is −Σ logp / n over a flat LogP (unscored entries are 0 and get
-// no gradient that matters: the graph drops it); grad receives dL/dlogp.
-func MeanNLL(logp, grad []float64, n int) float64 {
+// MeanNLL is −Σ logp / n over per-sequence log-probs, with its gradient
+// dL/dlogp (−1/n everywhere).
+func MeanNLL(logp [][]float64, n int) (float64, [][]float64) {
+	grad := make([][]float64, len(logp))
 	if n == 0 {
-		return 0
+		for i, lp := range logp {
+			grad[i] = make([]float64, len(lp))
+		}
+		return 0, grad
 	}
 	var s float64
 	inv := 1 / float64(n)
-	for i, v := range logp {
-		s += v
-		grad[i] = -inv
+	for i, lp := range logp {
+		grad[i] = make([]float64, len(lp))
+		for j, v := range lp {
+			s += v
+			grad[i][j] = -inv
+		}
 	}
-	return -s * inv
-}
-
-// OptimParams lists p's tensors for the optimiser: weight decay on
-// matrices (embeddings included, as GPT-2 practice), not on biases or
-// layer-norm gains.
-func OptimParams(p *model.Params) []optim.Param {
-	var out []optim.Param
-	for _, t := range p.All() {
-		out = append(out, optim.Param{Name: t.Name, Data: t.Data, Decay: len(t.Shape) == 2 && t.Shape[1] > 1})
-	}
-	return out
+	return -s * inv, grad
 }
 
 // Perplexity is exp(loss), for humans.

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
-
 	"github.com/grao-lab/grao/algorithms"
 	_ "github.com/grao-lab/grao/algorithms/all"
 	"github.com/grao-lab/grao/core"
@@ -74,7 +72,7 @@ func TestAlgorithmGradientsThroughGraph(t *testing.T) {
 			}
 			cfg := Config{Steps: 1, Prompts: 2, Optim: optim.DefaultConfig(), Seed: 1,
 				Sample: model.SampleConfig{Temperature: tc.temp, MaxNew: 6}, Tempered: true}
-			tr, err := newTrainer(cfg, alg, train, lengthReward{}, p, G.Float64)
+			tr, err := newCPU(cfg, alg, train, lengthReward{}, p, model.CPUOptions{Float64: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +85,7 @@ func TestAlgorithmGradientsThroughGraph(t *testing.T) {
 			if err := tr.run(1); err != nil {
 				t.Fatal(err)
 			}
-			weights, grads, err := tr.graph.Float64Weights()
+			weights, grads, err := tr.Policy.(*model.CPU).Float64Weights()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +97,7 @@ func TestAlgorithmGradientsThroughGraph(t *testing.T) {
 				if err := tr.run(1); err != nil {
 					t.Fatal(err)
 				}
-				return tr.graph.LossValue()
+				return tr.lastLoss.Loss
 			}
 			const h = 1e-6
 			checked := 0

@@ -155,7 +155,7 @@ func (t *Trainer) generate(ctx context.Context, rng *rand.Rand, exs []core.Examp
 	}
 	sc := t.cfg.Sample
 	sc.Seed = rng.Uint64()
-	outs, err := t.sampler.Generate(all, sc)
+	outs, err := t.Policy.Sample(ctx, all, sc)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/grao-lab/grao/core"
@@ -25,12 +24,10 @@ import (
 // State tensors and metadata keys. The caller's metadata must not use the
 // "trainer." prefix.
 const (
-	policyPrefix = "policy/"
-	mPrefix      = "adam_m/"
-	vPrefix      = "adam_v/"
+	policyPrefix = "policy/" // before every tensor of the engine's state
 	metaPrefix   = "trainer."
 	metaModel    = metaPrefix + "model"
-	metaUpdates  = metaPrefix + "optimiser_updates"
+	metaEngine   = metaPrefix + "engine." // before the engine's metadata
 	metaReward   = metaPrefix + "reward_state"
 	metaAlg      = metaPrefix + "algorithm_state"
 )
@@ -45,27 +42,29 @@ func (t *Trainer) SaveState(w io.Writer, meta map[string]string) error {
 		}
 		all[k] = v
 	}
-	cfg, err := json.Marshal(t.Policy.Config)
+	info, err := json.Marshal(t.Policy.Info())
 	if err != nil {
 		return err
 	}
-	all[metaModel] = string(cfg)
-	m, v, updates := t.opt.Moments()
-	all[metaUpdates] = strconv.Itoa(updates)
+	all[metaModel] = string(info)
+	ts, em, err := t.Policy.State()
+	if err != nil {
+		return fmt.Errorf("trainer: engine state: %w", err)
+	}
+	for k, v := range em {
+		all[metaEngine+k] = v
+	}
 	if err := putState(all, metaReward, t.reward); err != nil {
 		return fmt.Errorf("trainer: reward state: %w", err)
 	}
 	if err := putState(all, metaAlg, t.alg); err != nil {
 		return fmt.Errorf("trainer: %s state: %w", t.alg.Name(), err)
 	}
-	var ts []checkpoint.Named
-	for i, p := range t.Policy.All() {
-		ts = append(ts,
-			checkpoint.Named{Name: policyPrefix + p.Name, Shape: p.Shape, Data: p.Data},
-			checkpoint.Named{Name: mPrefix + p.Name, Shape: p.Shape, Data: m[i]},
-			checkpoint.Named{Name: vPrefix + p.Name, Shape: p.Shape, Data: v[i]})
+	named := make([]checkpoint.Named, len(ts))
+	for i, x := range ts {
+		named[i] = checkpoint.Named{Name: policyPrefix + x.Name, Shape: x.Shape, Data: x.Data}
 	}
-	return checkpoint.Write(w, ts, all)
+	return checkpoint.Write(w, named, all)
 }
 
 func putState(meta map[string]string, key string, c any) error {
@@ -90,48 +89,30 @@ func (t *Trainer) LoadState(r io.ReaderAt, size int64) (map[string]string, error
 		return nil, err
 	}
 	meta := h.Metadata
-	cfg, err := json.Marshal(t.Policy.Config)
+	info, err := json.Marshal(t.Policy.Info())
 	if err != nil {
 		return nil, err
 	}
-	if got := meta[metaModel]; got != string(cfg) {
-		return nil, fmt.Errorf("trainer: state is of model %s, the trainer's is %s", got, cfg)
+	if got := meta[metaModel]; got != string(info) {
+		return nil, fmt.Errorf("trainer: state is of model %s, the trainer's is %s", got, info)
 	}
-	updates, err := strconv.Atoi(meta[metaUpdates])
-	if err != nil {
-		return nil, fmt.Errorf("trainer: state: %s: %w", metaUpdates, err)
+	em := map[string]string{}
+	for k, v := range meta {
+		if name, ok := strings.CutPrefix(k, metaEngine); ok {
+			em[name] = v
+		}
 	}
-	params := t.Policy.All()
-	if want := 3 * len(params); len(h.Tensors) != want {
-		return nil, fmt.Errorf("trainer: state holds %d tensors, want %d", len(h.Tensors), want)
-	}
-	read := func(name string, n int) ([]float32, error) {
-		ti, ok := h.Lookup(name)
+	ts := make([]core.Tensor, 0, len(h.Tensors))
+	for _, ti := range h.Tensors {
+		name, ok := strings.CutPrefix(ti.Name, policyPrefix)
 		if !ok {
-			return nil, fmt.Errorf("trainer: state has no tensor %q", name)
+			return nil, fmt.Errorf("trainer: state tensor %q is not the engine's", ti.Name)
 		}
 		d, err := checkpoint.ReadFloat32(r, h, ti)
 		if err != nil {
 			return nil, err
 		}
-		if len(d) != n {
-			return nil, fmt.Errorf("trainer: state tensor %q has %d elements, want %d", name, len(d), n)
-		}
-		return d, nil
-	}
-	weights := make([][]float32, len(params))
-	m := make([][]float32, len(params))
-	v := make([][]float32, len(params))
-	for i, p := range params {
-		if weights[i], err = read(policyPrefix+p.Name, len(p.Data)); err != nil {
-			return nil, err
-		}
-		if m[i], err = read(mPrefix+p.Name, len(p.Data)); err != nil {
-			return nil, err
-		}
-		if v[i], err = read(vPrefix+p.Name, len(p.Data)); err != nil {
-			return nil, err
-		}
+		ts = append(ts, core.Tensor{Name: name, Shape: ti.Shape, Data: d})
 	}
 	if err := getState(meta, metaReward, t.reward); err != nil {
 		return nil, fmt.Errorf("trainer: reward state: %w", err)
@@ -139,12 +120,8 @@ func (t *Trainer) LoadState(r io.ReaderAt, size int64) (map[string]string, error
 	if err := getState(meta, metaAlg, t.alg); err != nil {
 		return nil, fmt.Errorf("trainer: %s state: %w", t.alg.Name(), err)
 	}
-	if err := t.opt.Restore(m, v, updates); err != nil {
-		return nil, err
-	}
-	// Weights last, in place: graphs and the sampler read these slices.
-	for i, p := range params {
-		copy(p.Data, weights[i])
+	if err := t.Policy.SetState(ts, em); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
 	}
 	return callerMeta(meta), nil
 }

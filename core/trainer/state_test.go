@@ -89,7 +89,7 @@ func TestStateResumesBitIdentically(t *testing.T) {
 			if got := run(second, at+1, steps); !slices.Equal(got, want[at:]) {
 				t.Errorf("resumed logs differ:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want[at:], "\n     "))
 			}
-			a, b := whole.Policy.All(), second.Policy.All()
+			a, b := policyParams(t, whole.Policy).All(), policyParams(t, second.Policy).All()
 			for i := range a {
 				if !slices.Equal(a[i].Data, b[i].Data) {
 					t.Fatalf("tensor %s differs after resuming", a[i].Name)
@@ -125,11 +125,11 @@ func TestLoadStateRefusesMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := newT(other)
-	before := slices.Clone(tr.Policy.WTE.Data)
+	before := slices.Clone(policyParams(t, tr.Policy).WTE.Data)
 	if _, err := tr.LoadState(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err == nil || !strings.Contains(err.Error(), "model") {
 		t.Errorf("loading another model's state: err %v, want a model mismatch", err)
 	}
-	if !slices.Equal(before, tr.Policy.WTE.Data) {
+	if !slices.Equal(before, policyParams(t, tr.Policy).WTE.Data) {
 		t.Error("a refused state changed the weights")
 	}
 	cut := buf.Bytes()[:buf.Len()/2]

@@ -7,15 +7,10 @@ import (
 	"math/rand/v2"
 	"time"
 
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
-	"github.com/grao-lab/grao/core/pretrain"
 	"github.com/grao-lab/grao/core/tokenizer"
-	"github.com/grao-lab/grao/kernels/ops"
 )
 
 // Config is the training part of a trial.
@@ -117,45 +112,45 @@ type Trainer struct {
 	judge core.Reward
 	// temp is the temperature of the loss's log-probs (1: untempered).
 	temp float64
-	// Policy is trained in place; Start is a frozen copy of the initial
-	// weights (nil unless needed for RefModel or KL logging).
-	Policy, Start *model.Params
+	// Policy is the engine trained; Start is a frozen snapshot of its
+	// initial weights.
+	Policy, Start core.Engine
+	tok           tokenizer.Byte
 
-	// graph is the one the current step runs: graphs holds one per
-	// sequence-length bucket (see graphFor), built on first use.
-	graph  *model.Graph
-	graphs map[int]*model.Graph
-	rows   int
-	dtype  tensor.Dtype
-	// fullContext disables the buckets (tests compare the two).
-	fullContext bool
-	opt         *optim.AdamW
-	sampler     *model.Sampler
-	scorer      *model.Scorer
-	tok         tokenizer.Byte
-
-	// state the loss op reads during graph.Run
+	// the prepared step: its batch and gradient twin, and the scored
+	// sequences with the Seq (and gradient) each one fills
 	batch, grad *core.Batch
+	seqs        []core.Sequence
 	slots       []slot
 	lastLoss    core.LossValue
-	lossErr     error
 }
 
-// slot ties a graph row to the Seq (and its gradient) it fills.
+// slot ties a scored sequence to the Seq (and its gradient) it fills.
 type slot struct {
-	span      model.Span
 	seq, grad *core.Seq
 }
 
-// New prepares a trainer. policy is trained in place; a value head is added
-// when the algorithm needs one.
+// New prepares a trainer on the CPU engine. policy is trained in place; a
+// value head is added when the algorithm needs one.
 func New(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
-	return newTrainer(cfg, alg, train, reward, policy, G.Float32)
+	return newCPU(cfg, alg, train, reward, policy, model.CPUOptions{})
 }
 
-// newTrainer is New with the graph's dtype: float64 serves the gradient
-// checks of the algorithms through the graph.
-func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params, dtype tensor.Dtype) (*Trainer, error) {
+func newCPU(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params, opts model.CPUOptions) (*Trainer, error) {
+	if alg.Needs().Value && policy.VW == nil {
+		policy = policy.WithValueHead()
+	}
+	opts.Optim = cfg.Optim
+	eng, err := model.NewCPU(policy, opts)
+	if err != nil {
+		return nil, err
+	}
+	return NewWithEngine(cfg, alg, train, reward, eng)
+}
+
+// NewWithEngine prepares a trainer for a policy engine built with
+// cfg.Optim (and a value head when the algorithm needs one).
+func NewWithEngine(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, eng core.Engine) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -175,32 +170,27 @@ func newTrainer(cfg Config, alg core.Algorithm, train []core.Example, reward cor
 	if n.Keep != nil && n.MaxRounds < 1 {
 		return nil, fmt.Errorf("trainer: %s filters groups with MaxRounds = %d, want ≥ 1", alg.Name(), n.MaxRounds)
 	}
+	if n.Value && !eng.Info().ValueHead {
+		return nil, fmt.Errorf("trainer: %s needs a value head and the policy has none", alg.Name())
+	}
 	if l, ok := alg.(core.LengthLimited); ok && n.Samples > 0 {
 		if err := l.SetMaxNewTokens(cfg.Sample.MaxNew); err != nil {
 			return nil, fmt.Errorf("trainer: %w", err)
 		}
 	}
-	if n.Value && policy.VW == nil {
-		policy = policy.WithValueHead()
-	}
-	t := &Trainer{cfg: cfg, alg: alg, needs: n, train: train, reward: reward, Policy: policy, temp: 1}
+	t := &Trainer{cfg: cfg, alg: alg, needs: n, train: train, reward: reward, Policy: eng, temp: 1}
 	if cfg.Tempered && n.Samples > 0 && cfg.Sample.Temperature > 0 {
 		t.temp = cfg.Sample.Temperature
 		t.cfg.Sample.TemperedLogProbs = true
 	}
-	t.Start = policy.Clone()
-	t.scorer = model.NewScorer(t.Start)
-	rows := cfg.Prompts * (n.Samples + b2i(n.Reference) + 2*b2i(n.Pairs))
-	if rows == 0 {
+	if cfg.Prompts*(n.Samples+b2i(n.Reference)+2*b2i(n.Pairs)) == 0 {
 		return nil, fmt.Errorf("trainer: %s declares no sequences to train on", alg.Name())
 	}
-	t.rows, t.dtype, t.graphs = rows, dtype, map[int]*model.Graph{}
+	// Rows decoded together: rounding depends on it, so it is fixed.
+	t.cfg.Sample.Block = min(cfg.Prompts*n.Samples, 64)
 	var err error
-	if t.opt, err = optim.NewAdamW(cfg.Optim, pretrain.OptimParams(policy)); err != nil {
+	if t.Start, err = eng.Snapshot(); err != nil {
 		return nil, err
-	}
-	if n.Samples > 0 {
-		t.sampler = model.NewSampler(policy, min(cfg.Prompts*n.Samples, 64))
 	}
 	return t, nil
 }
@@ -213,80 +203,11 @@ func (t *Trainer) SetJudge(j core.Reward) { t.judge = j }
 // untempered).
 func (t *Trainer) Temperature() float64 { return t.temp }
 
-// graphBuckets is the number of graph lengths a trainer may build: a step's
-// batch runs on the graph for its longest sequence rounded up to a multiple
-// of context/graphBuckets.
-const graphBuckets = 4
-
-// graphFor returns the compiled graph for batches whose longest sequence
-// has maxLen tokens. Rollouts usually stop well short of the context, and
-// the graph's cost grows with its length (attention quadratically), so a
-// step runs on the shortest bucket that holds it instead of always on the
-// full context; positions past a sequence's end are masked either way,
-// so the loss is the same. float64 graphs (gradient checks) hold copies of
-// the weights, so they always use the one full-context graph.
-func (t *Trainer) graphFor(maxLen int) (*model.Graph, error) {
-	ctxLen := t.Policy.Config.Context
-	unit := max(1, ctxLen/graphBuckets)
-	seq := min(ctxLen, (maxLen+unit-1)/unit*unit)
-	if t.dtype != G.Float32 || t.fullContext {
-		seq = ctxLen
-	}
-	if g, ok := t.graphs[seq]; ok {
-		return g, nil
-	}
-	g, err := model.NewGraphAt(t.Policy, t.rows, seq, t.dtype, t.temp)
-	if err != nil {
-		return nil, err
-	}
-	inputs := []*G.Node{g.LogP}
-	if t.needs.Value {
-		inputs = append(inputs, g.Value)
-	}
-	loss, err := ops.Loss(t.alg.Name(), t.lossFn, inputs...)
-	if err != nil {
-		return nil, err
-	}
-	if err := g.Compile(loss); err != nil {
-		return nil, err
-	}
-	t.graphs[seq] = g
-	return g, nil
-}
-
 func b2i(b bool) int {
 	if b {
 		return 1
 	}
 	return 0
-}
-
-// lossFn is the graph's loss: it copies the current log-probs (and values)
-// into the batch, calls the algorithm, and scatters its gradient back.
-func (t *Trainer) lossFn(in, grad [][]float64) float64 {
-	for _, s := range t.slots {
-		copy(s.seq.LogP, in[0][s.span.Off:s.span.Off+s.span.Len])
-		clear(s.grad.LogP)
-		if t.needs.Value {
-			copy(s.seq.Values, in[1][s.span.Off:s.span.Off+s.span.Len])
-			if s.seq.OldValues == nil { // first epoch: values at rollout time
-				s.seq.OldValues = append([]float64(nil), s.seq.Values...)
-			}
-			clear(s.grad.Values)
-		}
-	}
-	lv, err := t.alg.Loss(t.batch, t.grad)
-	t.lastLoss, t.lossErr = lv, err
-	if err != nil {
-		return math.NaN()
-	}
-	for _, s := range t.slots {
-		copy(grad[0][s.span.Off:], s.grad.LogP)
-		if t.needs.Value {
-			copy(grad[1][s.span.Off:], s.grad.Values)
-		}
-	}
-	return lv.Loss
 }
 
 // Step runs training step number step (1-based).
@@ -303,13 +224,9 @@ func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
 		if err := t.run(step); err != nil {
 			return log, err
 		}
-		grads, err := t.graph.Grads()
-		if err != nil {
-			return log, err
-		}
 		log.Timing.Backward += time.Since(t0).Seconds()
 		t0 = time.Now()
-		st, err := t.opt.Step(grads)
+		st, err := t.Policy.Step()
 		if err != nil {
 			return log, fmt.Errorf("trainer: step %d: %w", step, err)
 		}
@@ -330,14 +247,39 @@ func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
 	return log, nil
 }
 
-// run executes the graph (forward, the algorithm's loss, backward) on the
-// prepared batch.
+// run is one forward pass of the prepared batch, the algorithm's loss on
+// its log-probs (and values), and the backward pass of its gradient.
 func (t *Trainer) run(step int) error {
-	if err := t.graph.Run(); err != nil {
+	fwd, err := t.Policy.LogProbs(t.seqs, core.ForwardOptions{Temperature: t.temp})
+	if err != nil {
 		return fmt.Errorf("trainer: step %d: %w", step, err)
 	}
-	if t.lossErr != nil {
-		return fmt.Errorf("trainer: step %d: %s loss: %w", step, t.alg.Name(), t.lossErr)
+	dlogp := make([][]float64, len(t.slots))
+	var dvalues [][]float64
+	if t.needs.Value {
+		dvalues = make([][]float64, len(t.slots))
+	}
+	for k, s := range t.slots {
+		copy(s.seq.LogP, fwd.LogP[k])
+		clear(s.grad.LogP)
+		dlogp[k] = s.grad.LogP
+		if t.needs.Value {
+			copy(s.seq.Values, fwd.Values[k])
+			if s.seq.OldValues == nil { // first epoch: values at rollout time
+				s.seq.OldValues = append([]float64(nil), s.seq.Values...)
+			}
+			clear(s.grad.Values)
+			dvalues[k] = s.grad.Values
+		}
+	}
+	lv, err := t.alg.Loss(t.batch, t.grad)
+	if err != nil {
+		_ = t.Policy.Backward(nil, nil) // discard the pending pass
+		return fmt.Errorf("trainer: step %d: %s loss: %w", step, t.alg.Name(), err)
+	}
+	t.lastLoss = lv
+	if err := t.Policy.Backward(dlogp, dvalues); err != nil {
+		return fmt.Errorf("trainer: step %d: %w", step, err)
 	}
 	return nil
 }
@@ -352,7 +294,7 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 	for i := range exs {
 		exs[i] = t.train[rng.IntN(len(t.train))]
 	}
-	ctxLen := t.Policy.Config.Context
+	ctxLen := t.Policy.Info().Context
 	batch := &core.Batch{Groups: make([]core.Group, len(exs))}
 	grad := &core.Batch{Groups: make([]core.Group, len(exs))}
 	prompts := make([][]int, len(exs))
@@ -364,11 +306,11 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 	}
 	// Every scored sequence gets a graph row; its Seq and gradient twin
 	// are filled once the row's span is known.
-	var seqs []model.Sequence
+	var seqs []core.Sequence
 	t.slots = t.slots[:0]
 	add := func(pi int, s, g *core.Seq, completion []int) {
 		s.Tokens = completion
-		seqs = append(seqs, model.Sequence{Tokens: append(append([]int(nil), prompts[pi]...), completion...), Start: len(prompts[pi])})
+		seqs = append(seqs, core.Sequence{Tokens: append(append([]int(nil), prompts[pi]...), completion...), Start: len(prompts[pi])})
 		t.slots = append(t.slots, slot{seq: s, grad: g})
 	}
 	var overflow error
@@ -418,10 +360,11 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 		if !t.needs.RefModel && (!isSample || k%t.needs.Samples != 0) {
 			continue
 		}
-		lp, err := t.scorer.LogProbsAt(seqs[k], t.temp)
+		f, err := t.Start.Score(seqs[k:k+1], core.ForwardOptions{Temperature: t.temp})
 		if err != nil {
 			return log, err
 		}
+		lp := f.LogP[0]
 		sl.seq.RefLogP = lp
 		if isSample {
 			var kl float64
@@ -436,28 +379,16 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 		log.KL = &m
 	}
 	log.Timing.Score = time.Since(t0).Seconds()
-	maxLen := 0
-	for _, sq := range seqs {
-		maxLen = max(maxLen, len(sq.Tokens))
-	}
-	var err error
-	if t.graph, err = t.graphFor(maxLen); err != nil {
-		return log, err
-	}
-	spans, err := t.graph.Load(seqs)
-	if err != nil {
-		return log, err
-	}
 	for k := range t.slots {
 		sl := &t.slots[k]
-		sl.span = spans[k]
-		n := spans[k].Len
+		n := len(seqs[k].Tokens) - seqs[k].Start
 		log.Compute.Scored += n * t.needs.Epochs
 		sl.seq.LogP, sl.grad.LogP = make([]float64, n), make([]float64, n)
 		if t.needs.Value {
 			sl.seq.Values, sl.grad.Values = make([]float64, n), make([]float64, n)
 		}
 	}
+	t.seqs = seqs
 	t.batch, t.grad = batch, grad
 	return log, nil
 }
@@ -490,7 +421,7 @@ func b2f(b bool) float64 {
 
 // promptIDs tokenises a prompt under the trainer's truncation policy.
 func (t *Trainer) promptIDs(prompt string) ([]int, error) {
-	ctx, maxNew := t.Policy.Config.Context, t.cfg.Sample.MaxNew
+	ctx, maxNew := t.Policy.Info().Context, t.cfg.Sample.MaxNew
 	if t.cfg.Truncate {
 		ids, _ := tokenizer.TruncatePrompt(prompt, ctx, maxNew)
 		return ids, nil

@@ -147,7 +147,7 @@ func train(t *testing.T, name string, params map[string]any, steps, prompts int,
 			t.Fatalf("step %d: loss %v", s, lg.Loss)
 		}
 	}
-	return tr.Policy
+	return policyParams(t, tr.Policy)
 }
 
 // Each RL method raises the held-out mean reward within a few dozen
@@ -262,8 +262,8 @@ func TestBucketsMatchFullContext(t *testing.T) {
 				t.Errorf("loss %v on %d positions, %v on %d", lg.Loss, seq, fullLog.Loss, fullSeq)
 			}
 			var worst float64
-			for i, w := range tr.Policy.All() {
-				fw := fullTr.Policy.All()[i]
+			for i, w := range policyParams(t, tr.Policy).All() {
+				fw := policyParams(t, fullTr.Policy).All()[i]
 				for j := range w.Data {
 					worst = max(worst, math.Abs(float64(w.Data[j]-fw.Data[j])))
 				}
@@ -276,4 +276,14 @@ func TestBucketsMatchFullContext(t *testing.T) {
 			t.Logf("%d vs %d positions: loss %v vs %v, max weight difference %g", seq, fullSeq, lg.Loss, fullLog.Loss, worst)
 		})
 	}
+}
+
+// params are an engine's weights.
+func policyParams(t testing.TB, e core.Engine) *model.Params {
+	t.Helper()
+	p, err := model.ParamsOf(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/grao-lab/grao/core"
-	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/tokenizer"
 )
 
@@ -49,13 +48,13 @@ type Outputs struct {
 
 // Generate answers every example's prompt and scores the answers with the
 // task's judge and scorer.
-func Generate(ctx context.Context, p *model.Params, task core.Task, exs []core.Example, cfg Config) (Outputs, error) {
+func Generate(ctx context.Context, p core.Engine, task core.Task, exs []core.Example, cfg Config) (Outputs, error) {
 	tok := tokenizer.Byte{}
-	prompts, err := Prompts(exs, p.Config.Context, cfg)
+	prompts, err := Prompts(exs, p.Info().Context, cfg)
 	if err != nil {
 		return Outputs{}, err
 	}
-	outs, err := model.NewSampler(p, min(len(exs), 32)).Generate(prompts, model.SampleConfig{Temperature: cfg.Temperature, MaxNew: cfg.MaxNew, Seed: cfg.Seed})
+	outs, err := p.Sample(ctx, prompts, core.SampleConfig{Temperature: cfg.Temperature, MaxNew: cfg.MaxNew, Seed: cfg.Seed, Block: min(len(exs), 32)})
 	if err != nil {
 		return Outputs{}, err
 	}
@@ -151,27 +150,30 @@ func Distinct2(texts []string) float64 {
 // KL estimates KL(π ‖ π_start) in nats per sequence: one completion per
 // prompt sampled from π at temperature 1 (cfg's temperature is ignored;
 // its MaxNew, Seed and truncation apply), k1 = Σ_t log π − log π_start.
-func KL(policy, start *model.Params, exs []core.Example, cfg Config) (float64, error) {
+func KL(ctx context.Context, policy, start core.Engine, exs []core.Example, cfg Config) (float64, error) {
 	if len(exs) == 0 {
 		return 0, nil
 	}
-	prompts, err := Prompts(exs, policy.Config.Context, cfg)
+	prompts, err := Prompts(exs, policy.Info().Context, cfg)
 	if err != nil {
 		return 0, err
 	}
-	outs, err := model.NewSampler(policy, min(len(exs), 32)).Generate(prompts, model.SampleConfig{Temperature: 1, MaxNew: cfg.MaxNew, Seed: cfg.Seed})
+	outs, err := policy.Sample(ctx, prompts, core.SampleConfig{Temperature: 1, MaxNew: cfg.MaxNew, Seed: cfg.Seed, Block: min(len(exs), 32)})
 	if err != nil {
 		return 0, err
 	}
-	sc := model.NewScorer(start)
+	seqs := make([]core.Sequence, len(outs))
+	for i, o := range outs {
+		seqs[i] = core.Sequence{Tokens: append(append([]int(nil), prompts[i]...), o.Tokens...), Start: len(prompts[i])}
+	}
+	ref, err := start.Score(seqs, core.ForwardOptions{})
+	if err != nil {
+		return 0, err
+	}
 	var sum float64
 	for i, o := range outs {
-		ref, err := sc.LogProbs(model.Sequence{Tokens: append(append([]int(nil), prompts[i]...), o.Tokens...), Start: len(prompts[i])})
-		if err != nil {
-			return 0, err
-		}
 		for j, lp := range o.LogProbs {
-			sum += float64(lp) - ref[j]
+			sum += float64(lp) - ref.LogP[i][j]
 		}
 	}
 	return sum / float64(len(exs)), nil

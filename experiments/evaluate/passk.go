@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/grao-lab/grao/core"
-	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/tokenizer"
 )
 
@@ -22,9 +21,9 @@ type Counts struct {
 
 // SampleK draws k completions per prompt at cfg's temperature (seeded
 // by cfg.Seed) and counts the judge's verdicts per prompt.
-func SampleK(ctx context.Context, p *model.Params, task core.Task, exs []core.Example, k int, cfg Config) (Counts, error) {
+func SampleK(ctx context.Context, p core.Engine, task core.Task, exs []core.Example, k int, cfg Config) (Counts, error) {
 	c := Counts{K: k, Correct: make([]int, len(exs)), Wins: make([]int, len(exs))}
-	prompts, err := Prompts(exs, p.Config.Context, cfg)
+	prompts, err := Prompts(exs, p.Info().Context, cfg)
 	if err != nil {
 		return c, err
 	}
@@ -34,7 +33,7 @@ func SampleK(ctx context.Context, p *model.Params, task core.Task, exs []core.Ex
 			all = append(all, pr)
 		}
 	}
-	outs, err := model.NewSampler(p, min(len(all), 64)).Generate(all, model.SampleConfig{Temperature: cfg.Temperature, MaxNew: cfg.MaxNew, Seed: cfg.Seed})
+	outs, err := p.Sample(ctx, all, core.SampleConfig{Temperature: cfg.Temperature, MaxNew: cfg.MaxNew, Seed: cfg.Seed, Block: min(len(all), 64)})
 	if err != nil {
 		return c, err
 	}

@@ -88,7 +88,7 @@ func (c *baseCache) outputs(ctx context.Context, tr sweep.Trial, taskID string, 
 	if o, ok := e.outputs[k]; ok {
 		return o, nil
 	}
-	o, err := evaluate.Generate(ctx, base, task, exs, ec)
+	o, err := evaluate.Generate(ctx, model.NewFrozen(base), task, exs, ec)
 	if err == nil {
 		e.outputs[k] = o
 	}

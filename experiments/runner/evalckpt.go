@@ -101,7 +101,7 @@ func EvaluateCheckpoint(ctx context.Context, tt TrialTask, p *model.Params, o Ev
 		greedy = calibrate.PerKindPrefix(exs, perKind(tr, o))
 	}
 	ec := evaluate.Config{Temperature: 0, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed, Truncate: truncate}
-	out, err := evaluate.Generate(ctx, p, task, greedy, ec)
+	out, err := evaluate.Generate(ctx, model.NewFrozen(p), task, greedy, ec)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func EvaluateCheckpoint(ctx context.Context, tt TrialTask, p *model.Params, o Ev
 	}
 	if o.K > 0 {
 		ce.PassKCfg = evaluate.Config{Temperature: tr.Train.Temperature, MaxNew: tr.Eval.MaxNew, Seed: 1, Truncate: truncate}
-		if ce.PassK, err = evaluate.SampleK(ctx, p, task, greedy, o.K, ce.PassKCfg); err != nil {
+		if ce.PassK, err = evaluate.SampleK(ctx, model.NewFrozen(p), task, greedy, o.K, ce.PassKCfg); err != nil {
 			return nil, err
 		}
 	}

@@ -55,7 +55,7 @@ func (e *env) needsPassK(tr sweep.Trial) bool {
 
 // writePassK samples and writes passk.json for a trial's final policy
 // (not for selection trials, which only choose hyper-parameters).
-func (e *env) writePassK(ctx context.Context, tr sweep.Trial, policy *model.Params, task core.Task, exs []core.Example) error {
+func (e *env) writePassK(ctx context.Context, tr sweep.Trial, policy core.Engine, task core.Task, exs []core.Example) error {
 	spec := e.passk
 	if spec.K == 0 || tr.Eval.Split == "dev" {
 		return nil
@@ -86,5 +86,5 @@ func (e *env) passKOnly(ctx context.Context, tr sweep.Trial) error {
 	if err != nil {
 		return err
 	}
-	return e.writePassK(ctx, tr, policy, task, exs)
+	return e.writePassK(ctx, tr, model.NewFrozen(policy), task, exs)
 }

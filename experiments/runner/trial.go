@@ -302,7 +302,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	}
 	kc := ec
 	kc.Seed = tr.Eval.Seed + 1
-	kl, err := evaluate.KL(t.Policy, t.Start, exs, kc)
+	kl, err := evaluate.KL(ctx, t.Policy, t.Start, exs, kc)
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,11 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err := writeSamples(filepath.Join(tdir, "samples.jsonl"), exs, last, pre); err != nil {
 		return err
 	}
-	if err := checkpoint.Save(tdir, t.Policy, map[string]string{"trial": tr.ID, "algorithm": tr.Algorithm}); err != nil {
+	weights, err := model.ParamsOf(t.Policy)
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.Save(tdir, weights, map[string]string{"trial": tr.ID, "algorithm": tr.Algorithm}); err != nil {
 		return err
 	}
 	// eval.json last: its presence with a "done" manifest marks a finished trial.

@@ -108,10 +108,16 @@ func (op *logProbsOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
 	return run(dt, out, in,
 		func(o []float32, in [][]float32) error {
 			kernels.LogSoftmaxGatherAt(o, in[0], t, s[0], s[1], op.temp)
+			if len(op.targets.Entropy) == s[0] {
+				kernels.EntropyAt(op.targets.Entropy, in[0], t, s[0], s[1], op.temp)
+			}
 			return nil
 		},
 		func(o []float64, in [][]float64) error {
 			kernels.LogSoftmaxGatherAt(o, in[0], t, s[0], s[1], op.temp)
+			if len(op.targets.Entropy) == s[0] {
+				kernels.EntropyAt(op.targets.Entropy, in[0], t, s[0], s[1], op.temp)
+			}
 			return nil
 		})
 }

@@ -15,7 +15,13 @@ import (
 
 // Index carries integer inputs (token ids or target ids, one per row) into
 // a graph. Set IDs before each run; ops read it when they execute.
-type Index struct{ IDs []int }
+type Index struct {
+	IDs []int
+	// Entropy, when it has one entry per row, receives from the log-prob
+	// ops the entropy (nats) of each row's distribution at rows with a
+	// target (0 elsewhere): a forward-only side output, no gradient.
+	Entropy []float64
+}
 
 // tv is the element-type variable shared by an op's inputs and output.
 var tv = hm.TypeVariable('a')

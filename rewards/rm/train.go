@@ -11,7 +11,6 @@ import (
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
-	"github.com/grao-lab/grao/core/pretrain"
 	"github.com/grao-lab/grao/kernels/ops"
 )
 
@@ -157,7 +156,7 @@ func Train(ctx context.Context, cfg Config, train, eval []core.Example, init *mo
 	if err := gr.Compile(loss); err != nil {
 		return nil, Eval{}, err
 	}
-	opt, err := optim.NewAdamW(cfg.Optim, pretrain.OptimParams(p))
+	opt, err := optim.NewAdamW(cfg.Optim, model.OptimParams(p))
 	if err != nil {
 		return nil, Eval{}, err
 	}
