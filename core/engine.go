@@ -106,7 +106,7 @@ type Forward struct {
 	// Losses are the engine's own loss terms (such as a mixture of
 	// experts' load-balancing loss), already weighted; Backward adds
 	// their gradients. Metrics are diagnostics (expert utilisation).
-	// Both are nil for a plain dense model.
+	// Both are nil for a plain dense model; their keys are distinct.
 	Losses, Metrics map[string]float64
 }
 

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/grao-lab/grao/core"
@@ -126,5 +127,34 @@ func TestEngineAccumulatesGradients(t *testing.T) {
 				t.Fatalf("%s[%d]: %v after two Backward calls, %v after one with doubled gradients", w.Name, j, w.Data[j], d.Data[j])
 			}
 		}
+	}
+}
+
+// Engines are chosen by name; a name this build lacks is an error that
+// says how to get it.
+func TestEngineRegistry(t *testing.T) {
+	calls := 0
+	model.RegisterEngine("test-counting", func(p *model.Params, oc optim.Config) (core.Engine, error) {
+		calls++
+		return model.NewCPU(p, model.CPUOptions{Optim: oc})
+	})
+	p, err := model.Init(enginetest.Config(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "cpu", "test-counting"} {
+		e, err := model.NewEngine(name, p, optim.DefaultConfig())
+		if err != nil || e == nil {
+			t.Fatalf("NewEngine(%q): %v", name, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("the registered factory ran %d times, want 1", calls)
+	}
+	if err := model.CheckEngine("cuda"); err == nil || !strings.Contains(err.Error(), "-tags grao_cuda") {
+		t.Errorf("CheckEngine(cuda) = %v, want the build hint", err)
+	}
+	if _, err := model.NewEngine("tpu", p, optim.DefaultConfig()); err == nil {
+		t.Error("NewEngine of an unknown name succeeded")
 	}
 }

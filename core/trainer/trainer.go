@@ -76,6 +76,10 @@ type StepLog struct {
 	Kept     *float64 `json:"groups_kept,omitempty"`
 	GradNorm float64  `json:"grad_norm"`
 	LR       float64  `json:"lr"`
+	// Model holds the engine's own loss terms and diagnostics (a mixture
+	// of experts' load-balancing loss and expert utilisation; absent for
+	// dense models), means over the epochs.
+	Model map[string]float64 `json:"model,omitempty"`
 	// Seconds spent in each phase.
 	Timing Timing `json:"timing"`
 	// Compute counts the step's work, for compute-matched comparisons.
@@ -123,6 +127,7 @@ type Trainer struct {
 	seqs        []core.Sequence
 	slots       []slot
 	lastLoss    core.LossValue
+	lastFwd     *core.Forward
 }
 
 // slot ties a scored sequence to the Seq (and its gradient) it fills.
@@ -134,6 +139,22 @@ type slot struct {
 // value head is added when the algorithm needs one.
 func New(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
 	return newCPU(cfg, alg, train, reward, policy, model.CPUOptions{})
+}
+
+// NewOn is New on the named engine ("" or "cpu": the CPU; see
+// model.Engines).
+func NewOn(device string, cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
+	if device == "" || device == "cpu" {
+		return New(cfg, alg, train, reward, policy)
+	}
+	if alg.Needs().Value && policy.VW == nil {
+		policy = policy.WithValueHead()
+	}
+	eng, err := model.NewEngine(device, policy, cfg.Optim)
+	if err != nil {
+		return nil, err
+	}
+	return NewWithEngine(cfg, alg, train, reward, eng)
 }
 
 func newCPU(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params, opts model.CPUOptions) (*Trainer, error) {
@@ -241,6 +262,14 @@ func (t *Trainer) Step(ctx context.Context, step int) (StepLog, error) {
 		for k, v := range t.lastLoss.Components {
 			log.Components[k] += v / float64(t.needs.Epochs)
 		}
+		for _, m := range []map[string]float64{t.lastFwd.Losses, t.lastFwd.Metrics} {
+			for k, v := range m {
+				if log.Model == nil {
+					log.Model = map[string]float64{}
+				}
+				log.Model[k] += v / float64(t.needs.Epochs)
+			}
+		}
 		log.GradNorm += st.GradNorm / float64(t.needs.Epochs)
 		log.LR = st.LR
 	}
@@ -254,6 +283,7 @@ func (t *Trainer) run(step int) error {
 	if err != nil {
 		return fmt.Errorf("trainer: step %d: %w", step, err)
 	}
+	t.lastFwd = fwd
 	dlogp := make([][]float64, len(t.slots))
 	var dvalues [][]float64
 	if t.needs.Value {

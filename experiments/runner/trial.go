@@ -197,7 +197,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		Tempered: tr.Train.TemperedLogProbs,
 		Sample:   model.SampleConfig{Temperature: tr.Train.Temperature, TopK: tr.Train.TopK, TopP: tr.Train.TopP, MaxNew: tr.Train.MaxNew},
 	}
-	t, err := trainer.New(tc, alg, task.Train(), reward, policy)
+	t, err := trainer.NewOn(tr.Train.Device, tc, alg, task.Train(), reward, policy)
 	if err != nil {
 		return err
 	}

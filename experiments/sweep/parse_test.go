@@ -73,6 +73,8 @@ func TestParseErrors(t *testing.T) {
 		{"negative pretrain steps", minimal + "[pretrain]\nsteps = -1\n", nil, 8, "pretrain.steps", "must be ≥ 0"},
 		{"negative temperature", minimal + "[train]\ntemperature = -0.1\n", nil, 8, "train.temperature", "must be ≥ 0"},
 		{"top_p above 1", minimal + "[train]\ntop_p = 1.5\n", nil, 8, "train.top_p", "must be in [0, 1]"},
+		{"engine not in this build", minimal + "[train]\ndevice = \"cuda\"\n", nil, 8, "train.device", "needs a bench built with -tags grao_cuda"},
+		{"unknown engine", minimal + "[train]\ndevice = \"tpu\"\n", nil, 8, "train.device", `engine "tpu" is not in this build (have cpu)`},
 		{"bad schedule", minimal + "[train]\nschedule = \"linear\"\n", nil, 8, "train.schedule", "want constant or cosine"},
 		{"non-finite lr", minimal + "[train]\nlr = nan\n", nil, 8, "train.lr", "must be finite"},
 		{"unknown preset", minimal + "[model]\npreset = \"huge\"\n", nil, 8, "model.preset", `unknown model preset "huge"`},

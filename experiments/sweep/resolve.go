@@ -141,6 +141,9 @@ func resolveTrain(t *TrainSpec, ex explicitFn) {
 	fillInt(&t.MaxNew, DefaultMaxNew, ex("train.max_new_tokens"))
 	fillInt(&t.EvalEvery, max(1, t.Steps/DefaultEvalPoints), ex("train.eval_every"))
 	fillInt(&t.CheckpointEvery, max(1, t.Steps/DefaultCheckpoints), ex("train.checkpoint_every"))
+	if t.Device == "cpu" { // the default, written out: the same trials
+		t.Device = ""
+	}
 	if !ex("train.tempered_logprobs") {
 		t.TemperedLogProbs = true
 	}

@@ -181,6 +181,10 @@ type TrainSpec struct {
 	// interrupted trial from its last checkpoint instead of its start. It
 	// cannot change results, so it is not part of the trial's ID.
 	CheckpointEvery int `toml:"checkpoint_every"`
+	// Device names the engine that trains ("cpu" when empty; "cuda" in a
+	// bench built with -tags grao_cuda). Engines round differently, so it
+	// is part of the trial's ID (omitted for the CPU, keeping old IDs).
+	Device string `toml:"device,omitempty"`
 }
 
 // EvalSpec fixes the held-out evaluation.

@@ -170,6 +170,9 @@ func (c *tctx) validate(t *Trial, ex explicitFn) {
 	atLeast1("train.max_new_tokens", tr.MaxNew)
 	atLeast1("train.eval_every", tr.EvalEvery)
 	nonNeg("train.checkpoint_every", tr.CheckpointEvery, 0)
+	if err := model.CheckEngine(tr.Device); err != nil {
+		c.fail("train.device", "%v", err)
+	}
 	if m.Context >= 2 && tr.MaxNew >= m.Context {
 		c.fail("train.max_new_tokens", "%d leaves no room for the prompt in a context of %d (model.context)", tr.MaxNew, m.Context)
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -93,8 +94,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	tb := fs.Bool("tensorboard", false, "also write each trial's metrics as TensorBoard event files under OUT/tensorboard/<trial>/")
 	var sets setFlag
 	fs.Var(&sets, "set", "override one key of the sweep file, KEY=VALUE in TOML (repeatable): train.lr=3e-4, seeds=[1,2], algorithm.grao.beta=0.5")
+	device := fs.String("device", "", "the engine that trains, as --set train.device=NAME: cpu, or cuda in a bench built with -tags grao_cuda")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--set KEY=VALUE ...] [--out DIR] [--workers N] [--resume [--force]] [--trial ID,...] [--plan] [--tensorboard] [--executor slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gres G] [--array-limit N] [--sbatch LINE] [--wait]]")
+		fmt.Fprintln(stderr, "usage: bench run SWEEP.toml [--set KEY=VALUE ...] [--device cpu|cuda] [--out DIR] [--workers N] [--resume [--force]] [--trial ID,...] [--plan] [--tensorboard] [--executor slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gres G] [--array-limit N] [--sbatch LINE] [--wait]]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args, stderr)
@@ -108,6 +110,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	path := pos[0]
 	if err := kernels.LoadError(); err != nil {
 		return badInput("%v", err)
+	}
+	if *device != "" {
+		sets = append(sets, "train.device="+strconv.Quote(*device))
 	}
 	sw, err := sweep.ParseFileWith(path, sets)
 	if err != nil {
