@@ -62,10 +62,11 @@ type hfConfig struct {
 	TieWordEmbeddings  bool     `json:"tie_word_embeddings"`
 	TorchDtype         string   `json:"torch_dtype"`
 	ValueHead          bool     `json:"value_head"`
+	hfMoE
 }
 
 func toHF(c model.Config, tok tokenizer.Spec) hfConfig {
-	return hfConfig{
+	h := hfConfig{
 		ModelType:          "gpt2",
 		Architectures:      []string{"GPT2LMHeadModel"},
 		VocabSize:          c.VocabSize,
@@ -84,6 +85,8 @@ func toHF(c model.Config, tok tokenizer.Spec) hfConfig {
 		TorchDtype:         "float32",
 		ValueHead:          c.ValueHead,
 	}
+	setMoE(&h, c)
+	return h
 }
 
 // Save writes the checkpoint p into dir (created if needed): model.safetensors
@@ -98,13 +101,22 @@ func Save(dir string, p *model.Params, meta map[string]string) error {
 	if p == nil {
 		return errors.New("checkpoint: Save of nil params")
 	}
+	tok := tokenizer.Byte{}.Spec()
+	if p.Config.VocabSize != tok.VocabSize {
+		return fmt.Errorf("checkpoint: vocab_size %d does not match the byte tokenizer's %d", p.Config.VocabSize, tok.VocabSize)
+	}
+	return save(dir, p, tok, map[string][]byte{
+		TokenizerFile:       tokenizer.HFTokenizerJSON(),
+		TokenizerConfigFile: tokenizer.HFTokenizerConfigJSON(p.Config.Context),
+	}, meta)
+}
+
+// save writes p with the tokenizer described by tok, whose files
+// (name → contents) go beside the weights.
+func save(dir string, p *model.Params, tok tokenizer.Spec, tokFiles map[string][]byte, meta map[string]string) error {
 	c := p.Config
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	tok := tokenizer.Byte{}.Spec()
-	if c.VocabSize != tok.VocabSize {
-		return fmt.Errorf("checkpoint: vocab_size %d does not match the byte tokenizer's %d", c.VocabSize, tok.VocabSize)
 	}
 	for _, k := range []string{MetaFormat, MetaTokenizer} {
 		if _, ok := meta[k]; ok {
@@ -151,11 +163,15 @@ func Save(dir string, p *model.Params, meta map[string]string) error {
 	}); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := writeBytes(filepath.Join(dir, TokenizerFile), tokenizer.HFTokenizerJSON()); err != nil {
-		return err
+	names := make([]string, 0, len(tokFiles))
+	for name := range tokFiles {
+		names = append(names, name)
 	}
-	if err := writeBytes(filepath.Join(dir, TokenizerConfigFile), tokenizer.HFTokenizerConfigJSON(c.Context)); err != nil {
-		return err
+	sort.Strings(names)
+	for _, name := range names {
+		if err := writeBytes(filepath.Join(dir, name), tokFiles[name]); err != nil {
+			return err
+		}
 	}
 	return writeJSON(filepath.Join(dir, ConfigFile), toHF(c, tok))
 }
@@ -373,6 +389,7 @@ type hfConfigIn struct {
 	EOSTokenID                 *int     `json:"eos_token_id"`
 	PADTokenID                 *int     `json:"pad_token_id"`
 	ValueHead                  *bool    `json:"value_head"`
+	hfMoE
 }
 
 // LoadConfig reads and validates config.json of the checkpoint at path (a
@@ -402,8 +419,14 @@ func LoadConfig(path string) (model.Config, error) {
 	return c, nil
 }
 
-// parseConfig returns the config, or an error and the key it concerns.
-func parseConfig(b []byte) (model.Config, string, error) {
+// parseConfig returns the config of a byte-tokenizer checkpoint, or an
+// error and the key it concerns.
+func parseConfig(b []byte) (model.Config, string, error) { return parseConfigAs(b, true) }
+
+// parseConfigAs parses config.json; byteTok requires grao's byte
+// tokenizer's vocabulary and ids, otherwise the special ids become the
+// config's Tokens (GPT-2: <|endoftext|> for all three).
+func parseConfigAs(b []byte, byteTok bool) (model.Config, string, error) {
 	var in hfConfigIn
 	if err := json.Unmarshal(b, &in); err != nil {
 		var te *json.UnmarshalTypeError
@@ -436,6 +459,7 @@ func parseConfig(b []byte) (model.Config, string, error) {
 	if in.ValueHead != nil {
 		c.ValueHead = *in.ValueHead
 	}
+	getMoE(&c, in.hfMoE)
 	if err := c.Validate(); err != nil {
 		// Validate's messages start with the key they concern.
 		key, _, _ := strings.Cut(err.Error(), " ")
@@ -458,8 +482,12 @@ func parseConfig(b []byte) (model.Config, string, error) {
 		return c, "tie_word_embeddings", errors.New("must be true (grao ties the LM head to wte)")
 	case in.AddCrossAttention != nil && *in.AddCrossAttention:
 		return c, "add_cross_attention", errors.New("must be false")
-	case c.VocabSize != tok.VocabSize:
+	case byteTok && c.VocabSize != tok.VocabSize:
 		return c, "vocab_size", fmt.Errorf("must be %d, the byte tokenizer's size, got %d", tok.VocabSize, c.VocabSize)
+	}
+	if !byteTok {
+		key, err := specialIDs(&c, in)
+		return c, key, err
 	}
 	ids := []struct {
 		key       string

@@ -3,7 +3,6 @@ package model
 import (
 	"context"
 	"fmt"
-	"iter"
 	"strconv"
 
 	G "gorgonia.org/gorgonia"
@@ -132,6 +131,12 @@ func (e *CPU) graphFor(rows, maxLen int, temp float64) (*Graph, error) {
 	if g.Value != nil {
 		inputs = append(inputs, g.Value)
 	}
+	// The router losses enter as the engine loss's last input, which both
+	// adds their gradient and runs them before the loss node pauses, so
+	// LogProbs can report them.
+	if aux := g.RouterLoss(); aux != nil {
+		inputs = append(inputs, aux)
+	}
 	run := &pendingRun{graph: g}
 	loss, err := ops.Loss("engine", run.loss, inputs...)
 	if err != nil {
@@ -146,20 +151,22 @@ func (e *CPU) graphFor(rows, maxLen int, temp float64) (*Graph, error) {
 }
 
 // pendingRun adapts the graph's single forward-and-backward run to
-// LogProbs then Backward: the run starts in a coroutine (iter.Pull) and
-// pauses in its loss node, after the forward pass, until Backward hands
-// it the gradient of the per-token quantities.
+// LogProbs then Backward: the run starts on its own goroutine and pauses
+// in its loss node, after the forward pass, until Backward hands it the
+// gradient of the per-token quantities. (Channels, not a coroutine:
+// gorgonia runs the ops on a goroutine of its own.)
 type pendingRun struct {
 	graph *Graph
 	spans []Span
 	fwd   *core.Forward
-	// yield pauses the run; it returns false when the run is abandoned.
-	yield          func(struct{}) bool
-	next           func() (struct{}, bool)
-	stop           func()
+	// paused is signalled when the run reaches its loss node; resume
+	// tells it to go on with the gradient (true) or with none (false,
+	// the pass is discarded); done is closed when the run has returned.
+	paused         chan struct{}
+	resume         chan bool
+	done           chan struct{}
 	dlogp, dvalues [][]float64
 	err            error
-	abandoned      bool
 	entropy        bool
 }
 
@@ -176,8 +183,9 @@ func (r *pendingRun) loss(in, grad [][]float64) float64 {
 			f.Entropy[i] = append([]float64(nil), r.graph.entropy[s.Off:s.Off+s.Len]...)
 		}
 	}
-	if !r.yield(struct{}{}) || r.abandoned {
-		r.abandoned = true
+	f.Losses, f.Metrics = r.graph.RouterStats()
+	r.paused <- struct{}{}
+	if !<-r.resume {
 		return 0 // grad stays zero: the discarded run changes nothing
 	}
 	for i, s := range r.spans {
@@ -185,6 +193,11 @@ func (r *pendingRun) loss(in, grad [][]float64) float64 {
 		if r.graph.Value != nil && r.dvalues != nil {
 			copy(grad[1][s.Off:s.Off+s.Len], r.dvalues[i])
 		}
+	}
+	if r.graph.RouterLoss() != nil {
+		aux := len(in) - 1
+		grad[aux][0] = 1
+		return in[aux][0]
 	}
 	return 0
 }
@@ -212,7 +225,7 @@ func (e *CPU) LogProbs(seqs []core.Sequence, opts core.ForwardOptions) (*core.Fo
 		return nil, err
 	}
 	r := g.run
-	r.spans, r.err, r.abandoned, r.entropy = spans, nil, false, opts.Entropy
+	r.spans, r.err, r.entropy = spans, nil, opts.Entropy
 	r.dlogp, r.dvalues = nil, nil
 	r.fwd = &core.Forward{LogP: make([][]float64, len(seqs))}
 	if g.Value != nil {
@@ -224,12 +237,14 @@ func (e *CPU) LogProbs(seqs []core.Sequence, opts core.ForwardOptions) (*core.Fo
 	} else {
 		g.targets.Entropy = nil
 	}
-	r.next, r.stop = iter.Pull(func(yield func(struct{}) bool) {
-		r.yield = yield
+	r.paused, r.resume, r.done = make(chan struct{}), make(chan bool), make(chan struct{})
+	go func() {
+		defer close(r.done)
 		r.err = g.Run()
-	})
-	if _, paused := r.next(); !paused {
-		r.stop()
+	}()
+	select {
+	case <-r.paused:
+	case <-r.done:
 		if r.err == nil {
 			r.err = fmt.Errorf("model: graph finished without reaching its loss")
 		}
@@ -242,10 +257,16 @@ func (e *CPU) LogProbs(seqs []core.Sequence, opts core.ForwardOptions) (*core.Fo
 // abandon finishes a pending run with a zero gradient.
 func (e *CPU) abandon() {
 	if e.run != nil {
-		e.run.abandoned = true
-		e.run.stop()
+		e.run.finish(false)
 		e.run = nil
 	}
+}
+
+// finish lets a paused run complete, with the gradient Backward set
+// (keep) or none, and waits for it.
+func (r *pendingRun) finish(keep bool) {
+	r.resume <- keep
+	<-r.done
 }
 
 // Backward implements core.Engine.
@@ -256,25 +277,21 @@ func (e *CPU) Backward(dlogp, dvalues [][]float64) error {
 	}
 	e.run = nil
 	if dlogp == nil && dvalues == nil {
-		r.abandoned = true
-		r.stop()
+		r.finish(false)
 		return nil
 	}
 	if len(dlogp) != len(r.spans) || (dvalues != nil && len(dvalues) != len(r.spans)) {
-		r.abandoned = true
-		r.stop()
+		r.finish(false)
 		return fmt.Errorf("model: Backward got gradients of %d and %d sequences, the forward pass had %d", len(dlogp), len(dvalues), len(r.spans))
 	}
 	for i, s := range r.spans {
 		if len(dlogp[i]) != s.Len || (dvalues != nil && len(dvalues[i]) != s.Len) {
-			r.abandoned = true
-			r.stop()
+			r.finish(false)
 			return fmt.Errorf("model: Backward: sequence %d's gradient does not have its %d scored tokens", i, s.Len)
 		}
 	}
 	r.dlogp, r.dvalues = dlogp, dvalues
-	r.next() // the run completes its backward pass and returns
-	r.stop()
+	r.finish(true)
 	if r.err != nil {
 		return r.err
 	}

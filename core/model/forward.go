@@ -22,6 +22,7 @@ type state struct {
 // acts are the activations of n positions in flight through the blocks.
 type acts struct {
 	x, h, qkv, att, mlp, mlp2 []float32
+	moe                       *moeActs // mixture-of-experts blocks only
 }
 
 // size makes room for n positions of width d.
@@ -126,6 +127,10 @@ func (p *Params) blockOut(a *acts, b Block, n int) {
 	d := p.Config.DModel
 	linearAcc(a.x, a.att, b.ProjW.Data, b.ProjB.Data, n, d, d)
 	kernels.LayerNorm(a.h, a.x, b.LN2G.Data, b.LN2B.Data, n, d, p.Config.LNEps, nil, nil)
+	if b.Gate != nil {
+		p.moeOut(a, b, n)
+		return
+	}
 	linear(a.mlp, a.h, b.FCW.Data, b.FCB.Data, n, d, 4*d)
 	kernels.GELU(a.mlp2[:n*4*d], a.mlp[:n*4*d])
 	linearAcc(a.x, a.mlp2, b.FC2W.Data, b.FC2B.Data, n, 4*d, d)

@@ -9,7 +9,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/grao-lab/grao/core"
-	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/kernels/ops"
 )
 
@@ -40,6 +39,8 @@ type Graph struct {
 	// run and entropy serve the CPU engine that built the graph.
 	run     *pendingRun
 	entropy []float64
+	// moe is the mixture-of-experts state (nil for a dense model).
+	moe *graphMoE
 }
 
 // NewGraph builds the forward graph. dtype is G.Float32 for training
@@ -97,10 +98,11 @@ func (gr *Graph) build() error {
 		return err
 	}
 	k := 2
-	for range gr.Params.Blocks {
+	for _, b := range gr.Params.Blocks {
 		ln1g, ln1b, attnW, attnB, projW, projB := w[k], w[k+1], w[k+2], w[k+3], w[k+4], w[k+5]
-		ln2g, ln2b, fcW, fcB, fc2W, fc2B := w[k+6], w[k+7], w[k+8], w[k+9], w[k+10], w[k+11]
-		k += 12
+		ln2g, ln2b := w[k+6], w[k+7]
+		mlp := w[k+8 : k+len(b.tensors())]
+		k += len(b.tensors())
 		h, err := ops.LayerNorm(x, ln1g, ln1b, c.LNEps)
 		if err != nil {
 			return err
@@ -120,18 +122,15 @@ func (gr *Graph) build() error {
 		if h, err = ops.LayerNorm(x, ln2g, ln2b, c.LNEps); err != nil {
 			return err
 		}
-		if h, err = ops.Linear(h, fcW, fcB); err != nil {
-			return err
-		}
-		if h, err = ops.GELU(h); err != nil {
-			return err
-		}
-		if h, err = ops.Linear(h, fc2W, fc2B); err != nil {
+		if h, err = gr.mlp(h, mlp); err != nil {
 			return err
 		}
 		if x, err = ops.Add(x, h); err != nil {
 			return err
 		}
+	}
+	if err := gr.buildRouterLoss(); err != nil {
+		return err
 	}
 	hf, err := ops.LayerNorm(x, w[k], w[k+1], c.LNEps)
 	if err != nil {
@@ -169,8 +168,9 @@ func (gr *Graph) Load(seqs []Sequence) ([]Span, error) {
 	if len(seqs) > gr.Batch {
 		return nil, fmt.Errorf("model: %d sequences for a graph of batch %d", len(seqs), gr.Batch)
 	}
+	pad := gr.Params.Config.Specials().PAD
 	for i := range gr.ids.IDs {
-		gr.ids.IDs[i] = tokenizer.PAD
+		gr.ids.IDs[i] = pad
 		gr.targets.IDs[i] = -1
 	}
 	spans := make([]Span, len(seqs))
@@ -194,6 +194,7 @@ func (gr *Graph) Load(seqs []Sequence) ([]Span, error) {
 		}
 		spans[r] = Span{Off: base + s.Start - 1, Len: len(s.Tokens) - s.Start}
 	}
+	gr.loadMask(seqs)
 	return spans, nil
 }
 

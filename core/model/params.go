@@ -20,6 +20,10 @@ type Block struct {
 	LN2G, LN2B   *Tensor // ln_2
 	FCW, FCB     *Tensor // mlp.c_fc.weight [d,4d], .bias [4d]
 	FC2W, FC2B   *Tensor // mlp.c_proj.weight [4d,d], .bias [d]
+	// A mixture-of-experts block has Gate and Experts instead of the MLP
+	// (FC* nil): block_sparse_moe.gate.weight [d,E] and the experts.
+	Gate    *Tensor
+	Experts []Expert
 }
 
 // Params are all weights of a model.
@@ -56,7 +60,7 @@ func NewParams(c Config) (*Params, error) {
 	}
 	for i := 0; i < c.NLayer; i++ {
 		pre := fmt.Sprintf("transformer.h.%d.", i)
-		p.Blocks = append(p.Blocks, Block{
+		b := Block{
 			LN1G:  newTensor(pre+"ln_1.weight", d),
 			LN1B:  newTensor(pre+"ln_1.bias", d),
 			AttnW: newTensor(pre+"attn.c_attn.weight", d, 3*d),
@@ -65,11 +69,16 @@ func NewParams(c Config) (*Params, error) {
 			ProjB: newTensor(pre+"attn.c_proj.bias", d),
 			LN2G:  newTensor(pre+"ln_2.weight", d),
 			LN2B:  newTensor(pre+"ln_2.bias", d),
-			FCW:   newTensor(pre+"mlp.c_fc.weight", d, 4*d),
-			FCB:   newTensor(pre+"mlp.c_fc.bias", 4*d),
-			FC2W:  newTensor(pre+"mlp.c_proj.weight", 4*d, d),
-			FC2B:  newTensor(pre+"mlp.c_proj.bias", d),
-		})
+		}
+		if c.NExperts > 0 {
+			b.newMoE(c, pre)
+		} else {
+			b.FCW = newTensor(pre+"mlp.c_fc.weight", d, 4*d)
+			b.FCB = newTensor(pre+"mlp.c_fc.bias", 4*d)
+			b.FC2W = newTensor(pre+"mlp.c_proj.weight", 4*d, d)
+			b.FC2B = newTensor(pre+"mlp.c_proj.bias", d)
+		}
+		p.Blocks = append(p.Blocks, b)
 	}
 	if c.ValueHead {
 		p.VW = newTensor("value_head.weight", d, 1)
@@ -98,7 +107,7 @@ func fill(x []float32, v float32) {
 func (p *Params) All() []*Tensor {
 	ts := []*Tensor{p.WTE, p.WPE}
 	for _, b := range p.Blocks {
-		ts = append(ts, b.LN1G, b.LN1B, b.AttnW, b.AttnB, b.ProjW, b.ProjB, b.LN2G, b.LN2B, b.FCW, b.FCB, b.FC2W, b.FC2B)
+		ts = append(ts, b.tensors()...)
 	}
 	ts = append(ts, p.LNFG, p.LNFB)
 	if p.VW != nil {
@@ -128,6 +137,10 @@ func Init(c Config, seed uint64) (*Params, error) {
 	for _, b := range p.Blocks {
 		normal(b.AttnW, std)
 		normal(b.ProjW, resid)
+		if b.Gate != nil {
+			b.initMoE(normal, std, resid)
+			continue
+		}
 		normal(b.FCW, std)
 		normal(b.FC2W, resid)
 	}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/grao-lab/grao/core"
-	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/kernels"
 )
 
@@ -26,17 +23,17 @@ type (
 // the weights at call time, so it always samples the current policy. Not
 // safe for concurrent use.
 type Sampler struct {
-	p     *Params
-	rows  int
-	st    *state
-	dec   acts // decode-step activations, [active rows, ·]
-	prob  []float64
-	order []int
+	p       *Params
+	rows    int
+	st      *state
+	dec     acts // decode-step activations, [active rows, ·]
+	chooser Chooser
+	eos     int // ends a completion
 }
 
 // NewSampler prepares caches for up to maxRows sequences at a time.
 func NewSampler(p *Params, maxRows int) *Sampler {
-	return &Sampler{p: p, rows: maxRows, st: newState(p, maxRows)}
+	return &Sampler{p: p, rows: maxRows, st: newState(p, maxRows), eos: p.Config.Specials().EOS}
 }
 
 type rowState struct {
@@ -148,12 +145,12 @@ func promptKey(ids []int) string {
 // pick samples the next token of a row from its logits and records it; it
 // marks the row done at EOS, at MaxNew, or when the context is full.
 func (s *Sampler) pick(rs *rowState, logits []float32, cfg SampleConfig) {
-	tok, lp := s.choose(logits, cfg, rs.rng)
+	tok, lp := s.chooser.Choose(logits, cfg, rs.rng)
 	rs.out.Tokens = append(rs.out.Tokens, tok)
 	rs.out.LogProbs = append(rs.out.LogProbs, lp)
 	rs.last = tok
 	switch {
-	case tok == tokenizer.EOS:
+	case tok == s.eos:
 		rs.done, rs.out.Stopped = true, true
 	case len(rs.out.Tokens) >= cfg.MaxNew || rs.pos+1 >= s.p.Config.Context:
 		// pos+1 tokens (prompt and completion) fill the context: the whole
@@ -222,81 +219,6 @@ func (s *Sampler) attendRows(l int, rows []*rowState, active []int) {
 		one(i, st.scores)
 	}
 	wg.Wait()
-}
-
-// choose draws a token from logits under cfg and returns it with its
-// log-probability under the untruncated softmax: plain (T=1), or at
-// cfg.Temperature with cfg.TemperedLogProbs.
-func (s *Sampler) choose(logits []float32, cfg SampleConfig, rng *rand.Rand) (int, float32) {
-	V := len(logits)
-	maxv := math.Inf(-1)
-	arg := 0
-	for i, z := range logits {
-		if float64(z) > maxv {
-			maxv, arg = float64(z), i
-		}
-	}
-	var sum float64
-	for _, z := range logits {
-		sum += math.Exp(float64(z) - maxv)
-	}
-	lse := maxv + math.Log(sum)
-	if cfg.Temperature == 0 {
-		return arg, float32(float64(logits[arg]) - lse)
-	}
-	s.prob = growF64(s.prob, V)
-	s.order = s.order[:0]
-	for i := 0; i < V; i++ {
-		s.order = append(s.order, i)
-	}
-	inv := 1 / cfg.Temperature
-	var z float64
-	for i, l := range logits {
-		s.prob[i] = math.Exp((float64(l) - maxv) * inv)
-		z += s.prob[i]
-	}
-	for i := range s.prob {
-		s.prob[i] /= z
-	}
-	keep := s.order
-	if (cfg.TopK > 0 && cfg.TopK < V) || (cfg.TopP > 0 && cfg.TopP < 1) {
-		// Stable sort by probability, ties by id, for determinism.
-		sort.SliceStable(keep, func(a, b int) bool { return s.prob[keep[a]] > s.prob[keep[b]] })
-		if cfg.TopK > 0 && cfg.TopK < len(keep) {
-			keep = keep[:cfg.TopK]
-		}
-		if cfg.TopP > 0 && cfg.TopP < 1 {
-			var cum float64
-			for i, id := range keep {
-				cum += s.prob[id]
-				if cum >= cfg.TopP {
-					keep = keep[:i+1]
-					break
-				}
-			}
-		}
-	}
-	var mass float64
-	for _, id := range keep {
-		mass += s.prob[id]
-	}
-	u := rng.Float64() * mass
-	tok := keep[len(keep)-1]
-	for _, id := range keep {
-		u -= s.prob[id]
-		if u < 0 {
-			tok = id
-			break
-		}
-	}
-	if cfg.TemperedLogProbs && cfg.Temperature != 1 {
-		// z is the tempered partition function relative to maxv, so the
-		// tempered log-prob costs no second pass over the vocabulary. At
-		// T = 1 the plain formula below is the same quantity, and keeps
-		// its bits.
-		return tok, float32((float64(logits[tok])-maxv)*inv - math.Log(z))
-	}
-	return tok, float32(float64(logits[tok]) - lse)
 }
 
 func growF64(buf []float64, n int) []float64 {

@@ -72,31 +72,20 @@ func (s Spec) Check() error {
 }
 
 // PromptIDs is BOS followed by the prompt's bytes, whatever its length.
-func PromptIDs(prompt string) []int {
-	return append([]int{BOS}, Byte{}.Encode(prompt)...)
-}
+func PromptIDs(prompt string) []int { return PromptIDsWith(Byte{}, prompt) }
 
 // FitPrompt is PromptIDs for a prompt that must leave room for maxNew
 // generated tokens in a context of context tokens: a longer prompt is an
 // error (never cut silently; see TruncatePrompt for an explicit policy).
 func FitPrompt(prompt string, context, maxNew int) ([]int, error) {
-	ids := PromptIDs(prompt)
-	if room := context - maxNew; len(ids) > room {
-		return nil, &TooLongError{Tokens: len(ids), Room: room, Context: context, MaxNew: maxNew}
-	}
-	return ids, nil
+	return FitPromptWith(Byte{}, prompt, context, maxNew)
 }
 
 // TruncatePrompt is the explicit "left" truncation policy: a prompt that
 // does not leave maxNew tokens of room keeps BOS and its last tokens
 // (which hold "Assistant:"). It reports whether it cut anything.
 func TruncatePrompt(prompt string, context, maxNew int) ([]int, bool) {
-	ids := PromptIDs(prompt)
-	room := max(context-maxNew, 2)
-	if len(ids) <= room {
-		return ids, false
-	}
-	return append([]int{BOS}, ids[len(ids)-room+1:]...), true
+	return TruncatePromptWith(Byte{}, prompt, context, maxNew)
 }
 
 // TooLongError is a prompt that does not fit its context.

@@ -119,7 +119,7 @@ type Trainer struct {
 	// Policy is the engine trained; Start is a frozen snapshot of its
 	// initial weights.
 	Policy, Start core.Engine
-	tok           tokenizer.Byte
+	tok           tokenizer.Tokenizer
 
 	// the prepared step: its batch and gradient twin, and the scored
 	// sequences with the Seq (and gradient) each one fills
@@ -199,7 +199,7 @@ func NewWithEngine(cfg Config, alg core.Algorithm, train []core.Example, reward 
 			return nil, fmt.Errorf("trainer: %w", err)
 		}
 	}
-	t := &Trainer{cfg: cfg, alg: alg, needs: n, train: train, reward: reward, Policy: eng, temp: 1}
+	t := &Trainer{cfg: cfg, alg: alg, needs: n, train: train, reward: reward, Policy: eng, temp: 1, tok: tokenizer.Byte{}}
 	if cfg.Tempered && n.Samples > 0 && cfg.Sample.Temperature > 0 {
 		t.temp = cfg.Sample.Temperature
 		t.cfg.Sample.TemperedLogProbs = true
@@ -214,6 +214,16 @@ func NewWithEngine(cfg Config, alg core.Algorithm, train []core.Example, reward 
 		return nil, err
 	}
 	return t, nil
+}
+
+// SetTokenizer sets the model's tokenizer (grao's byte tokenizer by
+// default); call it before the first Step.
+func (t *Trainer) SetTokenizer(tok tokenizer.Tokenizer) error {
+	if v := t.Policy.Info().VocabSize; tok.VocabSize() > v {
+		return fmt.Errorf("trainer: tokenizer of %d tokens for a model of %d", tok.VocabSize(), v)
+	}
+	t.tok = tok
+	return nil
 }
 
 // SetJudge sets the reward the zero-variance diagnostics use (the task's
@@ -345,7 +355,7 @@ func (t *Trainer) prepare(ctx context.Context, step int) (StepLog, error) {
 	}
 	var overflow error
 	answer := func(pi int, text string) []int {
-		ids := append(t.tok.Encode(text), tokenizer.EOS) // answers start with their space
+		ids := append(t.tok.Encode(text), t.tok.Specials().EOS) // answers start with their space
 		if room := ctxLen - len(prompts[pi]); len(ids) > room {
 			if !t.cfg.Truncate && overflow == nil {
 				overflow = fmt.Errorf("trainer: step %d: answer %q of %d tokens (with EOS) does not fit after its prompt of %d in a context of %d",
@@ -453,10 +463,10 @@ func b2f(b bool) float64 {
 func (t *Trainer) promptIDs(prompt string) ([]int, error) {
 	ctx, maxNew := t.Policy.Info().Context, t.cfg.Sample.MaxNew
 	if t.cfg.Truncate {
-		ids, _ := tokenizer.TruncatePrompt(prompt, ctx, maxNew)
+		ids, _ := tokenizer.TruncatePromptWith(t.tok, prompt, ctx, maxNew)
 		return ids, nil
 	}
-	return tokenizer.FitPrompt(prompt, ctx, maxNew)
+	return tokenizer.FitPromptWith(t.tok, prompt, ctx, maxNew)
 }
 
 func meanStd(x []float64) (float64, float64) {

@@ -30,6 +30,8 @@ type Config struct {
 	// tokens of room, as the task's truncation policy does in training;
 	// without it such a prompt is an error.
 	Truncate bool `json:"truncate,omitempty"`
+	// Tokenizer is the model's (nil: grao's byte tokenizer).
+	Tokenizer tokenizer.Tokenizer `json:"-"`
 }
 
 // DefaultConfig: 16 samples at the paper's T = 0.7, 48 new tokens, 8
@@ -106,14 +108,18 @@ func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, ex
 		return t, fmt.Errorf("calibrate: no prompts")
 	}
 	N := cfg.Samples
+	var tok tokenizer.Tokenizer = tokenizer.Byte{}
+	if cfg.Tokenizer != nil {
+		tok = cfg.Tokenizer
+	}
 	var prompts [][]int
 	for i, ex := range exs {
 		var ids []int
 		if cfg.Truncate {
-			ids, _ = tokenizer.TruncatePrompt(ex.Prompt, p.Config.Context, cfg.MaxNew)
+			ids, _ = tokenizer.TruncatePromptWith(tok, ex.Prompt, p.Config.Context, cfg.MaxNew)
 		} else {
 			var err error
-			if ids, err = tokenizer.FitPrompt(ex.Prompt, p.Config.Context, cfg.MaxNew); err != nil {
+			if ids, err = tokenizer.FitPromptWith(tok, ex.Prompt, p.Config.Context, cfg.MaxNew); err != nil {
 				return t, fmt.Errorf("calibrate: prompt %d: %w", i, err)
 			}
 		}
@@ -126,7 +132,6 @@ func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, ex
 	if err != nil {
 		return t, err
 	}
-	tok := tokenizer.Byte{}
 	items := make([]core.RewardItem, len(outs))
 	for k, o := range outs {
 		ex := exs[k/N]

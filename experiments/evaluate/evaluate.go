@@ -18,6 +18,16 @@ type Config struct {
 	// that leave fewer than MaxNew tokens of room; otherwise such a prompt
 	// is an error.
 	Truncate bool
+	// Tokenizer is the model's (nil: grao's byte tokenizer).
+	Tokenizer tokenizer.Tokenizer `json:"-"`
+}
+
+// tok is the configured tokenizer.
+func (c Config) tok() tokenizer.Tokenizer {
+	if c.Tokenizer == nil {
+		return tokenizer.Byte{}
+	}
+	return c.Tokenizer
 }
 
 // Prompts tokenises the examples' prompts for a context under cfg's
@@ -26,10 +36,10 @@ func Prompts(exs []core.Example, context int, cfg Config) ([][]int, error) {
 	out := make([][]int, len(exs))
 	for i, ex := range exs {
 		if cfg.Truncate {
-			out[i], _ = tokenizer.TruncatePrompt(ex.Prompt, context, cfg.MaxNew)
+			out[i], _ = tokenizer.TruncatePromptWith(cfg.tok(), ex.Prompt, context, cfg.MaxNew)
 			continue
 		}
-		ids, err := tokenizer.FitPrompt(ex.Prompt, context, cfg.MaxNew)
+		ids, err := tokenizer.FitPromptWith(cfg.tok(), ex.Prompt, context, cfg.MaxNew)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: prompt %q: %w", ex.Prompt, err)
 		}
@@ -49,7 +59,7 @@ type Outputs struct {
 // Generate answers every example's prompt and scores the answers with the
 // task's judge and scorer.
 func Generate(ctx context.Context, p core.Engine, task core.Task, exs []core.Example, cfg Config) (Outputs, error) {
-	tok := tokenizer.Byte{}
+	tok := cfg.tok()
 	prompts, err := Prompts(exs, p.Info().Context, cfg)
 	if err != nil {
 		return Outputs{}, err

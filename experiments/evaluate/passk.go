@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/grao-lab/grao/core"
-	"github.com/grao-lab/grao/core/tokenizer"
 )
 
 // Counts are K sampled answers per prompt judged against the references:
@@ -37,7 +36,7 @@ func SampleK(ctx context.Context, p core.Engine, task core.Task, exs []core.Exam
 	if err != nil {
 		return c, err
 	}
-	tok := tokenizer.Byte{}
+	tok := cfg.tok()
 	items := make([]core.RewardItem, len(outs))
 	for j, o := range outs {
 		ex := exs[j/k]

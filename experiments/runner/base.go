@@ -13,6 +13,7 @@ import (
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
 	"github.com/grao-lab/grao/core/pretrain"
+	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/experiments/evaluate"
 	"github.com/grao-lab/grao/experiments/sweep"
 )
@@ -38,6 +39,10 @@ type baseEntry struct {
 	once   sync.Once
 	params *model.Params
 	err    error
+	// tok is the model's tokenizer and tokFiles its files (a BPE model
+	// directory's; nil for the byte tokenizer).
+	tok      tokenizer.Tokenizer
+	tokFiles map[string][]byte
 
 	outMu   sync.Mutex
 	outputs map[outKey]evaluate.Outputs
@@ -73,8 +78,28 @@ func (c *baseCache) entry(key string) *baseEntry {
 // get returns the trial's base model (shared: callers must Clone it).
 func (c *baseCache) get(ctx context.Context, tr sweep.Trial, task core.Task) (*model.Params, error) {
 	e := c.entry(tr.BaseKey())
-	e.once.Do(func() { e.params, e.err = c.build(ctx, tr, task) })
+	e.once.Do(func() {
+		e.tok = tokenizer.Byte{}
+		if tr.Pretrain.Checkpoint != "" {
+			var m *checkpoint.Model
+			if m, e.err = checkpoint.Open(tr.Pretrain.Checkpoint); e.err == nil {
+				e.params, e.tok, e.tokFiles = m.Params, m.Tokenizer, m.TokenizerFiles
+			}
+			return
+		}
+		e.params, e.err = c.build(ctx, tr, task)
+	})
 	return e.params, e.err
+}
+
+// tokenizer is the tokenizer of the trial's base model (after get) and
+// the files it was read from (nil for the byte tokenizer).
+func (c *baseCache) tokenizer(tr sweep.Trial) (tokenizer.Tokenizer, map[string][]byte) {
+	e := c.entry(tr.BaseKey())
+	if e.tok == nil {
+		return tokenizer.Byte{}, nil
+	}
+	return e.tok, e.tokFiles
 }
 
 // outputs returns the base model's evaluation outputs for NAG. taskID
@@ -96,9 +121,6 @@ func (c *baseCache) outputs(ctx context.Context, tr sweep.Trial, taskID string, 
 }
 
 func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (*model.Params, error) {
-	if tr.Pretrain.Checkpoint != "" {
-		return checkpoint.Load(tr.Pretrain.Checkpoint)
-	}
 	dir := filepath.Join(c.dir, "base", tr.BaseKey())
 	shared := ""
 	if root := os.Getenv(EnvBaseCache); root != "" {

@@ -55,6 +55,7 @@ func calKey(parts ...any) string {
 func (c *baseCache) calibration(ctx context.Context, tr sweep.Trial, base *model.Params) (core.Task, *Calibration, error) {
 	cal := &Calibration{}
 	cfg := calConfig(tr)
+	cfg.Tokenizer, _ = c.tokenizer(tr)
 	var levels map[string]int
 	if kinds := tr.Task.BandKinds(); len(kinds) > 0 {
 		band := calibrate.Band{Lo: tr.Task.Band[0], Hi: tr.Task.Band[1]}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/grao-lab/grao/core"
+	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/experiments/calibrate"
 	"github.com/grao-lab/grao/experiments/evaluate"
@@ -71,8 +72,9 @@ type EvalOptions struct {
 	K       int    // pass@k samples per prompt (0: none)
 }
 
-// EvaluateCheckpoint evaluates p on the trial's task.
-func EvaluateCheckpoint(ctx context.Context, tt TrialTask, p *model.Params, o EvalOptions) (*CheckpointEval, error) {
+// EvaluateCheckpoint evaluates the model m on the trial's task.
+func EvaluateCheckpoint(ctx context.Context, tt TrialTask, m *checkpoint.Model, o EvalOptions) (*CheckpointEval, error) {
+	p, tok := m.Params, m.Tokenizer
 	tr := tt.Trial
 	task, err := tr.Task.Open(tt.Levels)
 	if err != nil {
@@ -100,7 +102,7 @@ func EvaluateCheckpoint(ctx context.Context, tt TrialTask, p *model.Params, o Ev
 	if o.Split == "train" {
 		greedy = calibrate.PerKindPrefix(exs, perKind(tr, o))
 	}
-	ec := evaluate.Config{Temperature: 0, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed, Truncate: truncate}
+	ec := evaluate.Config{Temperature: 0, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed, Truncate: truncate, Tokenizer: tok}
 	out, err := evaluate.Generate(ctx, model.NewFrozen(p), task, greedy, ec)
 	if err != nil {
 		return nil, err
@@ -113,6 +115,7 @@ func EvaluateCheckpoint(ctx context.Context, tt TrialTask, p *model.Params, o Ev
 	ce.Kinds, ce.Regimes = uniqueStrings(kinds), uniqueStrings(regimes)
 	ce.PromptKinds, ce.PromptRegimes = kinds, regimes
 	cfg := calConfig(tr)
+	cfg.Tokenizer = tok
 	if o.Samples > 0 {
 		cfg.Samples = o.Samples
 		cfg.Gs = nil
@@ -127,7 +130,7 @@ func EvaluateCheckpoint(ctx context.Context, tt TrialTask, p *model.Params, o Ev
 		return nil, err
 	}
 	if o.K > 0 {
-		ce.PassKCfg = evaluate.Config{Temperature: tr.Train.Temperature, MaxNew: tr.Eval.MaxNew, Seed: 1, Truncate: truncate}
+		ce.PassKCfg = evaluate.Config{Temperature: tr.Train.Temperature, MaxNew: tr.Eval.MaxNew, Seed: 1, Truncate: truncate, Tokenizer: tok}
 		if ce.PassK, err = evaluate.SampleK(ctx, model.NewFrozen(p), task, greedy, o.K, ce.PassKCfg); err != nil {
 			return nil, err
 		}

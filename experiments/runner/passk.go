@@ -60,7 +60,8 @@ func (e *env) writePassK(ctx context.Context, tr sweep.Trial, policy core.Engine
 	if spec.K == 0 || tr.Eval.Split == "dev" {
 		return nil
 	}
-	cfg := evaluate.Config{Temperature: spec.Temperature, MaxNew: spec.MaxNew, Seed: spec.Seed, Truncate: tr.Task.Truncate == "left"}
+	tok, _ := e.bases.tokenizer(tr)
+	cfg := evaluate.Config{Temperature: spec.Temperature, MaxNew: spec.MaxNew, Seed: spec.Seed, Truncate: tr.Task.Truncate == "left", Tokenizer: tok}
 	c, err := evaluate.SampleK(ctx, policy, task, exs, spec.K, cfg)
 	if err != nil {
 		return fmt.Errorf("pass@k: %w", err)
@@ -82,9 +83,9 @@ func (e *env) passKOnly(ctx context.Context, tr sweep.Trial) error {
 	if err != nil {
 		return err
 	}
-	policy, err := checkpoint.Load(filepath.Join(e.dir, "runs", tr.ID))
+	policy, err := checkpoint.Open(filepath.Join(e.dir, "runs", tr.ID))
 	if err != nil {
 		return err
 	}
-	return e.writePassK(ctx, tr, model.NewFrozen(policy), task, exs)
+	return e.writePassK(ctx, tr, model.NewFrozen(policy.Params), task, exs)
 }

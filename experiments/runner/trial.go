@@ -201,6 +201,10 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err != nil {
 		return err
 	}
+	tok, tokFiles := e.bases.tokenizer(tr)
+	if err := t.SetTokenizer(tok); err != nil {
+		return err
+	}
 	t.SetJudge(task.Judge())
 	man.LossTemperature = t.Temperature()
 	exs, err := evalExamples(tr, task)
@@ -208,7 +212,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		return err
 	}
 	groups, kinds, regimes := promptGroups(exs)
-	ec := evaluate.Config{Temperature: tr.Eval.Temperature, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed, Truncate: truncate}
+	ec := evaluate.Config{Temperature: tr.Eval.Temperature, MaxNew: tr.Eval.MaxNew, Seed: tr.Eval.Seed, Truncate: truncate, Tokenizer: tok}
 	taskID := fmt.Sprintf("%s|%v", tr.Task.Source(), cal.Levels)
 	pre, err := e.bases.outputs(ctx, tr, taskID, task, base, exs, ec)
 	if err != nil {
@@ -320,7 +324,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := checkpoint.Save(tdir, weights, map[string]string{"trial": tr.ID, "algorithm": tr.Algorithm}); err != nil {
+	if err := checkpoint.SaveModel(tdir, &checkpoint.Model{Params: weights, Tokenizer: tok, TokenizerFiles: tokFiles}, map[string]string{"trial": tr.ID, "algorithm": tr.Algorithm}); err != nil {
 		return err
 	}
 	// eval.json last: its presence with a "done" manifest marks a finished trial.

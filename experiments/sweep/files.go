@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/grao-lab/grao/core/checkpoint"
+	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/experiments/tasks"
 	"github.com/grao-lab/grao/rewards"
 )
@@ -34,13 +35,20 @@ func (c *tctx) files(t *Trial, ex explicitFn) {
 			t.Task.Path, t.Task.SHA256 = fi.abs, fi.sha
 		}
 	}
+	key := "pretrain.checkpoint"
+	if mp := t.Model.Path; mp != "" {
+		if t.Pretrain.Checkpoint != "" && t.Pretrain.Checkpoint != mp {
+			c.fail("model.path", "%q, but pretrain.checkpoint is %q: they are one setting, give one", mp, t.Pretrain.Checkpoint)
+		}
+		key, t.Pretrain.Checkpoint, t.Model.Path = "model.path", mp, ""
+	}
 	if cp := t.Pretrain.Checkpoint; cp != "" {
 		p := c.rel(cp)
 		if st, err := os.Stat(p); err != nil || !st.IsDir() {
-			c.fail("pretrain.checkpoint", "%q is not a directory (resolved to %s)", cp, p)
+			c.fail(key, "%q is not a directory (resolved to %s)", cp, p)
 		} else if abs, err := filepath.Abs(p); err == nil {
 			t.Pretrain.Checkpoint = abs
-			c.checkpointModel(t, ex)
+			c.checkpointModel(t, ex, key)
 		}
 	}
 	for i := range t.Reward.Parts {
@@ -174,12 +182,23 @@ func (c *expander) file(name, what string, extra func(abs string) string) fileIn
 // after the checkpoint unless model.label is given, and hashes its
 // config.json and weights into the trial — all at validation, so a corrupt
 // checkpoint fails here, not in the first trial.
-func (c *tctx) checkpointModel(t *Trial, ex explicitFn) {
+func (c *tctx) checkpointModel(t *Trial, ex explicitFn, key string) {
 	dir := t.Pretrain.Checkpoint
-	mc, err := checkpoint.LoadConfig(dir)
+	mc, err := checkpoint.OpenConfig(dir)
 	if err != nil {
-		c.fail("pretrain.checkpoint", "%v", err)
+		c.fail(key, "%v", err)
 		return
+	}
+	files := []string{checkpoint.ConfigFile, checkpoint.WeightsFile}
+	if mc.VocabSize != tokenizer.VocabSize {
+		// A BPE model's tokenizer is an input too (a byte checkpoint's is
+		// fixed, and leaving it out keeps those trials' IDs).
+		t.Model.VocabSize = mc.VocabSize
+		for _, f := range []string{checkpoint.TokenizerFile, checkpoint.VocabFile, checkpoint.MergesFile} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				files = append(files, f)
+			}
+		}
 	}
 	for _, k := range []struct {
 		key       string
@@ -192,7 +211,7 @@ func (c *tctx) checkpointModel(t *Trial, ex explicitFn) {
 		{"model.context", &t.Model.Context, t.Model.Context, mc.Context},
 	} {
 		if ex(k.key) && k.has != k.want {
-			c.fail(k.key, "%d, but pretrain.checkpoint %s has %d", k.has, dir, k.want)
+			c.fail(k.key, "%d, but %s %s has %d", k.has, key, dir, k.want)
 		}
 		*k.dst = k.want
 	}
@@ -200,16 +219,16 @@ func (c *tctx) checkpointModel(t *Trial, ex explicitFn) {
 		t.Model.Label = filepath.Base(dir)
 	}
 	h := sha256.New()
-	for _, f := range []string{checkpoint.ConfigFile, checkpoint.WeightsFile} {
+	for _, f := range files {
 		fh, err := os.Open(filepath.Join(dir, f))
 		if err != nil {
-			c.fail("pretrain.checkpoint", "%v", err)
+			c.fail(key, "%v", err)
 			return
 		}
 		_, err = io.Copy(h, fh)
 		fh.Close()
 		if err != nil {
-			c.fail("pretrain.checkpoint", "%v", err)
+			c.fail(key, "%v", err)
 			return
 		}
 	}

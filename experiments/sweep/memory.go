@@ -42,6 +42,9 @@ func (m Memory) Total() float64 { return 2*(m.Weights+m.Activations) + 100<<20 }
 func EstimateMemory(t Trial, n core.Needs) Memory {
 	d, L, H, ctx := float64(t.Model.DModel), float64(t.Model.NLayer), float64(max(t.Model.NHead, 1)), float64(t.Model.Context)
 	V := float64(tokenizer.VocabSize)
+	if t.Model.VocabSize > 0 {
+		V = float64(t.Model.VocabSize)
+	}
 	const f32 = 4
 	params := V*d + ctx*d + L*(12*d*d+13*d) + 2*d
 	rows := float64(t.Train.Prompts) * float64(n.Samples+b2i(n.Reference)+2*b2i(n.Pairs))

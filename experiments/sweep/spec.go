@@ -77,6 +77,14 @@ type ModelSpec struct {
 	// Label names the model in results (default: the preset name, or
 	// "d<d>l<layers>" for explicit sizes).
 	Label string `toml:"label"`
+	// Path starts from an existing model directory instead of a
+	// pre-trained preset: a grao checkpoint or a Hugging Face GPT-2
+	// directory (relative to the sweep file). It is pretrain.checkpoint
+	// under another name: Expand moves it there, so both give one trial.
+	Path string `toml:"path,omitempty"`
+	// VocabSize is the vocabulary of a model directory's tokenizer when
+	// it is not grao's byte tokenizer (filled in by Expand).
+	VocabSize int `toml:"vocab_size,omitzero" sweep:"resolved"`
 }
 
 // TaskSpec picks the dataset.

@@ -223,11 +223,12 @@ func fitMessage(t *Trial, levels map[string]int, answers bool) string {
 	return ""
 }
 
-// presetHint names the presets whose context is at least n.
+// presetHint names the dense presets whose context is at least n (each
+// mixture-of-experts preset has its dense namesake's context).
 func presetHint(n int) string {
 	var fit []string
 	for _, p := range model.Presets() {
-		if c, err := model.Preset(p); err == nil && c.Context >= n {
+		if c, err := model.Preset(p); err == nil && c.Context >= n && !c.IsMoE() {
 			fit = append(fit, p)
 		}
 	}

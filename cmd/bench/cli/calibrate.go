@@ -60,7 +60,7 @@ func tasksCalibrate(args []string, stdout, stderr io.Writer) error {
 	var cf calibrateFlags
 	fs := newTaskFlagSet("calibrate", &tf, "train")
 	cf.register(fs)
-	ckpt := fs.String("checkpoint", "", "base model checkpoint directory (required)")
+	ckpt := fs.String("checkpoint", "", "base model directory: a grao checkpoint or a Hugging Face GPT-2 directory (required)")
 	kinds := fs.String("kinds", "", "skills: comma-separated kinds (default all)")
 	levels := fs.String("levels", "", "skills: kind=level pairs, comma-separated")
 	band := fs.String("band", "", "skills: place each kind's pass@1 in LO,HI")
@@ -113,10 +113,12 @@ func tasksCalibrate(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	p, err := checkpoint.Load(*ckpt)
+	m, err := checkpoint.Open(*ckpt)
 	if err != nil {
 		return usageError{fmt.Errorf("--checkpoint: %w", err)}
 	}
+	p := m.Params
+	cf.cfg.Tokenizer = m.Tokenizer
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -92,7 +92,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *maxNew > 0 {
 		tt.Trial.Eval.MaxNew, tt.Trial.Train.MaxNew = *maxNew, *maxNew
 	}
-	p, err := checkpoint.Load(pos[0])
+	p, err := checkpoint.Open(pos[0])
 	if err != nil {
 		return badInput("eval: %v", err)
 	}

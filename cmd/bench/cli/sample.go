@@ -15,20 +15,36 @@ func init() {
 	register(command{name: "score", summary: "per-token log-probs of a text under a checkpoint (JSON)", run: runScore})
 }
 
-func loadCheckpoint(path string) (*model.Params, error) {
-	if path == "" {
-		return nil, badInput("--checkpoint is required")
+// loadCheckpoint opens the model named by --checkpoint or --model: a grao
+// checkpoint or a Hugging Face GPT-2 directory, with its tokenizer.
+func loadCheckpoint(ckpt, modelDir string) (*checkpoint.Model, error) {
+	path := ckpt
+	switch {
+	case ckpt != "" && modelDir != "" && ckpt != modelDir:
+		return nil, badInput("--checkpoint and --model name one thing; give one")
+	case path == "":
+		path = modelDir
 	}
-	p, err := checkpoint.Load(path)
+	if path == "" {
+		return nil, badInput("--model (or --checkpoint) is required")
+	}
+	m, err := checkpoint.Open(path)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	return p, nil
+	return m, nil
+}
+
+// modelFlags registers --checkpoint and its alias --model.
+func modelFlags(fs *flag.FlagSet) (ckpt, modelDir *string) {
+	ckpt = fs.String("checkpoint", "", "checkpoint directory or .safetensors file (a grao checkpoint or a Hugging Face GPT-2 directory)")
+	modelDir = fs.String("model", "", "the same as --checkpoint")
+	return ckpt, modelDir
 }
 
 func runSample(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
-	ckpt := fs.String("checkpoint", "", "checkpoint directory or .safetensors file")
+	ckpt, modelDir := modelFlags(fs)
 	prompt := fs.String("prompt", "", "prompt text (BOS is prepended)")
 	n := fs.Int("n", 1, "number of completions")
 	cfg := model.SampleConfig{}
@@ -46,12 +62,12 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	p, err := loadCheckpoint(*ckpt)
+	m, err := loadCheckpoint(*ckpt, *modelDir)
 	if err != nil {
 		return err
 	}
-	tok := tokenizer.Byte{}
-	ids := append([]int{tokenizer.BOS}, tok.Encode(*prompt)...)
+	p, tok := m.Params, m.Tokenizer
+	ids := tokenizer.PromptIDsWith(tok, *prompt)
 	prompts := make([][]int, *n)
 	for i := range prompts {
 		prompts[i] = ids
@@ -66,8 +82,9 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		for _, lp := range c.LogProbs {
 			sum += float64(lp)
 		}
+		text := tok.Decode(c.Tokens)
 		if err := enc.Encode(map[string]any{
-			"index": i, "prompt": *prompt, "completion": tok.Decode(c.Tokens), "tokens": c.Tokens,
+			"index": i, "prompt": *prompt, "completion": text, "tokens": c.Tokens, "bytes": len(text),
 			"logprob": sum, "stopped": c.Stopped,
 		}); err != nil {
 			return err
@@ -78,17 +95,18 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 
 func runScore(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
-	ckpt := fs.String("checkpoint", "", "checkpoint directory or .safetensors file")
+	ckpt, modelDir := modelFlags(fs)
 	text := fs.String("text", "", "text to score (BOS is prepended)")
 	logits := fs.Bool("logits", false, "also print the full logits per position")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	p, err := loadCheckpoint(*ckpt)
+	m, err := loadCheckpoint(*ckpt, *modelDir)
 	if err != nil {
 		return err
 	}
-	ids := append([]int{tokenizer.BOS}, tokenizer.Byte{}.Encode(*text)...)
+	p := m.Params
+	ids := tokenizer.PromptIDsWith(m.Tokenizer, *text)
 	lg, err := p.Logits(ids)
 	if err != nil {
 		return usageError{err}

@@ -19,7 +19,8 @@ Usage:
       float64 numpy forward; prints "self-test ok" (to stderr when a
       checkpoint is also given, so one process does both) or fails.
 
-CHECKPOINT is a checkpoint directory or its model.safetensors file;
+CHECKPOINT is a checkpoint directory or its model.safetensors file, grao's
+or one in transformers' layout (names with or without "transformer.");
 config.json is read from the same directory (only for n_head and
 layer_norm_epsilon: everything else follows from the tensor shapes).
 """
@@ -60,7 +61,16 @@ def load(ckpt, dtype):
     with open(os.path.join(d, "config.json")) as f:
         cfg = json.load(f)
     raw, _ = read_safetensors(st)
-    w = {k: torch.from_numpy(v).to(dtype) for k, v in raw.items()}
+    w = {}
+    for k, v in raw.items():
+        # transformers' files: GPT2Model names lack the "transformer."
+        # prefix, and the causal-mask buffers and the tied lm_head are not
+        # weights of the computation.
+        if k.endswith(".attn.bias") or k.endswith(".attn.masked_bias") or k == "lm_head.weight":
+            continue
+        if not k.startswith("transformer.") and not k.startswith("value_head."):
+            k = "transformer." + k
+        w[k] = torch.from_numpy(v).to(dtype)
     return w, cfg
 
 
