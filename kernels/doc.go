@@ -7,7 +7,7 @@
 // GRAO_BLAS=auto|openblas|gonum chooses the backend at start-up and
 // GRAO_OPENBLAS_LIB names a specific library (see docs/blas.md);
 // Current().Info() says which is in use and why. Optional backends built
-// in with a tag (kernels/cuda, -tags cuda) register with Provide; every
+// in with a tag (kernels/cuda, -tags grao_cuda) register with Provide; every
 // backend passes the kernels/kernelstest conformance suite.
 //
 // On amd64 with AVX2, exp, GELU, dot and axpy run 8 floats at a time in

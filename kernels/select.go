@@ -75,7 +75,7 @@ func selectBackend(env string, load func() (Backend, error)) (Backend, error) {
 		}
 		return fallback{why: "OpenBLAS not loaded: " + err.Error()}, nil
 	default:
-		err := fmt.Errorf("%s=%q: unknown value (want auto, openblas or gonum; cuda needs a binary built with -tags cuda)", EnvBLAS, env)
+		err := fmt.Errorf("%s=%q: unknown value (want auto, openblas or gonum; cuda needs a binary built with -tags grao_cuda)", EnvBLAS, env)
 		return fallback{why: err.Error()}, err
 	}
 }
@@ -86,7 +86,7 @@ var (
 )
 
 // Provide makes an optional backend package, compiled in only with its
-// build tag (kernels/cuda with -tags cuda), selectable as GRAO_BLAS=name.
+// build tag (kernels/cuda with -tags grao_cuda), selectable as GRAO_BLAS=name.
 // The package calls it from its init, which runs after this package's:
 // when GRAO_BLAS names it, open runs then and its backend becomes the
 // current one, or LoadError reports why it could not. Provide panics when

@@ -113,7 +113,11 @@ func (c *baseCache) outputs(ctx context.Context, tr sweep.Trial, taskID string, 
 	if o, ok := e.outputs[k]; ok {
 		return o, nil
 	}
-	o, err := evaluate.Generate(ctx, model.NewFrozen(base), task, exs, ec)
+	eng, err := scorerOn(tr.Train.Device, base)
+	if err != nil {
+		return evaluate.Outputs{}, err
+	}
+	o, err := evaluate.Generate(ctx, eng, task, exs, ec)
 	if err == nil {
 		e.outputs[k] = o
 	}
@@ -176,12 +180,13 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 	if ps.Pack {
 		data = pretrain.Packed(task.Corpus())
 	}
-	p, err := pretrain.Run(ctx, cfg, data, nil, func(pr pretrain.Progress) {
+	report := func(pr pretrain.Progress) {
 		lastLoss = pr.Loss
 		if pr.Step%every == 0 {
 			c.logf("base %s: step %d/%d loss %.3f (%.0fs)", tr.BaseKey(), pr.Step, ps.Steps, pr.Loss, time.Since(start).Seconds())
 		}
-	})
+	}
+	p, err := pretrainOn(ctx, tr.Train.Device, cfg, data, report)
 	if err != nil {
 		return nil, fmt.Errorf("pre-training base model: %w", err)
 	}
@@ -217,4 +222,33 @@ func modelConfig(ms sweep.ModelSpec) (model.Config, error) {
 		c.Context = ms.Context
 	}
 	return c, c.Validate()
+}
+
+// pretrainOn pre-trains on the trials' engine: the CPU's, or the one
+// train.device names (its base models then have a base key of their own).
+func pretrainOn(ctx context.Context, device string, cfg pretrain.Config, data pretrain.Data, report func(pretrain.Progress)) (*model.Params, error) {
+	if device == "" || device == "cpu" {
+		return pretrain.Run(ctx, cfg, data, nil, report)
+	}
+	p, err := model.Init(cfg.Model, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := model.NewEngine(device, p, cfg.Optim)
+	if err != nil {
+		return nil, err
+	}
+	if err := pretrain.RunEngine(ctx, cfg, data, eng, report); err != nil {
+		return nil, err
+	}
+	return model.ParamsOf(eng)
+}
+
+// scorerOn is an engine over a copy of p on the trials' device, for
+// evaluation (the CPU's frozen engine over p itself by default).
+func scorerOn(device string, p *model.Params) (core.Engine, error) {
+	if device == "" || device == "cpu" {
+		return model.NewFrozen(p), nil
+	}
+	return model.NewEngine(device, p.Clone(), optim.DefaultConfig())
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/experiments/runner"
 	"github.com/grao-lab/grao/experiments/sweep"
 )
@@ -23,6 +24,10 @@ func TestPresetsSmoke(t *testing.T) {
 	if err != nil || len(files) < 5 {
 		t.Fatalf("presets %v (%v)", files, err)
 	}
+	medium, err := model.Preset("medium")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".toml"), func(t *testing.T) {
 			sw, err := sweep.ParseFile(f)
@@ -30,6 +35,11 @@ func TestPresetsSmoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			sw.Seeds = sw.Seeds[:1]
+			// Sweeps for GPU-sized models smoke on small: on two cores the
+			// size alone takes minutes, and the GPU check runs the real one.
+			if c, err := model.Preset(sw.Model.Preset); err == nil && c.NumParams() > medium.NumParams() {
+				sw.Model.Preset = "small"
+			}
 			sw.Pretrain.Steps, sw.Pretrain.Batch = 2, 2
 			sw.Train.Steps, sw.Train.Prompts = 2, 2
 			sw.Eval.Prompts = 4

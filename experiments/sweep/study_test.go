@@ -86,7 +86,7 @@ name = "hh-helpful"
 name = "grpo"
 `
 	_, err := Parse([]byte(src), "f.toml")
-	if err == nil || !strings.Contains(err.Error(), "f.toml:6: task.name:") || !strings.Contains(err.Error(), "preset medium or small") ||
+	if err == nil || !strings.Contains(err.Error(), "f.toml:6: task.name:") || !strings.Contains(err.Error(), "preset small or medium or large") ||
 		!strings.Contains(err.Error(), `task.truncate = "left"`) {
 		t.Fatalf("tiny hh-helpful with 48 new tokens: %v", err)
 	}

@@ -223,15 +223,19 @@ func fitMessage(t *Trial, levels map[string]int, answers bool) string {
 	return ""
 }
 
-// presetHint names the dense presets whose context is at least n (each
-// mixture-of-experts preset has its dense namesake's context).
+// presetHint names the dense presets whose context is at least n, the
+// smallest first (each mixture-of-experts preset has its dense namesake's
+// context).
 func presetHint(n int) string {
 	var fit []string
+	size := map[string]int{}
 	for _, p := range model.Presets() {
 		if c, err := model.Preset(p); err == nil && c.Context >= n && !c.IsMoE() {
 			fit = append(fit, p)
+			size[p] = c.NumParams()
 		}
 	}
+	slices.SortStableFunc(fit, func(a, b string) int { return size[a] - size[b] })
 	if len(fit) == 0 {
 		return " (no preset has one)"
 	}

@@ -101,8 +101,10 @@ func (t Trial) BaseKey() string {
 		Model    ModelSpec    `toml:"model"`
 		Task     TaskSpec     `toml:"task"`
 		Pretrain PretrainSpec `toml:"pretrain"`
+		// Device pre-trains too (absent for the CPU: old keys stay).
+		Device string `toml:"device,omitempty"`
 	}
-	b := base{Model: t.Model, Task: t.Task, Pretrain: t.Pretrain}
+	b := base{Model: t.Model, Task: t.Task, Pretrain: t.Pretrain, Device: t.Train.Device}
 	b.Model.Label, b.Task.Path, b.Task.TieMargin = "", "", 0
 	// Nor which levels the splits use, nor truncation: the corpus draws
 	// every level and avoids the eval and dev prompts of every level, so

@@ -137,7 +137,7 @@ func TestIDCoversEveryField(t *testing.T) {
 	for _, f := range []string{"Model.Preset", "Model.DModel", "Model.NLayer", "Model.NHead", "Model.Context", "Task.Name", "Task.TrainSize",
 		"Task.EvalSize", "Task.Digits", "Task.DataSeed", "Task.SHA256", "Pretrain.Steps", "Pretrain.Batch", "Pretrain.LR", "Pretrain.Warmup",
 		"Pretrain.Seed", "Pretrain.Checkpoint", "Pretrain.CheckpointSHA256", "Pretrain.Pack", "Task.DevSize", "Task.Kinds",
-		"Model.Path", "Model.VocabSize"} {
+		"Model.Path", "Model.VocabSize", "Train.Device"} {
 		baseKeyed[f] = true
 	}
 	n := 0

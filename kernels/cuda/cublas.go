@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build grao_cuda
 
 package cuda
 
@@ -24,14 +24,17 @@ type cublas struct {
 	destroy func(handle uintptr) int32
 	sgemm   func(h uintptr, ta, tb, m, n, k int32, alpha *float32, a uintptr, lda int32, b uintptr, ldb int32, beta *float32, c uintptr, ldc int32) int32
 	dgemm   func(h uintptr, ta, tb, m, n, k int32, alpha *float64, a uintptr, lda int32, b uintptr, ldb int32, beta *float64, c uintptr, ldc int32) int32
+	// sgemmStridedFn is cublasSgemmStridedBatched's address (see
+	// sgemmStrided for why it is not a purego function).
+	sgemmStridedFn uintptr
 }
 
 // EnvCuBLASLib names an optional environment variable with the cuBLAS
-// library to load instead of searching libcublas.so.12 and .11.
+// library to load instead of searching libcublas.so.13, .12 and .11.
 const EnvCuBLASLib = "GRAO_CUBLAS_LIB"
 
 func loadCuBLAS() (*cublas, error) {
-	candidates := []string{"libcublas.so.12", "libcublas.so.11", "libcublas.so"}
+	candidates := []string{"libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"}
 	if p := os.Getenv(EnvCuBLASLib); p != "" {
 		candidates = []string{p}
 	}
@@ -52,6 +55,12 @@ func loadCuBLAS() (*cublas, error) {
 			}
 			purego.RegisterLibFunc(fn, h, sym)
 		}
+		const strided = "cublasSgemmStridedBatched"
+		addr, err := purego.Dlsym(h, strided)
+		if err != nil {
+			return nil, fmt.Errorf("cuda: %s has no %s: %w", name, strided, err)
+		}
+		lib.sgemmStridedFn = addr
 		return lib, nil
 	}
 	return nil, fmt.Errorf("cuda: cuBLAS not found (set %s): %w", EnvCuBLASLib, errors.Join(errs...))

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build grao_cuda
 
 package cuda
 
@@ -35,7 +35,7 @@ func init() {
 			}
 			dev = d
 		}
-		return New(dev)
+		return NewBackend(dev)
 	})
 }
 
@@ -58,9 +58,9 @@ type devBuf struct {
 	size int64
 }
 
-// New opens device dev (0-based): a CUDA context, a cuBLAS handle on it and
+// NewBackend opens device dev (0-based): a CUDA context, a cuBLAS handle on it and
 // no device memory yet.
-func New(dev int) (_ *Backend, err error) {
+func NewBackend(dev int) (_ *Backend, err error) {
 	n, err := cu.NumDevices()
 	if err != nil {
 		return nil, fmt.Errorf("cuda: counting devices: %w", err)

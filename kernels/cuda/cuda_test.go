@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build grao_cuda
 
 package cuda
 
@@ -17,18 +17,18 @@ import (
 // one. Build the test binary on any machine with the CUDA headers and run
 // it on the GPU machine (docs/blas.md, "CUDA").
 
-func openDevice(t testing.TB) *Backend {
+func openBackend(t testing.TB) *Backend {
 	t.Helper()
-	b, err := New(0)
+	b, err := NewBackend(0)
 	if err != nil {
-		t.Fatalf("New(0): %v", err)
+		t.Fatalf("NewBackend(0): %v", err)
 	}
 	t.Cleanup(func() { b.Close() })
 	return b
 }
 
 func TestConformance(t *testing.T) {
-	b := openDevice(t)
+	b := openBackend(t)
 	t.Log(b.Info())
 	kernelstest.Backend(t, b)
 }
@@ -48,15 +48,15 @@ func TestSelectedByEnv(t *testing.T) {
 }
 
 func TestNewRejectsMissingDevice(t *testing.T) {
-	if _, err := New(1 << 20); err == nil {
-		t.Fatal("New(1<<20) succeeded")
+	if _, err := NewBackend(1 << 20); err == nil {
+		t.Fatal("NewBackend(1<<20) succeeded")
 	}
 }
 
 // BenchmarkSgemm compares the GPU (including the copies in and out) with
 // OpenBLAS on square products, where the crossover lies.
 func BenchmarkSgemm(b *testing.B) {
-	gpu := openDevice(b)
+	gpu := openBackend(b)
 	backends := []kernels.Backend{gpu}
 	if ob, err := kernels.OpenBLAS(); err == nil {
 		ob.SetThreads(runtime.NumCPU()) // all cores: the fair CPU side of one big product

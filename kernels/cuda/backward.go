@@ -1,0 +1,191 @@
+//go:build grao_cuda
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/grao-lab/grao/core"
+)
+
+// Backward implements core.Engine: it back-propagates through the
+// activations LogProbs kept and adds every weight's gradient to e.g.
+func (e *Engine) Backward(dlogp, dvalues [][]float64) error {
+	pd := e.pending
+	if pd == nil {
+		return fmt.Errorf("cuda: Backward without a pending LogProbs")
+	}
+	e.pending = nil
+	if dlogp == nil && dvalues == nil {
+		return nil
+	}
+	if e.frozen {
+		return core.ErrFrozen
+	}
+	if len(dlogp) != len(pd.spans) || (dvalues != nil && len(dvalues) != len(pd.spans)) {
+		return fmt.Errorf("cuda: Backward got gradients of %d and %d sequences, the forward pass had %d", len(dlogp), len(dvalues), len(pd.spans))
+	}
+	a := &e.train
+	dl, dv := make([]float32, a.N), make([]float32, a.N)
+	for i, s := range pd.spans {
+		if len(dlogp[i]) != s.n || (dvalues != nil && len(dvalues[i]) != s.n) {
+			return fmt.Errorf("cuda: Backward: sequence %d's gradient does not have its %d scored tokens", i, s.n)
+		}
+		for j := 0; j < s.n; j++ {
+			dl[s.off+j] = float32(dlogp[i][j])
+			if dvalues != nil {
+				dv[s.off+j] = float32(dvalues[i][j])
+			}
+		}
+	}
+	err := e.dev.do(func(q *queue) {
+		toDevice(q, a.dlogp, dl)
+		toDevice(q, a.dval, dv)
+		e.backward(q, a, pd.temp, dvalues != nil && e.cfg.ValueHead)
+	})
+	if err != nil {
+		return err
+	}
+	e.nBackward++
+	return nil
+}
+
+// backward is the chain rule through forward's modeFull pass, in reverse.
+// Weight gradients accumulate into e.g (GEMMs with beta 1, kernels that
+// add); activation gradients are overwritten.
+func (e *Engine) backward(q *queue, a *acts, temp float64, value bool) {
+	c := e.cfg
+	d, V, N, L := c.DModel, c.VocabSize, a.N, c.NLayer
+	eps := c.LNEps
+	q.rows(kLogPBwd, N, a.dlogits, a.logits, a.targets, a.dlogp, N, V, temp)
+	// logits = hf·wteᵀ
+	q.gemm(false, false, N, d, V, 1, a.dlogits, V, e.weight(iWTE), d, 0, a.dhf, d)
+	q.gemm(true, false, V, d, N, 1, a.dlogits, V, a.hf, d, 1, e.grad(iWTE), d)
+	lnf := e.iLNF()
+	if value { // val = hf·vw + vb
+		q.gemm(false, true, N, d, 1, 1, a.dval, 1, e.weight(lnf+2), 1, 1, a.dhf, d)
+		q.gemm(true, false, d, 1, N, 1, a.hf, d, a.dval, 1, 1, e.grad(lnf+2), 1)
+		q.elems(kColSum, 1, e.grad(lnf+3), a.dval, N, 1)
+	}
+	e.layerNormBackward(q, a, a.dx, a.dhf, a.xs[L], lnf, false, eps)
+	for l := L - 1; l >= 0; l-- {
+		w := func(which int) ptr { return e.weight(blockTensor(l, which)) }
+		g := func(which int) ptr { return e.grad(blockTensor(l, which)) }
+		// xs[l+1] = xmid + gelu(h2·FCW + FCB)·FC2W + FC2B
+		q.gemm(false, true, N, 4*d, d, 1, a.dx, d, w(bFC2W), d, 0, a.dfc, 4*d)
+		q.gemm(true, false, 4*d, d, N, 1, a.gl[l], 4*d, a.dx, d, 1, g(bFC2W), d)
+		q.elems(kColSum, d, g(bFC2B), a.dx, N, d)
+		q.elems(kGELUBwd, 4*N*d, a.dfc, a.dfc, a.fc[l], 4*N*d)
+		q.gemm(true, false, d, 4*d, N, 1, a.h2[l], d, a.dfc, 4*d, 1, g(bFCW), 4*d)
+		q.elems(kColSum, 4*d, g(bFCB), a.dfc, N, 4*d)
+		q.gemm(false, true, N, d, 4*d, 1, a.dfc, 4*d, w(bFCW), 4*d, 0, a.dh, d)
+		e.layerNormBackward(q, a, a.dx, a.dh, a.xmid[l], blockTensor(l, bLN2G), true, eps)
+		// xmid = xs[l] + att·ProjW + ProjB
+		q.gemm(false, true, N, d, d, 1, a.dx, d, w(bProjW), d, 0, a.datt, d)
+		q.gemm(true, false, d, d, N, 1, a.att[l], d, a.dx, d, 1, g(bProjW), d)
+		q.elems(kColSum, d, g(bProjB), a.dx, N, d)
+		e.attentionBackward(q, a, l)
+		q.gemm(true, false, d, 3*d, N, 1, a.h1[l], d, a.dqkv, 3*d, 1, g(bAttnW), 3*d)
+		q.elems(kColSum, 3*d, g(bAttnB), a.dqkv, N, 3*d)
+		q.gemm(false, true, N, d, 3*d, 1, a.dqkv, 3*d, w(bAttnW), 3*d, 0, a.dh, d)
+		e.layerNormBackward(q, a, a.dx, a.dh, a.xs[l], blockTensor(l, bLN1G), true, eps)
+	}
+	q.elems(kEmbedBwd, d, e.grad(iWTE), a.dx, a.ids, N, d)
+	q.elems(kEmbedBwd, d, e.grad(iWPE), a.dx, a.pos, N, d)
+}
+
+// layerNormBackward writes (or, with acc, adds) dx of y = LN(x) given dy,
+// and adds the gain's and bias's gradients (tensors gain and gain+1).
+func (e *Engine) layerNormBackward(q *queue, a *acts, dx, dy, x ptr, gain int, acc bool, eps float64) {
+	d, N := e.cfg.DModel, a.N
+	accumulate := 0
+	if acc {
+		accumulate = 1
+	}
+	q.rows(kLayerNormBwd, N, dx, a.stats, dy, x, e.weight(gain), N, d, eps, accumulate)
+	q.elems(kLayerNormBwdParam, d, e.grad(gain), e.grad(gain+1), a.stats, dy, x, N, d)
+}
+
+// attentionBackward turns a.datt (gradient of layer l's attention output)
+// into a.dqkv, recomputing nothing: the probabilities are in a.p[l].
+//
+//	dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP − rowsum(P∘dP)),
+//	dQ = scale·dS·K,  dK = scale·dSᵀ·Q.
+func (e *Engine) attentionBackward(q *queue, a *acts, l int) {
+	c := e.cfg
+	d, H, hd, T, B := c.DModel, c.NHead, c.HeadDim(), a.T, a.B
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	qkv, p := a.qkv[l], a.p[l]
+	for h := 0; h < H; h++ {
+		ph, do := off(p, h*T*T), off(a.datt, h*hd)
+		q.gemmBatched(true, false, T, hd, T, 1, ph, T, H*T*T, do, d, T*d, 0, off(a.dqkv, 2*d+h*hd), 3*d, T*3*d, B)
+		q.gemmBatched(false, true, T, T, hd, 1, do, d, T*d, off(qkv, 2*d+h*hd), 3*d, T*3*d, 0, off(a.dp, h*T*T), T, H*T*T, B)
+	}
+	q.rows(kSoftmaxCausalBwd, B*H*T, a.dp, p, B*H*T, T)
+	for h := 0; h < H; h++ {
+		ds := off(a.dp, h*T*T)
+		q.gemmBatched(false, false, T, hd, T, scale, ds, T, H*T*T, off(qkv, d+h*hd), 3*d, T*3*d, 0, off(a.dqkv, h*hd), 3*d, T*3*d, B)
+		q.gemmBatched(true, false, T, hd, T, scale, ds, T, H*T*T, off(qkv, h*hd), 3*d, T*3*d, 0, off(a.dqkv, d+h*hd), 3*d, T*3*d, B)
+	}
+}
+
+// Step implements core.Engine: optim.AdamW's update on the device, with
+// the global gradient norm reduced there and summed on the host.
+func (e *Engine) Step() (core.StepStats, error) {
+	if e.frozen {
+		return core.StepStats{}, core.ErrFrozen
+	}
+	if e.nBackward == 0 {
+		return core.StepStats{}, fmt.Errorf("cuda: Step without Backward")
+	}
+	e.nBackward = 0
+	partial := make([]float64, sumsqBlocks)
+	err := e.dev.do(func(q *queue) {
+		q.launch(kSumSq, sumsqBlocks, 1, 0, e.partial, e.g, e.total)
+		toHost(q, partial, e.partial)
+	})
+	if err != nil {
+		return core.StepStats{}, err
+	}
+	var sq float64
+	for _, s := range partial {
+		sq += s
+	}
+	norm := math.Sqrt(sq)
+	st := core.StepStats{GradNorm: norm}
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return st, errors.Join(fmt.Errorf("cuda: gradient norm is %v at step %d", norm, e.updates+1), e.clearGrads())
+	}
+	oc := e.oc
+	scale := 1.0
+	if oc.ClipNorm > 0 && norm > oc.ClipNorm {
+		scale, st.Clipped = oc.ClipNorm/norm, true
+	}
+	e.updates++
+	lr := oc.LR * oc.Schedule.Factor(e.updates)
+	st.LR = lr
+	c1 := 1 - math.Pow(oc.Beta1, float64(e.updates))
+	c2 := 1 - math.Pow(oc.Beta2, float64(e.updates))
+	// The float32 constants of optim.AdamW, rounded there as here.
+	stepSize := float64(float32(lr / c1))
+	rc2 := float64(float32(1 / math.Sqrt(c2)))
+	err = e.dev.do(func(q *queue) {
+		for _, t := range e.tensors {
+			decay := 1.0
+			if t.decay {
+				decay = float64(float32(1 - lr*oc.WeightDecay))
+			}
+			o := t.off
+			q.elems(kAdamW, t.n, off(e.w, o), off(e.m, o), off(e.v, o), off(e.g, o), t.n,
+				float64(float32(scale)), oc.Beta1, oc.Beta2, decay, stepSize, rc2, oc.Eps)
+		}
+		q.zero(e.g, e.total)
+	})
+	return st, err
+}
+
+func (e *Engine) clearGrads() error {
+	return e.dev.do(func(q *queue) { q.zero(e.g, e.total) })
+}

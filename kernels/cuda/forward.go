@@ -1,0 +1,226 @@
+//go:build grao_cuda
+
+package cuda
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/grao-lab/grao/core"
+)
+
+// mode selects what a forward pass does around attention.
+type mode int
+
+const (
+	// modeFull scores whole sequences: attention over each row's own
+	// positions, logits at every position.
+	modeFull mode = iota
+	// modePrefill is modeFull that also writes every position's q/k/v
+	// into the KV cache and takes logits only at a.gather.
+	modePrefill
+	// modeDecode runs one new position per row (T = 1) against the cache.
+	modeDecode
+)
+
+// forward runs the model over a's loaded ids and positions, leaving the
+// final hidden states in a.hf, the logits in a.logits and (modeFull with a
+// value head) the values in a.val.
+func (e *Engine) forward(q *queue, a *acts, md mode) {
+	c := e.cfg
+	d, H, hd, N, T, B, V := c.DModel, c.NHead, c.HeadDim(), a.N, a.T, a.B, c.VocabSize
+	eps := c.LNEps
+	q.elems(kEmbedFwd, N*d, a.xs[0], e.weight(iWTE), e.weight(iWPE), a.ids, a.pos, N, d)
+	for l := 0; l < c.NLayer; l++ {
+		w := func(which int) ptr { return e.weight(blockTensor(l, which)) }
+		q.rows(kLayerNormFwd, N, a.h1[l], a.xs[l], w(bLN1G), w(bLN1B), N, d, eps)
+		e.linear(q, a.qkv[l], a.h1[l], w(bAttnW), w(bAttnB), N, d, 3*d, false)
+		switch md {
+		case modeDecode:
+			q.elems(kKVAppend, N*3*d, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
+			q.launch(kAttnDecode, N, H, 4*c.Context, a.att[l], a.qkv[l], e.cache[l], a.rows, a.pos, c.Context, H, hd, 1/math.Sqrt(float64(hd)))
+		default:
+			e.attention(q, a, l, B, T)
+			if md == modePrefill {
+				q.elems(kKVAppend, N*3*d, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
+			}
+		}
+		q.copyD(a.xmid[l], a.xs[l], N*d)
+		e.linear(q, a.xmid[l], a.att[l], w(bProjW), w(bProjB), N, d, d, true)
+		q.rows(kLayerNormFwd, N, a.h2[l], a.xmid[l], w(bLN2G), w(bLN2B), N, d, eps)
+		e.linear(q, a.fc[l], a.h2[l], w(bFCW), w(bFCB), N, d, 4*d, false)
+		q.elems(kGELUFwd, 4*N*d, a.gl[l], a.fc[l], 4*N*d)
+		q.copyD(a.xs[l+1], a.xmid[l], N*d)
+		e.linear(q, a.xs[l+1], a.gl[l], w(bFC2W), w(bFC2B), N, 4*d, d, true)
+	}
+	lnf := e.iLNF()
+	q.rows(kLayerNormFwd, N, a.hf, a.xs[c.NLayer], e.weight(lnf), e.weight(lnf+1), N, d, eps)
+	h, rows := a.hf, N
+	if md == modePrefill {
+		q.elems(kGatherRows, B*d, a.hg, a.hf, a.gather, B, d)
+		h, rows = a.hg, B
+	}
+	q.gemm(false, true, rows, V, d, 1, h, d, e.weight(iWTE), d, 0, a.logits, V)
+	if md == modeFull && c.ValueHead {
+		e.linear(q, a.val, a.hf, e.weight(lnf+2), e.weight(lnf+3), N, d, 1, false)
+	}
+}
+
+// linear is y = x·W + b (Conv1D layout, W [in,out]), or y += x·W + b.
+func (e *Engine) linear(q *queue, y, x, w, b ptr, n, in, out int, acc bool) {
+	beta := float32(0)
+	if acc {
+		beta = 1
+	}
+	q.gemm(false, false, n, out, in, 1, x, in, w, out, beta, y, out)
+	q.elems(kBiasAdd, n*out, y, b, n, out)
+}
+
+// attention is causal multi-head attention of layer l: per head, the
+// scores of all B rows are one strided-batched GEMM into a.p[l]
+// ([B, H, T, T]), a kernel masks and normalises them, and a second GEMM
+// applies them to the values.
+func (e *Engine) attention(q *queue, a *acts, l, B, T int) {
+	c := e.cfg
+	d, H, hd := c.DModel, c.NHead, c.HeadDim()
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	qkv, p := a.qkv[l], a.p[l]
+	for h := 0; h < H; h++ {
+		q.gemmBatched(false, true, T, T, hd, scale, off(qkv, h*hd), 3*d, T*3*d, off(qkv, d+h*hd), 3*d, T*3*d,
+			0, off(p, h*T*T), T, H*T*T, B)
+	}
+	q.rows(kSoftmaxCausal, B*H*T, p, B*H*T, T)
+	for h := 0; h < H; h++ {
+		q.gemmBatched(false, false, T, hd, T, 1, off(p, h*T*T), T, H*T*T, off(qkv, 2*d+h*hd), 3*d, T*3*d,
+			0, off(a.att[l], h*hd), d, T*d, B)
+	}
+}
+
+// seqSpan locates a sequence's scored tokens in a batch: positions off …
+// off+n−1 of the flattened [B, T] layout predict them.
+type seqSpan struct{ off, n int }
+
+// load validates seqs and lays them out as B = len(seqs) rows of their
+// longest length: ids (padding 0: causal attention keeps padding from
+// reaching real positions, so its id does not matter), positions, and targets (−1 where
+// nothing is scored).
+func (e *Engine) load(seqs []core.Sequence) (T int, ids, pos, targets []int32, spans []seqSpan, err error) {
+	if len(seqs) == 0 {
+		return 0, nil, nil, nil, nil, fmt.Errorf("cuda: forward pass over no sequences")
+	}
+	for _, s := range seqs {
+		T = max(T, len(s.Tokens))
+	}
+	if T > e.cfg.Context {
+		return 0, nil, nil, nil, nil, fmt.Errorf("cuda: a sequence of %d tokens exceeds the context of %d", T, e.cfg.Context)
+	}
+	N := len(seqs) * T
+	ids, pos, targets = make([]int32, N), make([]int32, N), make([]int32, N)
+	for i := range ids {
+		ids[i], pos[i], targets[i] = 0, int32(i%T), -1
+	}
+	for r, s := range seqs {
+		if s.Start < 1 || s.Start > len(s.Tokens) {
+			return 0, nil, nil, nil, nil, fmt.Errorf("cuda: sequence %d: start %d outside [1,%d]", r, s.Start, len(s.Tokens))
+		}
+		base := r * T
+		for i, t := range s.Tokens {
+			if t < 0 || t >= e.cfg.VocabSize {
+				return 0, nil, nil, nil, nil, fmt.Errorf("cuda: sequence %d: token %d outside the vocabulary [0,%d)", r, t, e.cfg.VocabSize)
+			}
+			ids[base+i] = int32(t)
+			if i >= s.Start {
+				targets[base+i-1] = int32(t)
+			}
+		}
+		spans = append(spans, seqSpan{off: base + s.Start - 1, n: len(s.Tokens) - s.Start})
+	}
+	return T, ids, pos, targets, spans, nil
+}
+
+// pending is what Backward needs of the last LogProbs.
+type pending struct {
+	spans []seqSpan
+	temp  float64
+}
+
+// run is LogProbs and Score: a forward pass over seqs in a, with the
+// per-token results copied to the host.
+func (e *Engine) run(a *acts, seqs []core.Sequence, opts core.ForwardOptions) (*core.Forward, []seqSpan, float64, error) {
+	temp, err := opts.Temp()
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("cuda: %w", err)
+	}
+	T, ids, pos, targets, spans, err := e.load(seqs)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	B, N, V := len(seqs), len(ids), e.cfg.VocabSize
+	logp, val, ent := make([]float32, N), make([]float32, N), make([]float64, N)
+	err = e.dev.do(func(q *queue) {
+		a.shape(q, e, B, T, B*T)
+		toDevice(q, a.ids, ids)
+		toDevice(q, a.pos, pos)
+		toDevice(q, a.targets, targets)
+		e.forward(q, a, modeFull)
+		entPtr := ptr(0)
+		if opts.Entropy {
+			entPtr = a.ent
+		}
+		q.rows(kLogPFwd, N, a.logp, entPtr, a.logits, a.targets, N, V, temp)
+		toHost(q, logp, a.logp)
+		if e.cfg.ValueHead {
+			toHost(q, val, a.val)
+		}
+		if opts.Entropy {
+			toHost(q, ent, a.ent)
+		}
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	f := &core.Forward{LogP: make([][]float64, B)}
+	if e.cfg.ValueHead {
+		f.Values = make([][]float64, B)
+	}
+	if opts.Entropy {
+		f.Entropy = make([][]float64, B)
+	}
+	for i, s := range spans {
+		f.LogP[i] = widen(logp[s.off : s.off+s.n])
+		if f.Values != nil {
+			f.Values[i] = widen(val[s.off : s.off+s.n])
+		}
+		if f.Entropy != nil {
+			f.Entropy[i] = append([]float64{}, ent[s.off:s.off+s.n]...)
+		}
+	}
+	return f, spans, temp, nil
+}
+
+func widen(xs []float32) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// LogProbs implements core.Engine; the activations stay on the device for
+// Backward.
+func (e *Engine) LogProbs(seqs []core.Sequence, opts core.ForwardOptions) (*core.Forward, error) {
+	e.pending = nil
+	f, spans, temp, err := e.run(&e.train, seqs, opts)
+	if err != nil {
+		return nil, err
+	}
+	e.pending = &pending{spans: spans, temp: temp}
+	return f, nil
+}
+
+// Score implements core.Engine on activations of its own, so a pending
+// LogProbs stays intact.
+func (e *Engine) Score(seqs []core.Sequence, opts core.ForwardOptions) (*core.Forward, error) {
+	f, _, _, err := e.run(&e.score, seqs, opts)
+	return f, err
+}

@@ -1,0 +1,372 @@
+// Kernels of the CUDA engine (package kernels/cuda). Each one mirrors a Go
+// kernel of package kernels or a loop of the CPU engine; the comments name
+// the counterpart, whose numerics (float64 accumulation, where logits are
+// rounded) these follow so that the engine meets the CPU reference within
+// the conformance suite's tolerance.
+//
+// Launch conventions (gorgonia.org/cu copies every kernel argument as 8
+// bytes): pointers, long long and double only. Row kernels run one block of
+// BLOCK threads per row; element kernels use a grid-stride loop.
+//
+// Regenerate ptx/grao_sm80.ptx with `go generate ./kernels/cuda` after
+// editing this file; a default-build test checks that the committed PTX is
+// current.
+
+#define BLOCK 256
+
+typedef long long i64;
+
+// blockSum returns the sum of v over the block to every thread. buf holds
+// BLOCK doubles; the tree order is fixed, so results are deterministic.
+__device__ double blockSum(double v, double* buf) {
+    int t = threadIdx.x;
+    buf[t] = v;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (t < s) buf[t] += buf[t + s];
+        __syncthreads();
+    }
+    double r = buf[0];
+    __syncthreads();
+    return r;
+}
+
+__device__ float blockMax(float v, float* buf) {
+    int t = threadIdx.x;
+    buf[t] = v;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (t < s) buf[t] = fmaxf(buf[t], buf[t + s]);
+        __syncthreads();
+    }
+    float r = buf[0];
+    __syncthreads();
+    return r;
+}
+
+#define GRID_STRIDE(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+
+extern "C" {
+
+// ---- embeddings (kernels.Embed / EmbedBackward) ----
+
+// x[i,:] = wte[ids[i],:] + wpe[pos[i],:]
+__global__ void grao_embed_fwd(float* x, const float* wte, const float* wpe, const int* ids, const int* pos, i64 n, i64 d) {
+    GRID_STRIDE(k, n * d) {
+        i64 i = k / d, j = k % d;
+        x[k] = wte[(i64)ids[i] * d + j] + wpe[(i64)pos[i] * d + j];
+    }
+}
+
+// dw[idx[i],:] += dx[i,:]. One thread per column walks the rows in order:
+// no atomics, so two runs give the same bits (State round-trips compare
+// weights bit for bit).
+__global__ void grao_embed_bwd(float* dw, const float* dx, const int* idx, i64 n, i64 d) {
+    GRID_STRIDE(j, d) {
+        for (i64 i = 0; i < n; i++) dw[(i64)idx[i] * d + j] += dx[i * d + j];
+    }
+}
+
+// ---- layer norm (kernels.LayerNorm / LayerNormBackward) ----
+
+__device__ void rowStats(const float* xr, i64 d, double eps, double* buf, double* mean, double* rstd) {
+    double s = 0;
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) s += xr[j];
+    double m = blockSum(s, buf) / d;
+    double q = 0;
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) {
+        double c = xr[j] - m;
+        q += c * c;
+    }
+    *mean = m;
+    *rstd = 1 / sqrt(blockSum(q, buf) / d + eps);
+}
+
+__global__ void grao_layernorm_fwd(float* y, const float* x, const float* g, const float* b, i64 n, i64 d, double eps) {
+    __shared__ double buf[BLOCK];
+    i64 i = blockIdx.x;
+    const float* xr = x + i * d;
+    double m, rs;
+    rowStats(xr, d, eps, buf, &m, &rs);
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) y[i * d + j] = (float)((xr[j] - m) * rs) * g[j] + b[j];
+}
+
+// dx = r·(dy·g − mean(dy·g) − x̂·mean(dy·g·x̂)), added to dx when accumulate
+// (the residual stream's gradient). The row statistics go to stats for
+// grao_layernorm_bwd_params.
+__global__ void grao_layernorm_bwd(float* dx, double* stats, const float* dy, const float* x, const float* g, i64 n, i64 d, double eps, i64 accumulate) {
+    __shared__ double buf[BLOCK];
+    i64 i = blockIdx.x;
+    const float* xr = x + i * d;
+    const float* dyr = dy + i * d;
+    double m, rs;
+    rowStats(xr, d, eps, buf, &m, &rs);
+    double a = 0, c = 0;
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) {
+        double h = (double)dyr[j] * g[j];
+        a += h;
+        c += h * ((xr[j] - m) * rs);
+    }
+    a = blockSum(a, buf) / d;
+    c = blockSum(c, buf) / d;
+    if (threadIdx.x == 0) {
+        stats[2 * i] = m;
+        stats[2 * i + 1] = rs;
+    }
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) {
+        double xh = (xr[j] - m) * rs;
+        float v = (float)(rs * ((double)dyr[j] * g[j] - a - xh * c));
+        dx[i * d + j] = accumulate ? dx[i * d + j] + v : v;
+    }
+}
+
+// dg += Σ_i dy·x̂, db += Σ_i dy: one thread per column, rows in order.
+__global__ void grao_layernorm_bwd_params(float* dg, float* db, const double* stats, const float* dy, const float* x, i64 n, i64 d) {
+    GRID_STRIDE(j, d) {
+        double sg = 0, sb = 0;
+        for (i64 i = 0; i < n; i++) {
+            double v = dy[i * d + j];
+            sg += v * ((x[i * d + j] - stats[2 * i]) * stats[2 * i + 1]);
+            sb += v;
+        }
+        dg[j] += (float)sg;
+        db[j] += (float)sb;
+    }
+}
+
+// ---- linear layers: bias and its gradient ----
+
+// y[i,:] += b
+__global__ void grao_bias_add(float* y, const float* b, i64 n, i64 d) {
+    GRID_STRIDE(k, n * d) y[k] += b[k % d];
+}
+
+// out[j] += Σ_i x[i,j], rows in order.
+__global__ void grao_col_sum(float* out, const float* x, i64 n, i64 d) {
+    GRID_STRIDE(j, d) {
+        double s = 0;
+        for (i64 i = 0; i < n; i++) s += x[i * d + j];
+        out[j] += (float)s;
+    }
+}
+
+// ---- GELU, tanh approximation (kernels.GELU / GELUBackward) ----
+
+#define GELU_C 0.7978845608028654f
+
+__global__ void grao_gelu_fwd(float* y, const float* x, i64 n) {
+    GRID_STRIDE(i, n) {
+        float v = x[i];
+        float u = GELU_C * (v + 0.044715f * v * v * v);
+        y[i] = v / (1 + expf(-2 * u));
+    }
+}
+
+__global__ void grao_gelu_bwd(float* dx, const float* dy, const float* x, i64 n) {
+    GRID_STRIDE(i, n) {
+        float v = x[i], x2 = v * v;
+        float u = GELU_C * (v + 0.044715f * x2 * v);
+        float s = 1 / (1 + expf(-2 * u));
+        float du = GELU_C * (1 + 3 * 0.044715f * x2);
+        dx[i] = dy[i] * (s + 2 * v * s * (1 - s) * du);
+    }
+}
+
+// ---- causal attention softmax (kernels.CausalAttention's causalSoftmax) ----
+
+// s holds rows of t scores; row r is query position r % t, which sees keys
+// 0..r%t. Each row becomes the softmax of that prefix, zeros after it.
+__global__ void grao_softmax_causal(float* s, i64 rows, i64 t) {
+    __shared__ double buf[BLOCK];
+    __shared__ float fbuf[BLOCK];
+    i64 r = blockIdx.x;
+    i64 len = r % t + 1;
+    float* row = s + r * t;
+    float m = -INFINITY;
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) m = fmaxf(m, row[j]);
+    m = blockMax(m, fbuf);
+    double sum = 0;
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) {
+        float e = expf(row[j] - m);
+        row[j] = e;
+        sum += e;
+    }
+    float inv = (float)(1 / blockSum(sum, buf));
+    for (i64 j = threadIdx.x; j < t; j += blockDim.x) row[j] = j < len ? row[j] * inv : 0;
+}
+
+// dp becomes dS = P∘(dP − rowsum(P∘dP)) on the causal prefix, zero after.
+__global__ void grao_softmax_causal_bwd(float* dp, const float* p, i64 rows, i64 t) {
+    __shared__ double buf[BLOCK];
+    i64 r = blockIdx.x;
+    i64 len = r % t + 1;
+    float* dr = dp + r * t;
+    const float* pr = p + r * t;
+    double acc = 0;
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) acc += (double)pr[j] * dr[j];
+    float a = (float)blockSum(acc, buf);
+    for (i64 j = threadIdx.x; j < t; j += blockDim.x) dr[j] = j < len ? pr[j] * (dr[j] - a) : 0;
+}
+
+// ---- log-softmax at a temperature (kernels.LogSoftmaxGatherAt, EntropyAt) ----
+
+// scaled is a logit divided by the temperature, rounded to float once
+// (kernels' divT); temperature 1 leaves it untouched.
+__device__ float scaled(float x, double temp) { return temp == 1 ? x : (float)((double)x / temp); }
+
+// logp[i] = log_softmax(logits[i,:]/temp)[targets[i]] (0 where the target
+// is negative); with ent non-null, ent[i] = H(softmax(logits[i,:]/temp))
+// in float64, as kernels.EntropyAt.
+__global__ void grao_logp_fwd(float* logp, double* ent, const float* logits, const int* targets, i64 n, i64 v, double temp) {
+    __shared__ double buf[BLOCK];
+    __shared__ float fbuf[BLOCK];
+    i64 i = blockIdx.x;
+    int tg = targets[i];
+    if (tg < 0) {
+        if (threadIdx.x == 0) {
+            logp[i] = 0;
+            if (ent) ent[i] = 0;
+        }
+        return;
+    }
+    const float* row = logits + i * v;
+    float m = -INFINITY;
+    for (i64 j = threadIdx.x; j < v; j += blockDim.x) m = fmaxf(m, row[j]);
+    m = blockMax(m, fbuf);
+    float sm = scaled(m, temp);
+    double s = 0;
+    for (i64 j = threadIdx.x; j < v; j += blockDim.x) s += expf(scaled(row[j], temp) - sm);
+    s = blockSum(s, buf);
+    if (threadIdx.x == 0) logp[i] = (float)((double)scaled(row[tg], temp) - sm - log(s));
+    if (!ent) return;
+    double md = (double)m / temp, es = 0, ez = 0;
+    for (i64 j = threadIdx.x; j < v; j += blockDim.x) {
+        double z = (double)row[j] / temp - md;
+        double e = exp(z);
+        es += e;
+        ez += e * z;
+    }
+    es = blockSum(es, buf);
+    ez = blockSum(ez, buf);
+    if (threadIdx.x == 0) ent[i] = log(es) - ez / es;
+}
+
+// dlogits[i,:] = (dy[i]/temp)·(onehot(targets[i]) − softmax(logits[i,:]/temp)),
+// zeros for negative targets (kernels.LogSoftmaxGatherAtBackward).
+__global__ void grao_logp_bwd(float* dlogits, const float* logits, const int* targets, const float* dy, i64 n, i64 v, double temp) {
+    __shared__ double buf[BLOCK];
+    __shared__ float fbuf[BLOCK];
+    i64 i = blockIdx.x;
+    int tg = targets[i];
+    float* dr = dlogits + i * v;
+    if (tg < 0) {
+        for (i64 j = threadIdx.x; j < v; j += blockDim.x) dr[j] = 0;
+        return;
+    }
+    const float* row = logits + i * v;
+    float m = -INFINITY;
+    for (i64 j = threadIdx.x; j < v; j += blockDim.x) m = fmaxf(m, row[j]);
+    m = blockMax(m, fbuf);
+    float sm = scaled(m, temp);
+    double s = 0;
+    for (i64 j = threadIdx.x; j < v; j += blockDim.x) s += expf(scaled(row[j], temp) - sm);
+    s = blockSum(s, buf);
+    float g = scaled(dy[i], temp);
+    float scale = -g * (float)exp(-log(s));
+    for (i64 j = threadIdx.x; j < v; j += blockDim.x) {
+        float val = expf(scaled(row[j], temp) - sm) * scale;
+        dr[j] = j == tg ? val + g : val;
+    }
+}
+
+// ---- sampling: KV cache and one-query attention ----
+
+// cache rows are a [rows, ctx, w] buffer (the prefill's qkv): row i of qkv
+// goes to cache[rows[i], pos[i], :].
+__global__ void grao_kv_append(float* cache, const float* qkv, const int* rows, const int* pos, i64 n, i64 ctx, i64 w) {
+    GRID_STRIDE(k, n * w) {
+        i64 i = k / w, j = k % w;
+        cache[((i64)rows[i] * ctx + pos[i]) * w + j] = qkv[k];
+    }
+}
+
+// out[i, h·hd:(h+1)·hd] = softmax(q·Kᵀ·scale)·V over cache positions
+// 0..pos[i] of row rows[i] (kernels.AttendOne). One block per (i, h);
+// dynamic shared memory holds ctx scores. q rows have stride 3d; the
+// cache's keys and values sit at columns d and 2d of its [.., 3d] rows.
+__global__ void grao_attn_decode(float* out, const float* qkv, const float* cache, const int* rows, const int* pos, i64 ctx, i64 nhead, i64 hd, double scale) {
+    extern __shared__ float sc[];
+    __shared__ double buf[BLOCK];
+    __shared__ float fbuf[BLOCK];
+    i64 i = blockIdx.x, h = blockIdx.y;
+    i64 d = nhead * hd, w = 3 * d;
+    i64 len = (i64)pos[i] + 1;
+    const float* q = qkv + i * w + h * hd;
+    const float* base = cache + (i64)rows[i] * ctx * w;
+    float fs = (float)scale;
+    float m = -INFINITY;
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) {
+        const float* k = base + j * w + d + h * hd;
+        float dot = 0;
+        for (i64 c = 0; c < hd; c++) dot += q[c] * k[c];
+        sc[j] = dot * fs;
+        m = fmaxf(m, sc[j]);
+    }
+    m = blockMax(m, fbuf);
+    double sum = 0;
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) {
+        float e = expf(sc[j] - m);
+        sc[j] = e;
+        sum += e;
+    }
+    float inv = (float)(1 / blockSum(sum, buf));
+    for (i64 c = threadIdx.x; c < hd; c += blockDim.x) {
+        float acc = 0;
+        for (i64 j = 0; j < len; j++) acc += (sc[j] * inv) * base[j * w + 2 * d + h * hd + c];
+        out[i * d + h * hd + c] = acc;
+    }
+}
+
+// ---- optimiser (optim.AdamW.Step) ----
+
+// partial[b] = Σ g² over the elements block b visits (float64); the host
+// adds the partials in order, so the norm is deterministic.
+__global__ void grao_sumsq(double* partial, const float* g, i64 n) {
+    __shared__ double buf[BLOCK];
+    double s = 0;
+    GRID_STRIDE(i, n) s += (double)g[i] * g[i];
+    s = blockSum(s, buf);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+// One AdamW update of n elements, the float32 operations of optim.AdamW in
+// its order (the PTX is built without FMA contraction to keep them).
+__global__ void grao_adamw(float* w, float* m, float* v, const float* g, i64 n, double scale, double beta1, double beta2,
+                           double decay, double stepSize, double rc2, double eps) {
+    float fs = (float)scale, b1 = (float)beta1, b2 = (float)beta2, dc = (float)decay;
+    float ss = (float)stepSize, r2 = (float)rc2, e = (float)eps;
+    GRID_STRIDE(j, n) {
+        float gj = g[j] * fs;
+        float mj = b1 * m[j] + (1 - b1) * gj;
+        float vj = b2 * v[j] + (1 - b2) * gj * gj;
+        m[j] = mj;
+        v[j] = vj;
+        float denom = sqrtf(vj) * r2 + e;
+        w[j] = w[j] * dc - ss * mj / denom;
+    }
+}
+
+}  // extern "C"
+
+extern "C" {
+
+// out[i,:] = x[idx[i],:]: the rows whose logits a prefill needs (each
+// prompt's last position).
+__global__ void grao_gather_rows(float* out, const float* x, const int* idx, i64 n, i64 d) {
+    GRID_STRIDE(k, n * d) {
+        i64 i = k / d, j = k % d;
+        out[k] = x[(i64)idx[i] * d + j];
+    }
+}
+
+}  // extern "C"

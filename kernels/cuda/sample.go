@@ -1,0 +1,185 @@
+//go:build grao_cuda
+
+package cuda
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/grao-lab/grao/core"
+	"github.com/grao-lab/grao/core/model"
+
+	"gorgonia.org/cu"
+)
+
+// defaultSampleBlock is how many rows Sample decodes together when
+// SampleConfig.Block is 0: a GPU wants wide decode steps.
+const defaultSampleBlock = 256
+
+// Sample implements core.Engine. Each block of rows is prefilled in one
+// batched pass that fills the KV cache; every decode step then runs the
+// block's active rows one position further on the device, copies their
+// logits rows to the host and draws there (choose), so that the streams
+// (cfg.Seed, r) and the top-k/top-p rules are the CPU sampler's.
+func (e *Engine) Sample(ctx context.Context, prompts [][]int, cfg core.SampleConfig) ([]core.Completion, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	block := cfg.Block
+	if block == 0 {
+		block = defaultSampleBlock
+	}
+	block = max(1, min(block, len(prompts)))
+	out := make([]core.Completion, 0, len(prompts))
+	var ch model.Chooser
+	for start := 0; start < len(prompts); start += block {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		end := min(start+block, len(prompts))
+		cs, err := e.sampleBlock(prompts[start:end], cfg, start, block, &ch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
+}
+
+type sampleRow struct {
+	pos, last int
+	done      bool
+	rng       *rand.Rand
+	out       core.Completion
+}
+
+func (e *Engine) sampleBlock(prompts [][]int, cfg core.SampleConfig, firstRow, block int, ch *model.Chooser) ([]core.Completion, error) {
+	c := e.cfg
+	V := c.VocabSize
+	T := 0
+	for r, pr := range prompts {
+		if len(pr) == 0 {
+			return nil, fmt.Errorf("cuda: prompt %d is empty (start it with BOS)", firstRow+r)
+		}
+		if len(pr) >= c.Context {
+			return nil, fmt.Errorf("cuda: prompt %d has %d tokens, the context is %d", firstRow+r, len(pr), c.Context)
+		}
+		for _, id := range pr {
+			if id < 0 || id >= V {
+				return nil, fmt.Errorf("cuda: prompt %d: token id %d outside the vocabulary [0,%d)", firstRow+r, id, V)
+			}
+		}
+		T = max(T, len(pr))
+	}
+	B := len(prompts)
+	N := B * T
+	ids, pos, rowOf, last := make([]int32, N), make([]int32, N), make([]int32, N), make([]int32, B)
+	for r, pr := range prompts {
+		for i := 0; i < T; i++ {
+			pos[r*T+i], rowOf[r*T+i] = int32(i), int32(r)
+			if i < len(pr) {
+				ids[r*T+i] = int32(pr[i])
+			}
+		}
+		last[r] = int32(r*T + len(pr) - 1)
+	}
+	logits := make([]float32, B*V)
+	err := e.dev.do(func(q *queue) {
+		e.reserveCache(q, block)
+		a := &e.prefill
+		a.shape(q, e, B, T, B)
+		toDevice(q, a.ids, ids)
+		toDevice(q, a.pos, pos)
+		toDevice(q, a.rows, rowOf)
+		toDevice(q, a.gather, last)
+		e.forward(q, a, modePrefill)
+		toHost(q, logits, a.logits)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]*sampleRow, B)
+	for r, pr := range prompts {
+		rs := &sampleRow{pos: len(pr), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(firstRow+r)))}
+		e.pick(rs, logits[r*V:(r+1)*V], cfg, ch)
+		rows[r] = rs
+	}
+	var active []int
+	for {
+		active = active[:0]
+		for r, rs := range rows {
+			if !rs.done {
+				active = append(active, r)
+			}
+		}
+		if len(active) == 0 {
+			break
+		}
+		n := len(active)
+		ids, pos, rowOf := make([]int32, n), make([]int32, n), make([]int32, n)
+		for i, r := range active {
+			ids[i], pos[i], rowOf[i] = int32(rows[r].last), int32(rows[r].pos), int32(r)
+		}
+		step := logits[:n*V]
+		err := e.dev.do(func(q *queue) {
+			a := &e.decode
+			a.shape(q, e, n, 1, n)
+			toDevice(q, a.ids, ids)
+			toDevice(q, a.pos, pos)
+			toDevice(q, a.rows, rowOf)
+			e.forward(q, a, modeDecode)
+			toHost(q, step, a.logits)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range active {
+			rows[r].pos++
+			e.pick(rows[r], step[i*V:(i+1)*V], cfg, ch)
+		}
+	}
+	out := make([]core.Completion, B)
+	for r, rs := range rows {
+		out[r] = rs.out
+	}
+	return out, nil
+}
+
+// pick draws a row's next token and marks the row done at EOS, at MaxNew,
+// or when the context is full, as the CPU sampler does.
+func (e *Engine) pick(rs *sampleRow, logits []float32, cfg core.SampleConfig, ch *model.Chooser) {
+	tok, lp := ch.Choose(logits, cfg, rs.rng)
+	rs.out.Tokens = append(rs.out.Tokens, tok)
+	rs.out.LogProbs = append(rs.out.LogProbs, lp)
+	rs.last = tok
+	switch {
+	case tok == e.cfg.Specials().EOS:
+		rs.done, rs.out.Stopped = true, true
+	case len(rs.out.Tokens) >= cfg.MaxNew || rs.pos+1 >= e.cfg.Context:
+		rs.done = true
+	}
+}
+
+// reserveCache makes room for rows rows of keys and values in every layer:
+// [rows, Context, 3d], the layout of a pass's qkv.
+func (e *Engine) reserveCache(q *queue, rows int) {
+	if q.err != nil || rows <= e.cacheRows {
+		return
+	}
+	for _, p := range e.cache {
+		cu.MemFree(p)
+	}
+	e.cache, e.cacheRows = nil, 0
+	c := e.cfg
+	size := int64(rows) * int64(c.Context) * int64(3*c.DModel) * 4
+	for l := 0; l < c.NLayer; l++ {
+		p, err := cu.MemAlloc(size)
+		if err != nil {
+			q.fail(fmt.Errorf("cuda: allocating %d MiB of KV cache: %w", size>>20, err))
+			return
+		}
+		e.cache = append(e.cache, p)
+	}
+	e.cacheRows = rows
+}

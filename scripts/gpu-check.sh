@@ -1,0 +1,131 @@
+#!/bin/sh
+# gpu-check.sh: the CUDA engine's device check, in two halves.
+#
+#   scripts/gpu-check.sh build [DIR]      on a machine with Go, cgo and the
+#                                         CUDA headers (no GPU needed): builds
+#                                         the kernels/cuda test binary and a
+#                                         bench binary, with -tags grao_cuda,
+#                                         into DIR (default gpu-check/).
+#   DIR/gpu-check.sh --run DIR [OUTDIR]   on the GPU machine (no Go needed):
+#                                         runs the tests verbosely and writes
+#                                         summary.json, test.log and
+#                                         nvidia-smi.txt into OUTDIR (default
+#                                         $OUT, else DIR/results), updating
+#                                         the summary after every stage.
+#
+# The run stage stays under 5 minutes: the tests get TEST_TIMEOUT seconds
+# (default 150), then a shortened experiments/gpu.toml runs on the GPU for
+# at most SWEEP_TIMEOUT seconds (default 120). See docs/gpu.md.
+set -eu
+
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+build() {
+	dir=${1:-gpu-check}
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	cd "$root"
+	export CGO_ENABLED=1
+	echo "building kernels/cuda test binary → $dir/cuda.test"
+	# Stripped (-s -w): both binaries must travel to the GPU machine together
+	# in under 64 MiB.
+	go test -c -tags grao_cuda -ldflags="-s -w" -o "$dir/cuda.test" ./kernels/cuda/
+	echo "building bench → $dir/bench"
+	# The engine check does not need bench: a bench that fails to build is
+	# reported, not fatal.
+	if ! go build -tags grao_cuda -ldflags="-s -w" -o "$dir/bench" ./cmd/bench; then
+		echo "warning: bench did not build; continuing with the test binary only" >&2
+		rm -f "$dir/bench"
+	fi
+	cp experiments/gpu.toml "$dir/gpu.toml"
+	cp "$0" "$dir/gpu-check.sh"
+	chmod +x "$dir/gpu-check.sh"
+	{
+		echo "commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+		echo "dirty=$(git status --porcelain 2>/dev/null | wc -l | tr -d ' ')"
+		echo "go=$(go version)"
+		echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	} >"$dir/BUILD_INFO"
+	echo "done: copy $dir to the GPU machine and run $dir/gpu-check.sh --run $dir"
+}
+
+# summary writes OUTDIR/summary.json from what the run has produced so far.
+summary() {
+	stage=$1
+	python3 - "$out" "$stage" "$dir" <<'PY'
+import json, os, re, sys
+out, stage, d = sys.argv[1:4]
+def read(name, base=out):
+    p = os.path.join(base, name)
+    return open(p, errors="replace").read() if os.path.exists(p) else ""
+tests = []
+for m in re.finditer(r"^\s*--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+)s\)", read("test.log"), re.M):
+    tests.append({"name": m.group(2), "result": m.group(1).lower(), "seconds": float(m.group(3))})
+rc = read("test.rc").strip()
+s = {
+    "stage": stage,
+    "build": dict(l.split("=", 1) for l in read("BUILD_INFO", d).splitlines() if "=" in l),
+    "nvidia_smi": read("nvidia-smi.csv").strip(),
+    "test_exit_code": int(rc) if rc else None,
+    "tests": tests,
+    "test_log_tail": read("test.log")[-3000:] if rc not in ("", "0") else "",
+    "passed": sum(t["result"] == "pass" for t in tests),
+    "failed": sum(t["result"] == "fail" for t in tests),
+    "skipped": sum(t["result"] == "skip" for t in tests),
+    "sweep_exit_code": int(read("sweep.rc").strip()) if read("sweep.rc").strip() else None,
+    "sweep_log_tail": read("sweep.log")[-2000:],
+    "sweep_results_csv": read("sweep/results.csv"),
+    "seconds": {k: float(v) for k, v in (l.split("=", 1) for l in read("timings.txt").splitlines() if "=" in l)},
+    # The PyTorch comparison (scripts for it are still to be written) will
+    # add its numbers under "torch".
+    "torch": None,
+}
+json.dump(s, open(os.path.join(out, "summary.json.tmp"), "w"), indent=1)
+os.replace(os.path.join(out, "summary.json.tmp"), os.path.join(out, "summary.json"))
+PY
+}
+
+run() {
+	dir=$(cd "$1" && pwd)
+	out=${2:-${OUT:-$dir/results}}
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+	: >"$out/timings.txt"
+	summary started
+	nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || true
+	nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader >"$out/nvidia-smi.csv" 2>/dev/null || true
+	summary device
+	t0=$(date +%s)
+	set +e
+	(cd "$dir" && timeout "${TEST_TIMEOUT:-150}" ./cuda.test -test.v -test.timeout "${TEST_TIMEOUT:-150}s") >"$out/test.log" 2>&1
+	echo $? >"$out/test.rc"
+	set -e
+	echo "tests=$(($(date +%s) - t0))" >>"$out/timings.txt"
+	summary tests
+	# A short GPU sweep: one seed of the GPU preset, fewer steps, its report.
+	if [ -x "$dir/bench" ]; then
+		t0=$(date +%s)
+		set +e
+		(cd "$dir" && timeout "${SWEEP_TIMEOUT:-120}" ./bench run gpu.toml --device cuda --out "$out/sweep" \
+			--set 'seeds=[1]' --set pretrain.steps=200 --set train.steps=20 --set eval.prompts=64) >"$out/sweep.log" 2>&1
+		echo $? >"$out/sweep.rc"
+		set -e
+		echo "sweep=$(($(date +%s) - t0))" >>"$out/timings.txt"
+		summary sweep
+	fi
+	# ---- PyTorch comparison (not written yet) ----
+	# A later script will score the conformance suite's weights with
+	# transformers' GPT2LMHeadModel and compare per-token log-probs and
+	# one AdamW step with the engine's; its results go under "torch" in
+	# summary.json. Run it here, inside the 5-minute budget.
+	summary done
+	cat "$out/summary.json"
+	[ "$(cat "$out/test.rc")" = 0 ]
+}
+
+case "${1:-}" in
+build) shift; build "$@" ;;
+--run) [ $# -ge 2 ] || usage; shift; run "$@" ;;
+*) usage ;;
+esac
