@@ -14,8 +14,10 @@
 #                                         the summary after every stage.
 #
 # The run stage stays under 5 minutes: the tests get TEST_TIMEOUT seconds
-# (default 150), then a shortened experiments/gpu.toml runs on the GPU for
-# at most SWEEP_TIMEOUT seconds (default 120). See docs/gpu.md.
+# (default 120); bench speed against PyTorch on the same GPU gets
+# SPEED_TIMEOUT (default 70); then a shortened experiments/gpu.toml runs
+# on the GPU for at most SWEEP_TIMEOUT seconds (default 90). See
+# docs/gpu.md.
 set -eu
 
 usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -77,9 +79,9 @@ s = {
     "sweep_log_tail": read("sweep.log")[-2000:],
     "sweep_results_csv": read("sweep/results.csv"),
     "seconds": {k: float(v) for k, v in (l.split("=", 1) for l in read("timings.txt").splitlines() if "=" in l)},
-    # The PyTorch comparison (scripts for it are still to be written) will
-    # add its numbers under "torch".
-    "torch": None,
+    "speed_exit_code": int(read("speed.rc").strip()) if read("speed.rc").strip() else None,
+    "speed": json.loads(read("speed.json")) if read("speed.json").strip().startswith("{") else None,
+    "speed_log_tail": read("speed.log")[-2000:],
 }
 json.dump(s, open(os.path.join(out, "summary.json.tmp"), "w"), indent=1)
 os.replace(os.path.join(out, "summary.json.tmp"), os.path.join(out, "summary.json"))
@@ -98,7 +100,7 @@ run() {
 	summary device
 	t0=$(date +%s)
 	set +e
-	(cd "$dir" && timeout "${TEST_TIMEOUT:-150}" ./cuda.test -test.v -test.timeout "${TEST_TIMEOUT:-150}s") >"$out/test.log" 2>&1
+	(cd "$dir" && timeout "${TEST_TIMEOUT:-120}" ./cuda.test -test.v -test.timeout "${TEST_TIMEOUT:-120}s") >"$out/test.log" 2>&1
 	echo $? >"$out/test.rc"
 	set -e
 	echo "tests=$(($(date +%s) - t0))" >>"$out/timings.txt"
@@ -107,18 +109,24 @@ run() {
 	if [ -x "$dir/bench" ]; then
 		t0=$(date +%s)
 		set +e
-		(cd "$dir" && timeout "${SWEEP_TIMEOUT:-120}" ./bench run gpu.toml --device cuda --out "$out/sweep" \
+		(cd "$dir" && timeout "${SWEEP_TIMEOUT:-90}" ./bench run gpu.toml --device cuda --out "$out/sweep" \
 			--set 'seeds=[1]' --set pretrain.steps=200 --set train.steps=20 --set eval.prompts=64) >"$out/sweep.log" 2>&1
 		echo $? >"$out/sweep.rc"
 		set -e
 		echo "sweep=$(($(date +%s) - t0))" >>"$out/timings.txt"
 		summary sweep
 	fi
-	# ---- PyTorch comparison (not written yet) ----
-	# A later script will score the conformance suite's weights with
-	# transformers' GPT2LMHeadModel and compare per-token log-probs and
-	# one AdamW step with the engine's; its results go under "torch" in
-	# summary.json. Run it here, inside the 5-minute budget.
+	# Speed against idiomatic PyTorch eager on the same GPU and shapes.
+	if [ -x "$dir/bench" ]; then
+		t0=$(date +%s)
+		set +e
+		(cd "$dir" && timeout "${SPEED_TIMEOUT:-70}" ./bench speed --device cuda --torch "${TORCH_PYTHON:-python3}" \
+			--models medium,large --rounds 1 --train-steps 5 --json) >"$out/speed.json" 2>"$out/speed.log"
+		echo $? >"$out/speed.rc"
+		set -e
+		echo "speed=$(($(date +%s) - t0))" >>"$out/timings.txt"
+		summary speed
+	fi
 	summary done
 	cat "$out/summary.json"
 	[ "$(cat "$out/test.rc")" = 0 ]

@@ -51,9 +51,12 @@ func Prompts(exs []core.Example, context int, cfg Config) ([][]int, error) {
 // Outputs are a policy's answers on the eval prompts with their rewards.
 type Outputs struct {
 	Completions []string  `json:"completions"`
-	Judge       []float64 `json:"judge"`  // R(o_i, y_i) ∈ {−1, 0, +1}
-	Scores      []float64 `json:"scores"` // rubric score in [0, 1]
-	Lengths     []int     `json:"lengths"`
+	Judge       []float64 `json:"judge"`   // R(o_i, y_i) ∈ {−1, 0, +1}
+	Scores      []float64 `json:"scores"`  // rubric score in [0, 1]
+	Lengths     []int     `json:"lengths"` // in bytes
+	// Tokens are the completions' lengths in the model's tokens (EOS
+	// included).
+	Tokens []int `json:"tokens,omitempty"`
 }
 
 // Generate answers every example's prompt and scores the answers with the
@@ -74,6 +77,7 @@ func Generate(ctx context.Context, p core.Engine, task core.Task, exs []core.Exa
 		text := tok.Decode(c.Tokens)
 		o.Completions = append(o.Completions, text)
 		o.Lengths = append(o.Lengths, len(text))
+		o.Tokens = append(o.Tokens, len(c.Tokens))
 		items[i] = core.RewardItem{Prompt: exs[i].Prompt, Completion: text, Reference: exs[i].Chosen, Meta: exs[i].Meta}
 	}
 	if o.Judge, err = values(ctx, task.Judge(), items); err != nil {
@@ -136,6 +140,13 @@ func Metrics(post, pre Outputs) map[string]float64 {
 	m["reward"] = reward / n
 	m["score"] = score / n
 	m["length"] = length / n
+	if len(post.Tokens) == len(post.Judge) {
+		var toks float64
+		for _, t := range post.Tokens {
+			toks += float64(t)
+		}
+		m["length_tokens"] = toks / n
+	}
 	m["distinct2"] = Distinct2(post.Completions)
 	return m
 }
@@ -240,6 +251,9 @@ func GroupMetrics(post, pre Outputs, groups map[string][]int) map[string]float64
 				if i < len(o.Lengths) {
 					s.Lengths = append(s.Lengths, o.Lengths[i])
 				}
+				if i < len(o.Tokens) {
+					s.Tokens = append(s.Tokens, o.Tokens[i])
+				}
 				if i < len(o.Completions) {
 					s.Completions = append(s.Completions, o.Completions[i])
 				}
@@ -247,7 +261,7 @@ func GroupMetrics(post, pre Outputs, groups map[string][]int) map[string]float64
 			return s
 		}
 		for m, v := range Metrics(sub(post), sub(pre)) {
-			if m == "length" || m == "distinct2" {
+			if m == "length" || m == "length_tokens" || m == "distinct2" {
 				continue // whole-split diagnostics only
 			}
 			out[m+"@"+g] = v

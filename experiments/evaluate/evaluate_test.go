@@ -6,17 +6,22 @@ import (
 )
 
 func TestMetrics(t *testing.T) {
-	post := Outputs{Completions: []string{"ab", "ab", "cd", "x"}, Judge: []float64{1, 0, -1, 1}, Scores: []float64{1, .5, 0, .5}, Lengths: []int{2, 2, 2, 1}}
+	post := Outputs{Completions: []string{"ab", "ab", "cd", "x"}, Judge: []float64{1, 0, -1, 1}, Scores: []float64{1, .5, 0, .5}, Lengths: []int{2, 2, 2, 1},
+		Tokens: []int{3, 3, 2, 1}}
 	pre := Outputs{Judge: []float64{-1, 0, 0, 1}}
 	m := Metrics(post, pre)
 	want := map[string]float64{
 		"RAS": 50, "win_tie": 75, "NAG": 25, "NAG_signed": 0,
-		"reward": 0.25, "score": 0.5, "length": 1.75, "distinct2": 2.0 / 3,
+		"reward": 0.25, "score": 0.5, "length": 1.75, "length_tokens": 2.25, "distinct2": 2.0 / 3,
 	}
 	for k, v := range want {
 		if math.Abs(m[k]-v) > 1e-12 {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
 		}
+	}
+	post.Tokens = nil // outputs recorded before token lengths were
+	if _, ok := Metrics(post, pre)["length_tokens"]; ok {
+		t.Error("length_tokens without token lengths")
 	}
 }
 

@@ -50,6 +50,9 @@ type speedRow struct {
 	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
 	// AllocsPerStep is grao's heap allocations per training step.
 	AllocsPerStep float64 `json:"allocs_per_step,omitempty"`
+	// GPUMemMiB is the most GPU memory PyTorch's training step held
+	// (torch.cuda.max_memory_allocated), on --device cuda.
+	GPUMemMiB float64 `json:"gpu_mem_mib,omitempty"`
 }
 
 // speedup is the ratio of two backends' median throughputs for one
@@ -86,9 +89,14 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	newTokens := fs.Int("new-tokens", 64, "tokens generated per sampling row")
 	torchPython := fs.String("torch", "", "also measure PyTorch on the same shapes with this Python interpreter (e.g. /usr/bin/python3 with python3-torch)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of grao's measurement to this file (go tool pprof); grao then runs in this process, not a fresh one")
+	device := fs.String("device", "cpu", "the engine to measure: cpu (on each --blas), or cuda in a bench built with -tags grao_cuda (PyTorch then runs on the GPU too)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
+	if err := model.CheckEngine(*device); err != nil {
+		return badInput("--device: %v", err)
+	}
+	onCPU := *device == "cpu" || *device == ""
 	if *trainSteps < 1 || *rounds < 1 || *batch < 1 || *newTokens < 1 {
 		return badInput("--train-steps, --rounds, --batch and --new-tokens must be at least 1")
 	}
@@ -108,11 +116,17 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	engines := make([]speedEngine, 0, len(backends)+1)
-	for _, b := range backends {
-		engines = append(engines, blasEngine(b, *trainSteps, *batch, *newTokens, *cpuProfile != ""))
+	if onCPU {
+		for _, b := range backends {
+			engines = append(engines, blasEngine(b, *trainSteps, *batch, *newTokens, *cpuProfile != ""))
+		}
+	} else {
+		// A GPU engine's speed is not the CPU's fp32 peak's business.
+		*peak = false
+		engines = append(engines, deviceEngine(*device, *trainSteps, *batch, *newTokens, *cpuProfile != ""))
 	}
 	if *torchPython != "" {
-		engines = append(engines, torchEngine(*torchPython, *trainSteps, *batch, *newTokens))
+		engines = append(engines, torchEngine(*torchPython, *device, *trainSteps, *batch, *newTokens))
 	}
 	rep := speedReport{Version: versionString(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		BLASInfo: kernels.Current().Info(), Rounds: *rounds}
@@ -271,7 +285,17 @@ func blasEngine(b kernels.Backend, steps, batch, newTokens int, inProcess bool) 
 		}
 		prev := kernels.Use(b)
 		defer kernels.Use(prev)
-		return measureModel(name, mc, steps, batch, newTokens)
+		return measureModel(name, mc, "", steps, batch, newTokens)
+	}}
+}
+
+// deviceEngine is grao on a registered engine other than the CPU's.
+func deviceEngine(device string, steps, batch, newTokens int, inProcess bool) speedEngine {
+	return speedEngine{name: device, measure: func(name string, mc model.Config) ([]speedRow, error) {
+		if !inProcess {
+			return graoChild(speedJob{Kind: "grao", Model: name, Device: device, Steps: steps, Batch: batch, NewTokens: newTokens})
+		}
+		return measureModel(name, mc, device, steps, batch, newTokens)
 	}}
 }
 
@@ -282,12 +306,12 @@ var torchSpeedScript string
 // measured with one thread and with as many as grao has cores (GOMAXPROCS),
 // keeping the faster per row, so the comparison errs in PyTorch's favour;
 // GFLOP/s are computed here with grao's FLOP count.
-func torchEngine(python string, steps, batch, newTokens int) speedEngine {
+func torchEngine(python, device string, steps, batch, newTokens int) speedEngine {
 	return speedEngine{name: "pytorch", measure: func(name string, mc model.Config) ([]speedRow, error) {
 		arg, _ := json.Marshal(map[string]any{
 			"vocab": mc.VocabSize, "d": mc.DModel, "layers": mc.NLayer, "heads": mc.NHead, "ctx": mc.Context,
 			"batch": batch, "train_steps": steps, "new_tokens": newTokens, "sample_batches": []int{1, 32},
-			"threads": slices.Compact([]int{1, runtime.GOMAXPROCS(0)}),
+			"threads": slices.Compact([]int{1, runtime.GOMAXPROCS(0)}), "device": device,
 		})
 		if _, err := exec.LookPath(python); err != nil {
 			return nil, badInput("--torch %s: %v", python, err)
@@ -337,7 +361,7 @@ func lastLines(s string, n int) string {
 
 // measureModel times full training steps (forward, backward, AdamW) on
 // random full-length sequences, then KV-cache sampling at batch 1 and 32.
-func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]speedRow, error) {
+func measureModel(name string, mc model.Config, device string, steps, batch, newTokens int) ([]speedRow, error) {
 	seq := mc.Context
 	oc := optim.DefaultConfig()
 	cfg := pretrain.Config{Model: mc, Steps: steps + 1, Batch: batch, Seq: seq, Optim: oc, Seed: 1}
@@ -345,7 +369,7 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 	var ms runtime.MemStats
 	var mallocs uint64
 	last := time.Now()
-	_, err := pretrain.Run(context.Background(), cfg, randomText{}, nil, func(pr pretrain.Progress) {
+	err := trainOn(device, cfg, func(pr pretrain.Progress) {
 		now := time.Now()
 		if pr.Step > 1 { // the first step builds buffers
 			stepTimes = append(stepTimes, now.Sub(last))
@@ -377,6 +401,10 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 	if err != nil {
 		return nil, err
 	}
+	eng, err := model.NewEngine(device, p, oc)
+	if err != nil {
+		return nil, err
+	}
 	for _, b := range []int{1, 32} {
 		prompt := []int{tokenizer.BOS, 'H', 'i'}
 		prompts := make([][]int, b)
@@ -384,9 +412,11 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 			prompts[i] = prompt
 		}
 		n := min(newTokens, mc.Context-len(prompt))
-		s := model.NewSampler(p, b)
 		// Temperature 1 on a random model rarely hits EOS; count what was made.
-		cfg := model.SampleConfig{Temperature: 1, MaxNew: n, Seed: 1}
+		cfg := model.SampleConfig{Temperature: 1, MaxNew: n, Seed: 1, Block: b}
+		s := sampleFunc(func(prompts [][]int, cfg model.SampleConfig) ([]model.Completion, error) {
+			return eng.Sample(context.Background(), prompts, cfg)
+		})
 		if _, err := s.Generate(prompts, cfg); err != nil { // warm-up
 			return nil, err
 		}
@@ -413,6 +443,32 @@ func measureModel(name string, mc model.Config, steps, batch, newTokens int) ([]
 			GFLOPs: flops / el / 1e9, Repetitions: reps})
 	}
 	return rows, nil
+}
+
+// sampleFunc lets the timing loop call an engine's Sample as it called
+// the sampler's Generate.
+type sampleFunc func([][]int, model.SampleConfig) ([]model.Completion, error)
+
+func (f sampleFunc) Generate(prompts [][]int, cfg model.SampleConfig) ([]model.Completion, error) {
+	return f(prompts, cfg)
+}
+
+// trainOn runs pre-training steps on random text on the named engine (the
+// CPU's by default, as pretrain.Run).
+func trainOn(device string, cfg pretrain.Config, report func(pretrain.Progress)) error {
+	if device == "" || device == "cpu" {
+		_, err := pretrain.Run(context.Background(), cfg, randomText{}, nil, report)
+		return err
+	}
+	p, err := model.Init(cfg.Model, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	eng, err := model.NewEngine(device, p, cfg.Optim)
+	if err != nil {
+		return err
+	}
+	return pretrain.RunEngine(context.Background(), cfg, randomText{}, eng, report)
 }
 
 // randomText feeds training steps with random bytes (speed only).

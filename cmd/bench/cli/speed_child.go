@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ type speedJob struct {
 	Kind      string `json:"kind"` // "grao" | "peak"
 	Model     string `json:"model,omitempty"`
 	BLAS      string `json:"blas,omitempty"`
+	Device    string `json:"device,omitempty"`
 	Steps     int    `json:"steps,omitempty"`
 	Batch     int    `json:"batch,omitempty"`
 	NewTokens int    `json:"new_tokens,omitempty"`
@@ -55,21 +57,23 @@ func runSpeedChild(raw string) int {
 		if err := json.Unmarshal([]byte(raw), &job); err != nil {
 			return speedResult{}, fmt.Errorf("%s: %v", speedChildEnv, err)
 		}
-		backends, err := speedBackends(job.BLAS)
-		if err != nil {
-			return speedResult{}, err
+		if job.BLAS != "" {
+			backends, err := speedBackends(job.BLAS)
+			if err != nil {
+				return speedResult{}, err
+			}
+			kernels.Use(backends[0])
 		}
-		kernels.Use(backends[0])
 		switch job.Kind {
 		case "peak":
-			p := measurePeak(backends[0])
+			p := measurePeak(kernels.Current())
 			return speedResult{Peak: &p}, nil
 		case "grao":
 			mc, err := model.Preset(job.Model)
 			if err != nil {
 				return speedResult{}, err
 			}
-			rows, err := measureModel(job.Model, mc, job.Steps, job.Batch, job.NewTokens)
+			rows, err := measureModel(job.Model, mc, job.Device, job.Steps, job.Batch, job.NewTokens)
 			return speedResult{Rows: rows}, err
 		}
 		return speedResult{}, fmt.Errorf("%s: unknown kind %q", speedChildEnv, job.Kind)
@@ -121,7 +125,7 @@ func graoChild(job speedJob) ([]speedRow, error) {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), speedChildEnv+"="+string(b))
 	var res speedResult
-	rss, err := runChild(cmd, &res, "grao "+job.Model+" on "+job.BLAS)
+	rss, err := runChild(cmd, &res, "grao "+job.Model+" on "+cmp.Or(job.Device, job.BLAS))
 	if err != nil {
 		return nil, err
 	}

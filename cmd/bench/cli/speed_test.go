@@ -124,3 +124,11 @@ func TestSpeedTorch(t *testing.T) {
 		t.Errorf("missing interpreter: exit %d, %q; want 2 naming --torch", code, se)
 	}
 }
+
+// A device this build lacks is bad input, named before anything runs.
+func TestSpeedDeviceMissing(t *testing.T) {
+	code, _, se := bench(t, "speed", "--device", "cuda", "--models", "tiny")
+	if code != 2 || !strings.Contains(se, "--device") || !strings.Contains(se, "-tags grao_cuda") {
+		t.Errorf("exit %d: %s", code, se)
+	}
+}

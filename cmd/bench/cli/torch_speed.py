@@ -86,18 +86,26 @@ def generate(model, prompt, n):
     return made
 
 
+def sync(dev):
+    # CUDA runs asynchronously: a time is only taken once the GPU is done.
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
 def measure(cfg, threads):
     torch.manual_seed(1)
     torch.set_num_threads(threads)
+    dev = torch.device(cfg.get("device") or "cpu")
     vocab, ctx = cfg["vocab"], cfg["ctx"]
-    model = GPT(vocab, cfg["d"], cfg["layers"], cfg["heads"], ctx)
+    model = GPT(vocab, cfg["d"], cfg["layers"], cfg["heads"], ctx).to(dev)
     rows = []
 
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.01)
     b = cfg["batch"]
-    ids = torch.randint(32, 127, (b, ctx))
+    ids = torch.randint(32, 127, (b, ctx), device=dev)
     times = []
     for step in range(cfg["train_steps"] + 1):
+        sync(dev)
         t0 = time.perf_counter()
         logits, _ = model(ids)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
@@ -105,23 +113,29 @@ def measure(cfg, threads):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        sync(dev)
         if step > 0:  # the first step allocates
             times.append(time.perf_counter() - t0)
     per = sum(times) / len(times)
-    rows.append({"kind": "train", "batch": b, "seq": ctx, "tokens_per_s": b * ctx / per,
-                 "ms_per_step": per * 1e3, "repetitions": len(times), "threads": threads})
+    row = {"kind": "train", "batch": b, "seq": ctx, "tokens_per_s": b * ctx / per,
+           "ms_per_step": per * 1e3, "repetitions": len(times), "threads": threads}
+    if dev.type == "cuda":
+        row["gpu_mem_mib"] = torch.cuda.max_memory_allocated(dev) / 2**20
+    rows.append(row)
 
     with torch.no_grad():
         for sb in cfg["sample_batches"]:
-            prompt = torch.tensor([[256, ord("H"), ord("i")]] * sb)
+            prompt = torch.tensor([[256, ord("H"), ord("i")]] * sb, device=dev)
             n = min(cfg["new_tokens"], ctx - prompt.shape[1])
             generate(model, prompt, n)  # warm-up
             # At least three generations and a second of them, as grao's side.
             made, reps = 0, 0
+            sync(dev)
             t0 = time.perf_counter()
             while reps < 3 or time.perf_counter() - t0 < 1.0:
                 made += generate(model, prompt, n)
                 reps += 1
+            sync(dev)
             el = time.perf_counter() - t0
             rows.append({"kind": "sample", "batch": sb, "tokens_per_s": made / el,
                          "new_tokens": n, "repetitions": reps, "threads": threads})
