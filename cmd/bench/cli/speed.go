@@ -19,6 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
 	"github.com/grao-lab/grao/core/pretrain"
@@ -80,7 +81,7 @@ type speedReport struct {
 func runSpeed(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("speed", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	models := fs.String("models", "small,medium", "comma-separated model presets")
+	models := fs.String("models", "small,medium", "comma-separated model presets or model directories (their shape, on random weights)")
 	blas := fs.String("blas", "current", "BLAS to measure: current, gonum, openblas or both")
 	trainSteps := fs.Int("train-steps", 10, "timed training steps per model and round (after one warm-up)")
 	rounds := fs.Int("rounds", 3, "rounds; each measures every backend in turn, and the medians over rounds are reported")
@@ -136,7 +137,7 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	configs := make([]model.Config, len(names))
 	for i, name := range names {
 		names[i] = strings.TrimSpace(name)
-		if configs[i], err = model.Preset(names[i]); err != nil {
+		if configs[i], err = speedModel(names[i]); err != nil {
 			return badInput("--models: %v", err)
 		}
 	}
@@ -443,6 +444,16 @@ func measureModel(name string, mc model.Config, device string, steps, batch, new
 			GFLOPs: flops / el / 1e9, Repetitions: reps})
 	}
 	return rows, nil
+}
+
+// speedModel is a preset, or the architecture of a model directory (a
+// grao checkpoint or a Hugging Face GPT-2 directory; its weights are not
+// read: speed is measured on random weights of that shape).
+func speedModel(name string) (model.Config, error) {
+	if st, err := os.Stat(name); err == nil && st.IsDir() {
+		return checkpoint.OpenConfig(name)
+	}
+	return model.Preset(name)
 }
 
 // sampleFunc lets the timing loop call an engine's Sample as it called

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/kernels"
 )
 
@@ -69,7 +68,7 @@ func runSpeedChild(raw string) int {
 			p := measurePeak(kernels.Current())
 			return speedResult{Peak: &p}, nil
 		case "grao":
-			mc, err := model.Preset(job.Model)
+			mc, err := speedModel(job.Model)
 			if err != nil {
 				return speedResult{}, err
 			}
