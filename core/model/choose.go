@@ -91,3 +91,37 @@ func (s *Chooser) Choose(logits []float32, cfg SampleConfig, rng *rand.Rand) (in
 	}
 	return tok, float32(float64(logits[tok]) - lse)
 }
+
+// Row is one row of a generation in progress, extended and stopped by the
+// rules every engine's sampler follows.
+type Row struct {
+	Pos  int // next position to write
+	Last int // last token fed
+	Done bool
+	Out  Completion
+	rng  *rand.Rand
+}
+
+// NewRow starts row r of a call after a prompt of promptLen tokens: it
+// draws from its own stream (seed, r), so its tokens do not depend on the
+// other rows.
+func NewRow(promptLen int, seed uint64, r int) *Row {
+	return &Row{Pos: promptLen, rng: rand.New(rand.NewPCG(seed, uint64(r)))}
+}
+
+// Pick draws the row's next token from logits with ch and records it; it
+// marks the row done at eos, at cfg.MaxNew, or when the context is full.
+func (rs *Row) Pick(ch *Chooser, logits []float32, cfg SampleConfig, eos, context int) {
+	tok, lp := ch.Choose(logits, cfg, rs.rng)
+	rs.Out.Tokens = append(rs.Out.Tokens, tok)
+	rs.Out.LogProbs = append(rs.Out.LogProbs, lp)
+	rs.Last = tok
+	switch {
+	case tok == eos:
+		rs.Done, rs.Out.Stopped = true, true
+	case len(rs.Out.Tokens) >= cfg.MaxNew || rs.Pos+1 >= context:
+		// Pos+1 tokens (prompt and completion) fill the context: the whole
+		// sequence must still fit a graph row for training and scoring.
+		rs.Done = true
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -36,14 +35,6 @@ func NewSampler(p *Params, maxRows int) *Sampler {
 	return &Sampler{p: p, rows: maxRows, st: newState(p, maxRows), eos: p.Config.Specials().EOS}
 }
 
-type rowState struct {
-	pos  int // next position to write
-	last int // last token fed
-	done bool
-	rng  *rand.Rand
-	out  Completion
-}
-
 // Generate completes each prompt (token ids, usually starting with BOS).
 func (s *Sampler) Generate(prompts [][]int, cfg SampleConfig) ([]Completion, error) {
 	return s.GenerateContext(context.Background(), prompts, cfg)
@@ -73,7 +64,7 @@ func (s *Sampler) GenerateContext(ctx context.Context, prompts [][]int, cfg Samp
 func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]Completion, error) {
 	c := s.p.Config
 	d, V := c.DModel, c.VocabSize
-	rows := make([]*rowState, len(prompts))
+	rows := make([]*Row, len(prompts))
 	// Prefill each row on its own: prompts may differ in length, and each
 	// row keeps its own positions, so no padding ever enters the cache. A
 	// prompt repeated in the batch (a group's G samples share one) is run
@@ -103,15 +94,15 @@ func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]C
 			pf = prefilled{row: r, logits: slices.Clone(logits[:V])}
 			done[key] = pf
 		}
-		rs := &rowState{pos: len(pr), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(firstRow+r)))}
-		s.pick(rs, pf.logits, cfg)
+		rs := NewRow(len(pr), cfg.Seed, firstRow+r)
+		rs.Pick(&s.chooser, pf.logits, cfg, s.eos, c.Context)
 		rows[r] = rs
 	}
 	active := make([]int, 0, len(rows))
 	for {
 		active = active[:0]
 		for r, rs := range rows {
-			if !rs.done {
+			if !rs.Done {
 				active = append(active, r)
 			}
 		}
@@ -120,12 +111,12 @@ func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]C
 		}
 		logits := s.step(rows, active)
 		for i, r := range active {
-			s.pick(rows[r], logits[i*V:(i+1)*V], cfg)
+			rows[r].Pick(&s.chooser, logits[i*V:(i+1)*V], cfg, s.eos, c.Context)
 		}
 	}
 	out := make([]Completion, len(rows))
 	for r, rs := range rows {
-		out[r] = rs.out
+		out[r] = rs.Out
 	}
 	return out, nil
 }
@@ -142,32 +133,15 @@ func promptKey(ids []int) string {
 	return string(b)
 }
 
-// pick samples the next token of a row from its logits and records it; it
-// marks the row done at EOS, at MaxNew, or when the context is full.
-func (s *Sampler) pick(rs *rowState, logits []float32, cfg SampleConfig) {
-	tok, lp := s.chooser.Choose(logits, cfg, rs.rng)
-	rs.out.Tokens = append(rs.out.Tokens, tok)
-	rs.out.LogProbs = append(rs.out.LogProbs, lp)
-	rs.last = tok
-	switch {
-	case tok == s.eos:
-		rs.done, rs.out.Stopped = true, true
-	case len(rs.out.Tokens) >= cfg.MaxNew || rs.pos+1 >= s.p.Config.Context:
-		// pos+1 tokens (prompt and completion) fill the context: the whole
-		// sequence must still fit a graph row for training and scoring.
-		rs.done = true
-	}
-}
-
 // step feeds each active row's last token at its position and returns the
 // next-token logits, [len(active), V].
-func (s *Sampler) step(rows []*rowState, active []int) []float32 {
+func (s *Sampler) step(rows []*Row, active []int) []float32 {
 	c := s.p.Config
 	d, n := c.DModel, len(active)
 	a := &s.dec
 	a.size(n, d)
 	for i, r := range active {
-		s.p.embed(a.x[i*d:(i+1)*d], rows[r].last, rows[r].pos)
+		s.p.embed(a.x[i*d:(i+1)*d], rows[r].Last, rows[r].Pos)
 	}
 	for l, b := range s.p.Blocks {
 		s.p.attnIn(a, b, n)
@@ -177,20 +151,20 @@ func (s *Sampler) step(rows []*rowState, active []int) []float32 {
 	kernels.LayerNorm(a.x, a.x, s.p.LNFG.Data, s.p.LNFB.Data, n, d, c.LNEps, nil, nil)
 	logits := s.st.logitsOf(a.x, n)
 	for _, r := range active {
-		rows[r].pos++
+		rows[r].Pos++
 	}
 	return logits
 }
 
 // attendRows appends each active row's key/value to its cache and attends;
 // rows are independent, so they are spread over the cores.
-func (s *Sampler) attendRows(l int, rows []*rowState, active []int) {
+func (s *Sampler) attendRows(l int, rows []*Row, active []int) {
 	c := s.p.Config
 	d := c.DModel
 	st, a := s.st, &s.dec
 	one := func(i int, scores []float32) {
 		r := active[i]
-		pos := rows[r].pos
+		pos := rows[r].Pos
 		kc, vc := st.k[l][r], st.v[l][r]
 		q := a.qkv[i*3*d : (i+1)*3*d]
 		copy(kc[pos*d:(pos+1)*d], q[d:2*d])

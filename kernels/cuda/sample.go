@@ -5,7 +5,6 @@ package cuda
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
@@ -47,16 +46,9 @@ func (e *Engine) Sample(ctx context.Context, prompts [][]int, cfg core.SampleCon
 	return out, nil
 }
 
-type sampleRow struct {
-	pos, last int
-	done      bool
-	rng       *rand.Rand
-	out       core.Completion
-}
-
 func (e *Engine) sampleBlock(prompts [][]int, cfg core.SampleConfig, firstRow, block int, ch *model.Chooser) ([]core.Completion, error) {
 	c := e.cfg
-	V := c.VocabSize
+	V, eos := c.VocabSize, c.Specials().EOS
 	T := 0
 	for r, pr := range prompts {
 		if len(pr) == 0 {
@@ -99,17 +91,17 @@ func (e *Engine) sampleBlock(prompts [][]int, cfg core.SampleConfig, firstRow, b
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]*sampleRow, B)
+	rows := make([]*model.Row, B)
 	for r, pr := range prompts {
-		rs := &sampleRow{pos: len(pr), rng: rand.New(rand.NewPCG(cfg.Seed, uint64(firstRow+r)))}
-		e.pick(rs, logits[r*V:(r+1)*V], cfg, ch)
+		rs := model.NewRow(len(pr), cfg.Seed, firstRow+r)
+		rs.Pick(ch, logits[r*V:(r+1)*V], cfg, eos, e.cfg.Context)
 		rows[r] = rs
 	}
 	var active []int
 	for {
 		active = active[:0]
 		for r, rs := range rows {
-			if !rs.done {
+			if !rs.Done {
 				active = append(active, r)
 			}
 		}
@@ -119,7 +111,7 @@ func (e *Engine) sampleBlock(prompts [][]int, cfg core.SampleConfig, firstRow, b
 		n := len(active)
 		ids, pos, rowOf := make([]int32, n), make([]int32, n), make([]int32, n)
 		for i, r := range active {
-			ids[i], pos[i], rowOf[i] = int32(rows[r].last), int32(rows[r].pos), int32(r)
+			ids[i], pos[i], rowOf[i] = int32(rows[r].Last), int32(rows[r].Pos), int32(r)
 		}
 		step := logits[:n*V]
 		err := e.dev.do(func(q *queue) {
@@ -135,30 +127,15 @@ func (e *Engine) sampleBlock(prompts [][]int, cfg core.SampleConfig, firstRow, b
 			return nil, err
 		}
 		for i, r := range active {
-			rows[r].pos++
-			e.pick(rows[r], step[i*V:(i+1)*V], cfg, ch)
+			rows[r].Pos++
+			rows[r].Pick(ch, step[i*V:(i+1)*V], cfg, eos, e.cfg.Context)
 		}
 	}
 	out := make([]core.Completion, B)
 	for r, rs := range rows {
-		out[r] = rs.out
+		out[r] = rs.Out
 	}
 	return out, nil
-}
-
-// pick draws a row's next token and marks the row done at EOS, at MaxNew,
-// or when the context is full, as the CPU sampler does.
-func (e *Engine) pick(rs *sampleRow, logits []float32, cfg core.SampleConfig, ch *model.Chooser) {
-	tok, lp := ch.Choose(logits, cfg, rs.rng)
-	rs.out.Tokens = append(rs.out.Tokens, tok)
-	rs.out.LogProbs = append(rs.out.LogProbs, lp)
-	rs.last = tok
-	switch {
-	case tok == e.cfg.Specials().EOS:
-		rs.done, rs.out.Stopped = true, true
-	case len(rs.out.Tokens) >= cfg.MaxNew || rs.pos+1 >= e.cfg.Context:
-		rs.done = true
-	}
 }
 
 // reserveCache makes room for rows rows of keys and values in every layer:
