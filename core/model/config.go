@@ -41,7 +41,7 @@ var presets = map[string]Config{
 	"tiny":   {DModel: 64, NLayer: 2, NHead: 4, Context: 64},
 	"small":  {DModel: 128, NLayer: 2, NHead: 4, Context: 128},
 	"medium": {DModel: 256, NLayer: 4, NHead: 4, Context: 128},
-	// large is for GPU engines (experiments/gpu.toml): about 27M
+	// large is for GPU engines (experiments/gpu.toml): about 25.5M
 	// parameters, out of a 2-core CPU's reach for a sweep.
 	"large": {DModel: 512, NLayer: 8, NHead: 8, Context: 256},
 	// The MoE presets have their dense namesakes' active parameters: top-2
