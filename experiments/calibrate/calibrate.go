@@ -99,7 +99,7 @@ type Table struct {
 // against the references, and tabulates the shares per kind and level
 // (Meta[rewards.MetaKind], "all" when absent; Meta["level"]).
 // Deterministic for a seed.
-func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, exs []core.Example, cfg Config) (Table, error) {
+func Measure(ctx context.Context, p core.Engine, judge, scorer core.Reward, exs []core.Example, cfg Config) (Table, error) {
 	t := Table{Config: cfg}
 	if err := cfg.Validate(); err != nil {
 		return t, err
@@ -116,10 +116,10 @@ func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, ex
 	for i, ex := range exs {
 		var ids []int
 		if cfg.Truncate {
-			ids, _ = tokenizer.TruncatePromptWith(tok, ex.Prompt, p.Config.Context, cfg.MaxNew)
+			ids, _ = tokenizer.TruncatePromptWith(tok, ex.Prompt, p.Info().Context, cfg.MaxNew)
 		} else {
 			var err error
-			if ids, err = tokenizer.FitPromptWith(tok, ex.Prompt, p.Config.Context, cfg.MaxNew); err != nil {
+			if ids, err = tokenizer.FitPromptWith(tok, ex.Prompt, p.Info().Context, cfg.MaxNew); err != nil {
 				return t, fmt.Errorf("calibrate: prompt %d: %w", i, err)
 			}
 		}
@@ -127,8 +127,8 @@ func Measure(ctx context.Context, p *model.Params, judge, scorer core.Reward, ex
 			prompts = append(prompts, ids)
 		}
 	}
-	outs, err := model.NewSampler(p, min(len(prompts), 64)).GenerateContext(ctx, prompts,
-		model.SampleConfig{Temperature: cfg.Temperature, TopK: cfg.TopK, TopP: cfg.TopP, MaxNew: cfg.MaxNew, Seed: cfg.Seed})
+	outs, err := p.Sample(ctx, prompts, core.SampleConfig{Temperature: cfg.Temperature, TopK: cfg.TopK, TopP: cfg.TopP,
+		MaxNew: cfg.MaxNew, Seed: cfg.Seed, Block: min(len(prompts), 64)})
 	if err != nil {
 		return t, err
 	}

@@ -45,13 +45,13 @@ func (c constScore) Score(_ context.Context, items []core.RewardItem) ([]core.Sc
 	return out, nil
 }
 
-func tinyModel(t *testing.T) *model.Params {
+func tinyModel(t *testing.T) core.Engine {
 	t.Helper()
 	p, err := model.Init(model.Config{VocabSize: tokenizer.VocabSize, DModel: 16, NLayer: 1, NHead: 2, Context: 48, LNEps: 1e-5}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return model.NewFrozen(p)
 }
 
 func examples(kinds ...string) []core.Example {

@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/grao-lab/grao/core"
-	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/experiments/tasks"
 )
 
@@ -82,7 +81,7 @@ type Placement struct {
 // Place measures every candidate in one batch and picks one level per
 // kind; ties go to the lower (easier) level. judge and scorer are the
 // task's.
-func Place(ctx context.Context, p *model.Params, judge, scorer core.Reward, cands []Candidate, band Band, cfg Config) (Placement, error) {
+func Place(ctx context.Context, p core.Engine, judge, scorer core.Reward, cands []Candidate, band Band, cfg Config) (Placement, error) {
 	pl := Placement{Band: band, Levels: map[string]int{}, InBand: map[string]bool{}}
 	if err := band.Validate(); err != nil {
 		return pl, err

@@ -71,7 +71,11 @@ func (c *baseCache) calibration(ctx context.Context, tr sweep.Trial, base *model
 				return nil, err
 			}
 			c.logf("base %s: placing %d kinds in pass@1 [%g, %g] (%d candidates)", tr.BaseKey(), len(kinds), band.Lo, band.Hi, len(cands))
-			p, err := calibrate.Place(ctx, base, judge, scorer, cands, band, cfg)
+			eng, err := scorerOn(tr.Train.Device, base)
+			if err != nil {
+				return nil, err
+			}
+			p, err := calibrate.Place(ctx, eng, judge, scorer, cands, band, cfg)
 			return &p, err
 		})
 		if err != nil {
@@ -96,7 +100,11 @@ func (c *baseCache) calibration(ctx context.Context, tr sweep.Trial, base *model
 	key := "calibration-" + calKey(tr.BaseKey(), tr.Task, cal.Levels, tr.Calibrate.Prompts, cfg)
 	err = c.cached(tr.BaseKey(), key, &cal.Table, func() (any, error) {
 		exs := calibrate.PerKindPrefix(task.Train(), tr.Calibrate.Prompts)
-		t, err := calibrate.Measure(ctx, base, task.Judge(), task.Scorer(), exs, cfg)
+		eng, err := scorerOn(tr.Train.Device, base)
+		if err != nil {
+			return nil, err
+		}
+		t, err := calibrate.Measure(ctx, eng, task.Judge(), task.Scorer(), exs, cfg)
 		return &t, err
 	})
 	if err != nil {

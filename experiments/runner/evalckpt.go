@@ -126,7 +126,7 @@ func EvaluateCheckpoint(ctx context.Context, tt TrialTask, m *checkpoint.Model, 
 		}
 	}
 	cexs := calibrate.PerKindPrefix(exs, perKind(tr, o))
-	if ce.Calibration, err = calibrate.Measure(ctx, p, task.Judge(), task.Scorer(), cexs, cfg); err != nil {
+	if ce.Calibration, err = calibrate.Measure(ctx, model.NewFrozen(p), task.Judge(), task.Scorer(), cexs, cfg); err != nil {
 		return nil, err
 	}
 	if o.K > 0 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/checkpoint"
+	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/experiments/calibrate"
 	"github.com/grao-lab/grao/experiments/runner"
@@ -117,7 +118,7 @@ func tasksCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--checkpoint: %w", err)}
 	}
-	p := m.Params
+	p := model.NewFrozen(m.Params)
 	cf.cfg.Tokenizer = m.Tokenizer
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
