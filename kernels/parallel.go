@@ -9,6 +9,11 @@ import (
 // runs in the caller's goroutine: a goroutine fan-out costs a few µs.
 const minElementwise = 1 << 15
 
+// ParallelFor is parallelFor for other packages' element-wise loops (the
+// optimiser's update, bias rows): fn(lo, hi) must compute each index of
+// [lo, hi) independently; work is the elements the whole call touches.
+func ParallelFor(n, work int, fn func(lo, hi int)) { parallelFor(n, work, fn) }
+
 // parallelFor splits [0, n) into one contiguous chunk per core and runs fn
 // on each when the call touches at least minElementwise elements (work);
 // every index is computed independently, so the result equals fn(0, n).

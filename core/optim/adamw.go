@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/grao-lab/grao/core"
+	"github.com/grao-lab/grao/kernels"
 )
 
 // Config holds AdamW's hyper-parameters.
@@ -148,13 +149,17 @@ func (o *AdamW) Step(grads [][]float32) (StepStats, error) {
 			decay = float32(1 - lr*o.cfg.WeightDecay)
 		}
 		m, v, g, w := o.m[i], o.v[i], grads[i], p.Data
-		for j := range w {
-			gj := g[j] * fs
-			m[j] = fb1*m[j] + (1-fb1)*gj
-			v[j] = fb2*v[j] + (1-fb2)*gj*gj
-			denom := float32(math.Sqrt(float64(v[j])))*rc2 + eps
-			w[j] = w[j]*decay - stepSize*m[j]/denom
-		}
+		// Each element's update is independent of the others, so the
+		// split over cores changes no bit.
+		kernels.ParallelFor(len(w), len(w), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := g[j] * fs
+				m[j] = fb1*m[j] + (1-fb1)*gj
+				v[j] = fb2*v[j] + (1-fb2)*gj*gj
+				denom := float32(math.Sqrt(float64(v[j])))*rc2 + eps
+				w[j] = w[j]*decay - stepSize*m[j]/denom
+			}
+		})
 	}
 	return st, nil
 }

@@ -121,9 +121,11 @@ func matMulRun[T kernels.Float](op *matMulOp, m, n, k int, ss []tensor.Shape) fu
 	return func(c []T, in [][]T) error {
 		beta := T(0)
 		if op.bias {
-			for i := 0; i < m; i++ {
-				copy(c[i*n:(i+1)*n], in[2])
-			}
+			kernels.ParallelFor(m, m*n, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					copy(c[i*n:(i+1)*n], in[2])
+				}
+			})
 			beta = 1
 		}
 		kernels.Gemm(op.transA, op.transB, m, n, k, 1, in[0], ss[0][1], in[1], ss[1][1], beta, c, n)
@@ -225,12 +227,17 @@ func (op *colSumOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
 
 func colSum[T kernels.Float](rows, n int) func([]T, [][]T) error {
 	return func(out []T, in [][]T) error {
-		clear(out)
-		for i := 0; i < rows; i++ {
-			for j, v := range in[0][i*n : (i+1)*n] {
-				out[j] += v
+		// Cores take column stripes; each column still sums its rows in
+		// order, so the split changes no bit.
+		kernels.ParallelFor(n, rows*n, func(lo, hi int) {
+			o := out[lo:hi]
+			clear(o)
+			for i := 0; i < rows; i++ {
+				for j, v := range in[0][i*n+lo : i*n+hi] {
+					o[j] += v
+				}
 			}
-		}
+		})
 		return nil
 	}
 }
