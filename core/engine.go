@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 )
@@ -194,4 +195,4 @@ type Completion struct {
 
 // ErrFrozen is returned by Backward and Step of an engine that cannot
 // train (a Snapshot).
-var ErrFrozen = fmt.Errorf("engine: frozen snapshot cannot train")
+var ErrFrozen = errors.New("engine: frozen snapshot cannot train")

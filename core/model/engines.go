@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -58,7 +59,7 @@ func CheckEngine(name string) error {
 	if name == "cuda" {
 		msg += "; the CUDA engine needs a bench built with -tags grao_cuda, for a machine with an NVIDIA driver (see docs/gpu.md)"
 	}
-	return fmt.Errorf("%s", msg)
+	return errors.New(msg)
 }
 
 // NewEngine builds the named engine ("" is "cpu").
