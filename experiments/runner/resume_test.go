@@ -16,6 +16,7 @@ import (
 	"github.com/grao-lab/grao/experiments/runner"
 	"github.com/grao-lab/grao/experiments/sweep"
 	"github.com/grao-lab/grao/experiments/tensorboard"
+	"github.com/grao-lab/grao/kernels"
 )
 
 // resumeSweep trains long enough for several checkpoints, with the random
@@ -137,8 +138,12 @@ func TestKillMidTrialResumes(t *testing.T) {
 
 	runResumeSweep(t, gotDir, true)
 
-	if m := manifest(t, filepath.Dir(gotDir), id); m.ResumedFrom != 4 || m.Status != runner.StatusDone {
+	m := manifest(t, filepath.Dir(gotDir), id)
+	if m.ResumedFrom != 4 || m.Status != runner.StatusDone {
 		t.Errorf("manifest: status %q, resumed_from_step %d; want done from step 4", m.Status, m.ResumedFrom)
+	}
+	if want := kernels.ReadCPUInfo(1).Model; m.CPU != want || m.GOMAXPROCS < 1 || m.BLAS == "" {
+		t.Errorf("manifest: cpu %q (want %q), gomaxprocs %d, blas %q", m.CPU, want, m.GOMAXPROCS, m.BLAS)
 	}
 	if _, err := os.Stat(filepath.Join(tdir, "resume.safetensors")); !os.IsNotExist(err) {
 		t.Errorf("the finished trial kept its checkpoint (stat: %v)", err)

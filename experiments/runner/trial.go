@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/grao-lab/grao/algorithms"
@@ -52,13 +53,16 @@ type Manifest struct {
 	// Grao is the build that ran the trial; SweepRevision the git commit
 	// of the directory holding the sweep file (the user's experiment
 	// repository, which may be grao's own checkout).
-	Grao          Version           `json:"grao"`
-	SweepRevision string            `json:"sweep_git_revision,omitempty"`
-	GoVersion     string            `json:"go_version"`
-	BLAS          string            `json:"blas"`
-	GOMAXPROCS    int               `json:"gomaxprocs"`
-	Reward        []core.RewardInfo `json:"reward,omitempty"`
-	AlgoConfig    any               `json:"algorithm_config,omitempty"`
+	Grao          Version `json:"grao"`
+	SweepRevision string  `json:"sweep_git_revision,omitempty"`
+	GoVersion     string  `json:"go_version"`
+	BLAS          string  `json:"blas"`
+	GOMAXPROCS    int     `json:"gomaxprocs"`
+	// CPU is the processor's model name (results with OpenBLAS can differ
+	// in their last bits between CPUs and core counts).
+	CPU        string            `json:"cpu,omitempty"`
+	Reward     []core.RewardInfo `json:"reward,omitempty"`
+	AlgoConfig any               `json:"algorithm_config,omitempty"`
 	// LossTemperature is the temperature of the loss's log-probs (1:
 	// untempered; see train.tempered_logprobs).
 	LossTemperature float64 `json:"loss_temperature,omitempty"`
@@ -140,7 +144,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 	man := &Manifest{Schema: SchemaVersion, Trial: tr.ID, Label: tr.Label, Algorithm: tr.Algorithm, Control: tr.Control, ControlOf: tr.ControlOf,
 		Seed: tr.Seed, BaseKey: tr.BaseKey(), Workers: e.workers,
 		Status: StatusRunning, Grao: BuildVersion(), SweepRevision: e.revision, GoVersion: runtime.Version(),
-		BLAS: kernels.Current().Name() + ": " + kernels.Current().Info(), GOMAXPROCS: runtime.GOMAXPROCS(0), Start: time.Now().UTC()}
+		BLAS: kernels.Current().Name() + ": " + kernels.Current().Info(), GOMAXPROCS: runtime.GOMAXPROCS(0), CPU: cpuModel(), Start: time.Now().UTC()}
 	cfgTOML, err := sweep.EncodeTrial(tr)
 	if err != nil {
 		return err
@@ -424,3 +428,6 @@ func promptGroups(exs []core.Example) (groups map[string][]int, kinds, regimes [
 func taskLabel(tr sweep.Trial) string {
 	return filepath.Base(tr.Task.Name)
 }
+
+// cpuModel is this machine's processor, read once.
+var cpuModel = sync.OnceValue(func() string { return kernels.ReadCPUInfo(runtime.GOMAXPROCS(0)).Model })

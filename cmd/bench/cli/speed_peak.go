@@ -1,12 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/grao-lab/grao/kernels"
@@ -20,22 +16,11 @@ import (
 // differs between machines of one kind (AVX-512 or only AVX2, one or two
 // FMA units, hyperthreads counted as cores).
 type peakProbe struct {
-	GFLOPs  float64 `json:"gflops"` // best sgemm over the sizes tried
-	Size    int     `json:"size"`   // the square size that gave it
-	Threads int     `json:"threads"`
-	How     string  `json:"how"` // "blas threads" or "grao's split"
-	CPU     cpuInfo `json:"cpu"`
-}
-
-type cpuInfo struct {
-	Model string  `json:"model"`
-	CPUs  int     `json:"cpus"` // logical CPUs (GOMAXPROCS)
-	MHz   float64 `json:"mhz"`
-	// Vector is the widest fp32 FMA unit the CPU reports, and
-	// FLOPsPerCycle its nominal per-core rate assuming two FMA ports.
-	Vector        string  `json:"vector"`
-	FLOPsPerCycle int     `json:"flops_per_cycle"`
-	NominalGFLOPs float64 `json:"nominal_gflops"`
+	GFLOPs  float64         `json:"gflops"` // best sgemm over the sizes tried
+	Size    int             `json:"size"`   // the square size that gave it
+	Threads int             `json:"threads"`
+	How     string          `json:"how"` // "blas threads" or "grao's split"
+	CPU     kernels.CPUInfo `json:"cpu"`
 }
 
 // measurePeak times square sgemms of 512…4096 on all cores, both with the
@@ -43,7 +28,7 @@ type cpuInfo struct {
 // calls, and keeps the best.
 func measurePeak(b kernels.Backend) peakProbe {
 	threads := runtime.GOMAXPROCS(0)
-	best := peakProbe{Threads: threads, CPU: readCPUInfo(threads)}
+	best := peakProbe{Threads: threads, CPU: kernels.ReadCPUInfo(threads)}
 	slow := false
 	for _, n := range []int{512, 1024, 2048, 4096} {
 		if slow {
@@ -87,59 +72,6 @@ func measurePeak(b kernels.Backend) peakProbe {
 	}
 	b.SetThreads(1)
 	return best
-}
-
-// readCPUInfo reads the CPU's model, clock and vector extensions from
-// /proc/cpuinfo (empty fields elsewhere).
-func readCPUInfo(cpus int) cpuInfo {
-	ci := cpuInfo{CPUs: cpus}
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ci
-	}
-	defer f.Close()
-	var flags map[string]bool
-	var vendor string
-	family := -1
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch {
-		case k == "model name" && ci.Model == "":
-			ci.Model = v
-		case k == "vendor_id" && vendor == "":
-			vendor = v
-		case k == "cpu family" && family < 0:
-			family, _ = strconv.Atoi(v)
-		case k == "cpu MHz" && ci.MHz == 0:
-			ci.MHz, _ = strconv.ParseFloat(v, 64)
-		case k == "flags" && flags == nil:
-			flags = map[string]bool{}
-			for _, fl := range strings.Fields(v) {
-				flags[fl] = true
-			}
-		}
-	}
-	switch {
-	case flags["avx512f"] && vendor == "AuthenticAMD" && family == 0x19:
-		// Zen 4 executes 512-bit instructions in two 256-bit halves.
-		ci.Vector, ci.FLOPsPerCycle = "AVX-512 FMA on 256-bit units (Zen 4)", 32
-	case flags["avx512f"]:
-		ci.Vector, ci.FLOPsPerCycle = "AVX-512 FMA", 64
-	case flags["avx2"] && flags["fma"]:
-		ci.Vector, ci.FLOPsPerCycle = "AVX2 FMA", 32
-	case flags["avx"]:
-		ci.Vector, ci.FLOPsPerCycle = "AVX", 16
-	case flags["sse2"]:
-		ci.Vector, ci.FLOPsPerCycle = "SSE2", 8
-	}
-	ci.NominalGFLOPs = float64(cpus) * ci.MHz / 1e3 * float64(ci.FLOPsPerCycle)
-	return ci
 }
 
 func (p peakProbe) String() string {
