@@ -32,9 +32,13 @@ func Config() model.Config {
 	return model.Config{VocabSize: tokenizer.VocabSize, DModel: 32, NLayer: 2, NHead: 4, Context: 32, LNEps: 1e-5, ValueHead: true}
 }
 
-// Run checks the engine make builds.
-func Run(t *testing.T, newEngine Factory) {
-	p := weights(t)
+// Run checks the engine newEngine builds, on Config().
+func Run(t *testing.T, newEngine Factory) { RunConfig(t, Config(), newEngine) }
+
+// RunConfig is Run on another architecture (a mixture of experts, a
+// GPT-2 vocabulary): the engine must support it.
+func RunConfig(t *testing.T, c model.Config, newEngine Factory) {
+	p := weights(t, c)
 	seqs := batch(p.Config)
 	t.Run("forward", func(t *testing.T) { checkForward(t, newEngine, p, seqs) })
 	t.Run("gradients", func(t *testing.T) { checkGradients(t, newEngine, p, seqs) })
@@ -47,9 +51,9 @@ func Run(t *testing.T, newEngine Factory) {
 
 // weights are a model whose layer norms and biases are not at their
 // initial values, so that every weight's gradient path is exercised.
-func weights(t *testing.T) *model.Params {
+func weights(t *testing.T, c model.Config) *model.Params {
 	t.Helper()
-	p, err := model.Init(Config(), 7)
+	p, err := model.Init(c, 7)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,20 @@ func newCPU(p *model.Params, oc optim.Config) (core.Engine, error) {
 
 // The CPU engine runs the conformance suite every engine runs (against
 // itself, it checks the contract's rules rather than numbers), and so do
-// its fixed-length graphs, which other rounding makes a real comparison.
+// its fixed-length graphs, which other rounding makes a real comparison,
+// for the dense model and a mixture of experts.
 func TestCPUConformance(t *testing.T) {
 	enginetest.Run(t, newCPU)
 	t.Run("full-context", func(t *testing.T) {
 		enginetest.Run(t, func(p *model.Params, oc optim.Config) (core.Engine, error) {
+			return model.NewCPU(p, model.CPUOptions{Optim: oc, Seq: p.Config.Context})
+		})
+	})
+	t.Run("moe", func(t *testing.T) {
+		c := enginetest.Config()
+		c.NExperts, c.TopK, c.AuxLossCoef, c.ZLossCoef = 4, 2, 0.01, 0.001
+		enginetest.RunConfig(t, c, newCPU)
+		enginetest.RunConfig(t, c, func(p *model.Params, oc optim.Config) (core.Engine, error) {
 			return model.NewCPU(p, model.CPUOptions{Optim: oc, Seq: p.Config.Context})
 		})
 	})
