@@ -123,6 +123,9 @@ type metricsLine struct {
 	AllWin  *float64 `json:"all_win"`
 	Kept    *float64 `json:"groups_kept"`
 	Rounds  *float64 `json:"rollout_rounds"`
+	// Model holds the engine's own losses and metrics (a mixture of
+	// experts' balance loss and expert shares).
+	Model map[string]float64 `json:"model"`
 }
 
 // parseMetricsLine parses one non-blank line of metrics.jsonl. It returns
@@ -156,6 +159,9 @@ func parseMetricsLine(b []byte) (tp trainPoint, ep evalPoint, isEval bool, key s
 		if v != nil {
 			tp.Values[k] = *v
 		}
+	}
+	for k, v := range m.Model {
+		tp.Values["model/"+k] = v
 	}
 	return tp, ep, false, "", nil
 }

@@ -44,6 +44,9 @@ var diagnostics = []diagnostic{
 	{key: "clip_fraction", component: true, title: "clip fraction (%)", short: "clip fraction", scale: 100, lo: 0, hi: 1},
 	{key: "zero_variance", title: "groups without signal (%)", short: "share of groups whose samples all got the same judge reward", scale: 100, lo: 0, hi: 1},
 	{key: "groups_kept", title: "groups kept by filter (%)", short: "share of groups kept by the dynamic-sampling filter", scale: 100, lo: 0, hi: 1},
+	// Mixture-of-experts models: how evenly the router spreads tokens.
+	{key: "model/moe/frac_max", title: "busiest expert's share (%)", short: "share of routed tokens taken by the busiest expert", scale: 100, lo: 0, hi: 1},
+	{key: "model/moe/util_entropy", title: "expert use entropy (1 = even)", short: "entropy of the experts' token shares over its maximum", scale: 1, lo: 0, hi: 1},
 }
 
 const (

@@ -190,6 +190,10 @@ func TestTrainingDiagnosticsFigure(t *testing.T) {
 			"runs/g2/metrics.jsonl": trainLines(1000, `,"grad_norm":1.S,"groups_kept":0.S`),
 		}, true, []string{"gradient norm", "kept by the dynamic-sampling filter", "span 20 logged steps", "2 seeds"},
 			[]string{"entropy", "clip fraction"}, ""},
+		{"mixture of experts", map[string]string{
+			"plan.json":             diagPlan("m1:grao"),
+			"runs/m1/metrics.jsonl": trainLines(8, `,"kl":0.0S,"model":{"moe/frac_max":0.3S,"moe/util_entropy":0.9S,"moe_balance":0.01}`),
+		}, true, []string{"busiest expert", "entropy of the experts' token shares"}, []string{"gradient norm"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,6 +254,9 @@ func TestParseStepLogDiagnostics(t *testing.T) {
 				`"grad_norm":0.9,"lr":1e-5,"timing":{"rollout":1},"compute":{"samples":64}}`,
 			map[string]float64{"reward_mean": 0.2, "reward_std": 0.6, "kl": 0.03, "entropy": 1.4, "length_mean": 88,
 				"zero_variance": 0.25, "all_lose": 0.1, "all_win": 0.15, "rollout_rounds": 2, "groups_kept": 0.75, "grad_norm": 0.9, "lr": 1e-5},
+			nil},
+		{"mixture of experts", `{"step":2,"loss":0.3,"grad_norm":1,"lr":1e-5,"model":{"moe_balance":0.0102,"moe/frac_max":0.31,"moe/util_entropy":0.97}}`,
+			map[string]float64{"model/moe_balance": 0.0102, "model/moe/frac_max": 0.31, "model/moe/util_entropy": 0.97, "grad_norm": 1},
 			nil},
 		{"offline", `{"step":3,"loss":0.6,"grad_norm":1.1,"lr":1e-5}`,
 			map[string]float64{"grad_norm": 1.1, "lr": 1e-5},
