@@ -245,7 +245,7 @@ func (a *arena) reserve(q *queue, size int64) {
 		return
 	}
 	a.free()
-	p, err := cu.MemAlloc(max(size, 256))
+	p, err := memAlloc(max(size, 256))
 	if err != nil {
 		q.fail(fmt.Errorf("cuda: allocating %d MiB of activations: %w", size>>20, err))
 		return
@@ -262,7 +262,7 @@ func (a *arena) take(bytes int64) ptr {
 
 func (a *arena) free() {
 	if a.size > 0 {
-		cu.MemFree(a.base)
+		memFree(a.base)
 		a.base, a.size, a.used = 0, 0, 0
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"gorgonia.org/cu"
-
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
@@ -106,7 +104,7 @@ func newEngine(p *model.Params, oc optim.Config, frozen bool) (*Engine, error) {
 			if a == &e.partial {
 				n = 8 * sumsqBlocks
 			}
-			d, err := cu.MemAlloc(n)
+			d, err := memAlloc(n)
 			if err != nil {
 				q.fail(fmt.Errorf("cuda: allocating %d MiB for the weights: %w", n>>20, err))
 				return
@@ -137,11 +135,11 @@ func (e *Engine) Close() error {
 	e.dev.ctx.Do(func() error {
 		for _, a := range []ptr{e.w, e.g, e.m, e.v, e.partial} {
 			if a != 0 {
-				cu.MemFree(a)
+				memFree(a)
 			}
 		}
 		for _, c := range e.cache {
-			cu.MemFree(c)
+			memFree(c)
 		}
 		for _, a := range []*acts{&e.train, &e.score, &e.prefill, &e.decode} {
 			a.ar.free()

@@ -8,8 +8,6 @@ import (
 
 	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/model"
-
-	"gorgonia.org/cu"
 )
 
 // defaultSampleBlock is how many rows Sample decodes together when
@@ -145,13 +143,13 @@ func (e *Engine) reserveCache(q *queue, rows int) {
 		return
 	}
 	for _, p := range e.cache {
-		cu.MemFree(p)
+		memFree(p)
 	}
 	e.cache, e.cacheRows = nil, 0
 	c := e.cfg
 	size := int64(rows) * int64(c.Context) * int64(3*c.DModel) * 4
 	for l := 0; l < c.NLayer; l++ {
-		p, err := cu.MemAlloc(size)
+		p, err := memAlloc(size)
 		if err != nil {
 			q.fail(fmt.Errorf("cuda: allocating %d MiB of KV cache: %w", size>>20, err))
 			return

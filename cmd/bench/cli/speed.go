@@ -19,6 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
@@ -51,8 +52,9 @@ type speedRow struct {
 	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
 	// AllocsPerStep is grao's heap allocations per training step.
 	AllocsPerStep float64 `json:"allocs_per_step,omitempty"`
-	// GPUMemMiB is the most GPU memory PyTorch's training step held
-	// (torch.cuda.max_memory_allocated), on --device cuda.
+	// GPUMemMiB is the most GPU memory the training steps held, on
+	// --device cuda: PyTorch's torch.cuda.max_memory_allocated, and grao's
+	// engine's own allocations (weights, gradients, moments, activations).
 	GPUMemMiB float64 `json:"gpu_mem_mib,omitempty"`
 }
 
@@ -236,6 +238,11 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 	for _, s := range rep.Speedups {
 		fmt.Fprintf(stdout, "speedup %s %s batch %d: %s %.2fx %s\n", s.Model, s.Kind, s.Batch, s.Of, s.Ratio, s.Over)
 	}
+	for _, r := range rep.Rows {
+		if r.GPUMemMiB > 0 {
+			fmt.Fprintf(stdout, "gpu memory %s %s (training): %.0f MiB\n", r.Model, r.BLAS, r.GPUMemMiB)
+		}
+	}
 	return nil
 }
 
@@ -370,7 +377,7 @@ func measureModel(name string, mc model.Config, device string, steps, batch, new
 	var ms runtime.MemStats
 	var mallocs uint64
 	last := time.Now()
-	err := trainOn(device, cfg, func(pr pretrain.Progress) {
+	trained, err := trainOn(device, cfg, func(pr pretrain.Progress) {
 		now := time.Now()
 		if pr.Step > 1 { // the first step builds buffers
 			stepTimes = append(stepTimes, now.Sub(last))
@@ -397,6 +404,9 @@ func measureModel(name string, mc model.Config, device string, steps, batch, new
 	rows := []speedRow{{Model: name, Kind: "train", Batch: batch, Seq: seq, TokensPerS: tokens / perStep,
 		MsPerStep: perStep * 1e3, GFLOPs: 3 * fwd * float64(batch) / perStep / 1e9, Repetitions: len(stepTimes),
 		AllocsPerStep: float64(mallocs) / float64(len(stepTimes))}}
+	if d, ok := trained.(interface{ PeakDeviceMemory() int64 }); ok {
+		rows[0].GPUMemMiB = float64(d.PeakDeviceMemory()) / (1 << 20)
+	}
 
 	p, err := model.Init(mc, 1)
 	if err != nil {
@@ -465,21 +475,22 @@ func (f sampleFunc) Generate(prompts [][]int, cfg model.SampleConfig) ([]model.C
 }
 
 // trainOn runs pre-training steps on random text on the named engine (the
-// CPU's by default, as pretrain.Run).
-func trainOn(device string, cfg pretrain.Config, report func(pretrain.Progress)) error {
+// CPU's by default, as pretrain.Run) and returns the engine (nil for the
+// CPU's).
+func trainOn(device string, cfg pretrain.Config, report func(pretrain.Progress)) (core.Engine, error) {
 	if device == "" || device == "cpu" {
 		_, err := pretrain.Run(context.Background(), cfg, randomText{}, nil, report)
-		return err
+		return nil, err
 	}
 	p, err := model.Init(cfg.Model, cfg.Seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	eng, err := model.NewEngine(device, p, cfg.Optim)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return pretrain.RunEngine(context.Background(), cfg, randomText{}, eng, report)
+	return eng, pretrain.RunEngine(context.Background(), cfg, randomText{}, eng, report)
 }
 
 // randomText feeds training steps with random bytes (speed only).
