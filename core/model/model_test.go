@@ -223,28 +223,12 @@ func TestSamplerParityWithGraph(t *testing.T) {
 	c := testConfig()
 	c.Context = 32
 	p := perturbed(t, c, 5)
-	rng := rand.New(rand.NewPCG(5, 6))
-	var prompts [][]int
-	for i := 0; i < 5; i++ {
-		pr := []int{tokenizer.BOS}
-		for j := 0; j < 2+i*2; j++ {
-			pr = append(pr, 'a'+rng.IntN(26))
-		}
-		prompts = append(prompts, pr)
-	}
-	outs, err := NewSampler(p, 3).Generate(prompts, SampleConfig{Temperature: 1, MaxNew: 12, Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
+	prompts, outs, seqs := sampledSequences(t, p, 5, 2)
 	gr, err := NewGraph(p, len(prompts), c.Context, G.Float32)
 	if err != nil {
 		t.Fatal(err)
 	}
 	compileSum(t, gr, nil)
-	seqs := make([]Sequence, len(prompts))
-	for i, o := range outs {
-		seqs[i] = Sequence{Tokens: append(append([]int(nil), prompts[i]...), o.Tokens...), Start: len(prompts[i])}
-	}
 	spans, err := gr.Load(seqs)
 	if err != nil {
 		t.Fatal(err)
@@ -391,4 +375,29 @@ func TestSamplerSharesRepeatedPrefill(t *testing.T) {
 	if reflect.DeepEqual(shared[0].Tokens, shared[2].Tokens) && reflect.DeepEqual(shared[0].Tokens, shared[3].Tokens) {
 		t.Error("rows with one prompt drew the same completion: their random streams are not their own")
 	}
+}
+
+// sampledSequences samples 12 tokens (T = 1, 3 rows at a time) after n
+// random lowercase prompts of 2, 2+grow, 2+2·grow, … letters and returns
+// the prompts, the completions and the prompt+completion sequences.
+func sampledSequences(t *testing.T, p *Params, n, grow int) ([][]int, []Completion, []Sequence) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var prompts [][]int
+	for i := 0; i < n; i++ {
+		pr := []int{tokenizer.BOS}
+		for j := 0; j < 2+i*grow; j++ {
+			pr = append(pr, 'a'+rng.IntN(26))
+		}
+		prompts = append(prompts, pr)
+	}
+	outs, err := NewSampler(p, 3).Generate(prompts, SampleConfig{Temperature: 1, MaxNew: 12, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := make([]Sequence, len(prompts))
+	for i, o := range outs {
+		seqs[i] = Sequence{Tokens: append(append([]int(nil), prompts[i]...), o.Tokens...), Start: len(prompts[i])}
+	}
+	return prompts, outs, seqs
 }

@@ -138,23 +138,7 @@ func TestMoEGraphMatchesInference(t *testing.T) {
 	c := moeTestConfig()
 	c.Context = 32
 	p := moePerturbed(t, c, 5)
-	rng := rand.New(rand.NewPCG(5, 6))
-	var prompts [][]int
-	for i := 0; i < 4; i++ {
-		pr := []int{tokenizer.BOS}
-		for j := 0; j < 2+i*3; j++ {
-			pr = append(pr, 'a'+rng.IntN(26))
-		}
-		prompts = append(prompts, pr)
-	}
-	outs, err := NewSampler(p, 3).Generate(prompts, SampleConfig{Temperature: 1, MaxNew: 12, Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seqs := make([]Sequence, len(prompts))
-	for i, o := range outs {
-		seqs[i] = Sequence{Tokens: append(append([]int(nil), prompts[i]...), o.Tokens...), Start: len(prompts[i])}
-	}
+	_, outs, seqs := sampledSequences(t, p, 4, 3)
 	e, err := NewCPU(p, CPUOptions{Optim: optim.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
