@@ -356,21 +356,21 @@ func (e *CPU) Score(seqs []core.Sequence, opts core.ForwardOptions) (*core.Forwa
 	if opts.Entropy {
 		f.Entropy = make([][]float64, len(seqs))
 	}
+	withValues := e.p.VW != nil
+	if withValues {
+		f.Values = make([][]float64, len(seqs))
+	}
 	for i, s := range seqs {
 		var ent *[]float64
 		if opts.Entropy {
 			ent = &f.Entropy[i]
 		}
-		if f.LogP[i], err = e.scorer.score(s, temp, ent); err != nil {
+		var vals []float64
+		if f.LogP[i], vals, err = e.scorer.score(s, temp, ent, withValues); err != nil {
 			return nil, fmt.Errorf("model: sequence %d: %w", i, err)
 		}
-	}
-	if e.p.VW != nil {
-		f.Values = make([][]float64, len(seqs))
-		for i, s := range seqs {
-			if f.Values[i], err = e.scorer.values(s); err != nil {
-				return nil, fmt.Errorf("model: sequence %d: %w", i, err)
-			}
+		if withValues {
+			f.Values[i] = vals
 		}
 	}
 	return f, nil
@@ -410,11 +410,14 @@ func (e *CPU) Weights() ([]core.Tensor, error) {
 	return out, nil
 }
 
-// State tensor names and metadata keys.
+// The layout of an engine's State, shared by every engine so that a state
+// saved by one restores into another: each weight under its own name, its
+// AdamW moments under these prefixes, and the update count under
+// StateUpdates.
 const (
-	stateMoment1 = "adam_m/"
-	stateMoment2 = "adam_v/"
-	stateUpdates = "optimiser_updates"
+	StateMoment1 = "adam_m/"
+	StateMoment2 = "adam_v/"
+	StateUpdates = "optimiser_updates"
 )
 
 // State implements core.Engine: the weights under their own names, AdamW's
@@ -428,10 +431,10 @@ func (e *CPU) State() ([]core.Tensor, map[string]string, error) {
 	var ts []core.Tensor
 	for i, p := range e.p.All() {
 		ts = append(ts, *p,
-			core.Tensor{Name: stateMoment1 + p.Name, Shape: p.Shape, Data: m[i]},
-			core.Tensor{Name: stateMoment2 + p.Name, Shape: p.Shape, Data: v[i]})
+			core.Tensor{Name: StateMoment1 + p.Name, Shape: p.Shape, Data: m[i]},
+			core.Tensor{Name: StateMoment2 + p.Name, Shape: p.Shape, Data: v[i]})
 	}
-	return ts, map[string]string{stateUpdates: strconv.Itoa(updates)}, nil
+	return ts, map[string]string{StateUpdates: strconv.Itoa(updates)}, nil
 }
 
 // SetState implements core.Engine.
@@ -439,9 +442,9 @@ func (e *CPU) SetState(ts []core.Tensor, meta map[string]string) error {
 	if e.opt == nil {
 		return core.ErrFrozen
 	}
-	updates, err := strconv.Atoi(meta[stateUpdates])
+	updates, err := strconv.Atoi(meta[StateUpdates])
 	if err != nil {
-		return fmt.Errorf("model: state: %s: %w", stateUpdates, err)
+		return fmt.Errorf("model: state: %s: %w", StateUpdates, err)
 	}
 	params := e.p.All()
 	if want := 3 * len(params); len(ts) != want {
@@ -468,10 +471,10 @@ func (e *CPU) SetState(ts []core.Tensor, meta map[string]string) error {
 		if weights[i], err = get(p.Name, len(p.Data)); err != nil {
 			return err
 		}
-		if m[i], err = get(stateMoment1+p.Name, len(p.Data)); err != nil {
+		if m[i], err = get(StateMoment1+p.Name, len(p.Data)); err != nil {
 			return err
 		}
-		if v[i], err = get(stateMoment2+p.Name, len(p.Data)); err != nil {
+		if v[i], err = get(StateMoment2+p.Name, len(p.Data)); err != nil {
 			return err
 		}
 	}

@@ -241,28 +241,42 @@ func (sc *Scorer) LogProbsAt(s Sequence, temperature float64) ([]float64, error)
 }
 
 func (sc *Scorer) logProbs(s Sequence, temp float64) ([]float64, error) {
-	return sc.score(s, temp, nil)
+	lp, _, err := sc.score(s, temp, nil, false)
+	return lp, err
 }
 
 // score is logProbs that also writes the per-token entropies into *ent
-// when ent is not nil.
-func (sc *Scorer) score(s Sequence, temp float64, ent *[]float64) ([]float64, error) {
+// when ent is not nil and, with values, returns the value head at the
+// positions that predict the scored tokens (Start−1 … len−2, as the
+// training graph's Value), all from one forward pass.
+func (sc *Scorer) score(s Sequence, temp float64, ent *[]float64, values bool) (lp, vals []float64, err error) {
 	if s.Start < 1 || s.Start > len(s.Tokens) {
-		return nil, fmt.Errorf("model: start %d outside [1,%d]", s.Start, len(s.Tokens))
+		return nil, nil, fmt.Errorf("model: start %d outside [1,%d]", s.Start, len(s.Tokens))
 	}
 	if err := sc.st.prefill(0, s.Tokens, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	p := sc.st.p
 	n := len(s.Tokens)
-	V := sc.st.p.Config.VocabSize
-	d := sc.st.p.Config.DModel
+	V, d := p.Config.VocabSize, p.Config.DModel
 	// Only rows Start-1..n-2 predict scored tokens.
 	rows := n - s.Start
+	if values {
+		vals = make([]float64, rows)
+		for j := range vals {
+			h := sc.st.act.x[(s.Start-1+j)*d : (s.Start+j)*d] // after ln_f
+			v := float64(p.VB.Data[0])
+			for k, w := range p.VW.Data {
+				v += float64(h[k]) * float64(w)
+			}
+			vals[j] = v
+		}
+	}
 	if rows == 0 {
 		if ent != nil {
 			*ent = []float64{}
 		}
-		return []float64{}, nil
+		return []float64{}, vals, nil
 	}
 	lg := sc.st.logitsOf(sc.st.act.x[(s.Start-1)*d:(n-1)*d], rows)
 	if ent != nil {
@@ -270,30 +284,7 @@ func (sc *Scorer) score(s Sequence, temp float64, ent *[]float64) ([]float64, er
 		targets := s.Tokens[s.Start:]
 		kernels.EntropyAt(*ent, lg[:rows*V], targets, rows, V, temp)
 	}
-	return tokenLogProbsAt(lg[:rows*V], s.Tokens[s.Start-1:], V, temp), nil
-}
-
-// values returns the value head at the positions that predict s's scored
-// tokens (Start−1 … len−2), as the training graph's Value does.
-func (sc *Scorer) values(s Sequence) ([]float64, error) {
-	p := sc.st.p
-	if s.Start < 1 || s.Start > len(s.Tokens) {
-		return nil, fmt.Errorf("model: start %d outside [1,%d]", s.Start, len(s.Tokens))
-	}
-	if err := sc.st.prefill(0, s.Tokens, 0); err != nil {
-		return nil, err
-	}
-	d := p.Config.DModel
-	out := make([]float64, len(s.Tokens)-s.Start)
-	for j := range out {
-		h := sc.st.act.x[(s.Start-1+j)*d : (s.Start+j)*d] // after ln_f
-		v := float64(p.VB.Data[0])
-		for k, w := range p.VW.Data {
-			v += float64(h[k]) * float64(w)
-		}
-		out[j] = v
-	}
-	return out, nil
+	return tokenLogProbsAt(lg[:rows*V], s.Tokens[s.Start-1:], V, temp), vals, nil
 }
 
 // Value returns the value head at the last position of ids (a sequence

@@ -93,6 +93,13 @@ func TestGraphMatchesForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	compileSum(t, gr, nil)
+	checkGraphMatchesForward(t, p, gr, seqs)
+}
+
+// checkGraphMatchesForward runs gr on seqs and compares its log-probs
+// with the hand-written forward's (float32 rounding).
+func checkGraphMatchesForward(t *testing.T, p *Params, gr *Graph, seqs []Sequence) {
+	t.Helper()
 	spans, err := gr.Load(seqs)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +113,7 @@ func TestGraphMatchesForward(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := TokenLogProbs(lg, s.Tokens, c.VocabSize)[s.Start-1:]
+		want := TokenLogProbs(lg, s.Tokens, p.Config.VocabSize)[s.Start-1:]
 		for j := 0; j < spans[r].Len; j++ {
 			got := lp[spans[r].Off+j]
 			if math.Abs(got-want[j]) > 1e-4*math.Max(1, math.Abs(want[j])) {

@@ -410,26 +410,7 @@ func TestMoEGraphWithoutRouterLoss(t *testing.T) {
 		t.Fatal("MoE graph has no router loss")
 	}
 	compileSum(t, gr, nil)
-	spans, err := gr.Load(seqs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gr.Run(); err != nil {
-		t.Fatal(err)
-	}
-	lp := gr.LogPValues()
-	for r, s := range seqs {
-		lg, err := p.Logits(s.Tokens)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := TokenLogProbs(lg, s.Tokens, c.VocabSize)[s.Start-1:]
-		for j := 0; j < spans[r].Len; j++ {
-			if got := lp[spans[r].Off+j]; math.Abs(got-want[j]) > 1e-4*math.Max(1, math.Abs(want[j])) {
-				t.Fatalf("seq %d token %d: graph %v, forward %v", r, j, got, want[j])
-			}
-		}
-	}
+	checkGraphMatchesForward(t, p, gr, seqs)
 	if _, m := gr.RouterStats(); m[MetricBalance] < 1-1e-9 {
 		t.Fatalf("router stats %v", m)
 	}

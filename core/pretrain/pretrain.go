@@ -139,6 +139,29 @@ func Run(ctx context.Context, cfg Config, data Data, init *model.Params, report 
 	return p, RunEngine(ctx, cfg, data, eng, report)
 }
 
+// RunOn trains a fresh model initialised from cfg.Seed on the named engine
+// ("" or "cpu": the CPU engine on graphs of cfg.Seq positions, as Run)
+// and returns the engine; model.ParamsOf gives its weights.
+func RunOn(ctx context.Context, device string, cfg Config, data Data, report func(Progress)) (core.Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := model.Init(cfg.Model, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	var eng core.Engine
+	if device == "" || device == "cpu" {
+		eng, err = model.NewCPU(p, model.CPUOptions{Optim: cfg.Optim, Seq: cfg.Seq})
+	} else {
+		eng, err = model.NewEngine(device, p, cfg.Optim)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return eng, RunEngine(ctx, cfg, data, eng, report)
+}
+
 // RunEngine trains the model of eng (built with cfg.Optim) for cfg.Steps
 // steps of next-token prediction on batches of cfg.Batch sequences of at
 // most cfg.Seq tokens.

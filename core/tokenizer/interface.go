@@ -74,6 +74,15 @@ func (t *GPT2) Decode(ids []int) string {
 	return string(b)
 }
 
+// OrByte is t, or grao's byte tokenizer when t is nil (the default of
+// every configuration with an optional tokenizer).
+func OrByte(t Tokenizer) Tokenizer {
+	if t == nil {
+		return Byte{}
+	}
+	return t
+}
+
 // PromptIDsWith is BOS followed by the prompt's ids, whatever its length.
 func PromptIDsWith(tok Tokenizer, prompt string) []int {
 	return append([]int{tok.Specials().BOS}, tok.Encode(prompt)...)

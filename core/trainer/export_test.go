@@ -11,7 +11,7 @@ func NewForTest(cfg Config, alg core.Algorithm, train []core.Example, reward cor
 	if fullContext {
 		opts.Seq = policy.Config.Context
 	}
-	return newCPU(cfg, alg, train, reward, policy, opts)
+	return newOn("", opts, cfg, alg, train, reward, policy)
 }
 
 // GraphSeq is the length of the graph the last step ran on.

@@ -72,7 +72,7 @@ func TestAlgorithmGradientsThroughGraph(t *testing.T) {
 			}
 			cfg := Config{Steps: 1, Prompts: 2, Optim: optim.DefaultConfig(), Seed: 1,
 				Sample: model.SampleConfig{Temperature: tc.temp, MaxNew: 6}, Tempered: true}
-			tr, err := newCPU(cfg, alg, train, lengthReward{}, p, model.CPUOptions{Float64: true})
+			tr, err := newOn("", model.CPUOptions{Float64: true}, cfg, alg, train, lengthReward{}, p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -138,31 +138,29 @@ type slot struct {
 // New prepares a trainer on the CPU engine. policy is trained in place; a
 // value head is added when the algorithm needs one.
 func New(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
-	return newCPU(cfg, alg, train, reward, policy, model.CPUOptions{})
+	return NewOn("", cfg, alg, train, reward, policy)
 }
 
 // NewOn is New on the named engine ("" or "cpu": the CPU; see
 // model.Engines).
 func NewOn(device string, cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
-	if device == "" || device == "cpu" {
-		return New(cfg, alg, train, reward, policy)
-	}
-	if alg.Needs().Value && policy.VW == nil {
-		policy = policy.WithValueHead()
-	}
-	eng, err := model.NewEngine(device, policy, cfg.Optim)
-	if err != nil {
-		return nil, err
-	}
-	return NewWithEngine(cfg, alg, train, reward, eng)
+	return newOn(device, model.CPUOptions{}, cfg, alg, train, reward, policy)
 }
 
-func newCPU(cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params, opts model.CPUOptions) (*Trainer, error) {
+// newOn is NewOn with the CPU engine's options (tests fix its graph length
+// or ask for float64 graphs).
+func newOn(device string, opts model.CPUOptions, cfg Config, alg core.Algorithm, train []core.Example, reward core.Reward, policy *model.Params) (*Trainer, error) {
 	if alg.Needs().Value && policy.VW == nil {
 		policy = policy.WithValueHead()
 	}
-	opts.Optim = cfg.Optim
-	eng, err := model.NewCPU(policy, opts)
+	var eng core.Engine
+	var err error
+	if device == "" || device == "cpu" {
+		opts.Optim = cfg.Optim
+		eng, err = model.NewCPU(policy, opts)
+	} else {
+		eng, err = model.NewEngine(device, policy, cfg.Optim)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -108,10 +108,7 @@ func Measure(ctx context.Context, p core.Engine, judge, scorer core.Reward, exs 
 		return t, fmt.Errorf("calibrate: no prompts")
 	}
 	N := cfg.Samples
-	var tok tokenizer.Tokenizer = tokenizer.Byte{}
-	if cfg.Tokenizer != nil {
-		tok = cfg.Tokenizer
-	}
+	tok := tokenizer.OrByte(cfg.Tokenizer)
 	var prompts [][]int
 	for i, ex := range exs {
 		var ids []int

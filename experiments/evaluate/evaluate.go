@@ -23,12 +23,7 @@ type Config struct {
 }
 
 // tok is the configured tokenizer.
-func (c Config) tok() tokenizer.Tokenizer {
-	if c.Tokenizer == nil {
-		return tokenizer.Byte{}
-	}
-	return c.Tokenizer
-}
+func (c Config) tok() tokenizer.Tokenizer { return tokenizer.OrByte(c.Tokenizer) }
 
 // Prompts tokenises the examples' prompts for a context under cfg's
 // truncation policy.

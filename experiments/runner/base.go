@@ -186,9 +186,13 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 			c.logf("base %s: step %d/%d loss %.3f (%.0fs)", tr.BaseKey(), pr.Step, ps.Steps, pr.Loss, time.Since(start).Seconds())
 		}
 	}
-	p, err := pretrainOn(ctx, tr.Train.Device, cfg, data, report)
+	eng, err := pretrain.RunOn(ctx, tr.Train.Device, cfg, data, report)
 	if err != nil {
 		return nil, fmt.Errorf("pre-training base model: %w", err)
+	}
+	p, err := model.ParamsOf(eng)
+	if err != nil {
+		return nil, err
 	}
 	meta := map[string]string{"base_key": tr.BaseKey(), "task": tr.Task.Name, "steps": fmt.Sprint(ps.Steps)}
 	for _, d := range []string{dir, shared} {
@@ -222,26 +226,6 @@ func modelConfig(ms sweep.ModelSpec) (model.Config, error) {
 		c.Context = ms.Context
 	}
 	return c, c.Validate()
-}
-
-// pretrainOn pre-trains on the trials' engine: the CPU's, or the one
-// train.device names (its base models then have a base key of their own).
-func pretrainOn(ctx context.Context, device string, cfg pretrain.Config, data pretrain.Data, report func(pretrain.Progress)) (*model.Params, error) {
-	if device == "" || device == "cpu" {
-		return pretrain.Run(ctx, cfg, data, nil, report)
-	}
-	p, err := model.Init(cfg.Model, cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := model.NewEngine(device, p, cfg.Optim)
-	if err != nil {
-		return nil, err
-	}
-	if err := pretrain.RunEngine(ctx, cfg, data, eng, report); err != nil {
-		return nil, err
-	}
-	return model.ParamsOf(eng)
 }
 
 // scorerOn is an engine over a copy of p on the trials' device, for

@@ -238,14 +238,6 @@ func (e *Engine) Snapshot() (core.Engine, error) {
 	return NewFrozen(p)
 }
 
-// The checkpoint names of the optimiser state: the CPU engine's, so that
-// a state saved by one engine restores into the other.
-const (
-	stateMoment1 = "adam_m/"
-	stateMoment2 = "adam_v/"
-	stateUpdates = "optimiser_updates"
-)
-
 // State implements core.Engine, in the CPU engine's layout: each weight
 // followed by its two moments, and the update count.
 func (e *Engine) State() ([]core.Tensor, map[string]string, error) {
@@ -258,13 +250,13 @@ func (e *Engine) State() ([]core.Tensor, map[string]string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		parts[k] = e.split(flat, []string{"", stateMoment1, stateMoment2}[k])
+		parts[k] = e.split(flat, []string{"", model.StateMoment1, model.StateMoment2}[k])
 	}
 	var ts []core.Tensor
 	for i := range e.tensors {
 		ts = append(ts, parts[0][i], parts[1][i], parts[2][i])
 	}
-	return ts, map[string]string{stateUpdates: strconv.Itoa(e.updates)}, nil
+	return ts, map[string]string{model.StateUpdates: strconv.Itoa(e.updates)}, nil
 }
 
 // SetState implements core.Engine.
@@ -272,9 +264,9 @@ func (e *Engine) SetState(ts []core.Tensor, meta map[string]string) error {
 	if e.frozen {
 		return core.ErrFrozen
 	}
-	updates, err := strconv.Atoi(meta[stateUpdates])
+	updates, err := strconv.Atoi(meta[model.StateUpdates])
 	if err != nil || updates < 0 {
-		return fmt.Errorf("cuda: state: %s=%q is not an update count", stateUpdates, meta[stateUpdates])
+		return fmt.Errorf("cuda: state: %s=%q is not an update count", model.StateUpdates, meta[model.StateUpdates])
 	}
 	if want := 3 * len(e.tensors); len(ts) != want {
 		return fmt.Errorf("cuda: state holds %d tensors, want %d", len(ts), want)
@@ -284,7 +276,7 @@ func (e *Engine) SetState(ts []core.Tensor, meta map[string]string) error {
 		byName[t.Name] = t.Data
 	}
 	var flats [3][]float32
-	for k, prefix := range []string{"", stateMoment1, stateMoment2} {
+	for k, prefix := range []string{"", model.StateMoment1, model.StateMoment2} {
 		flat := make([]float32, 0, e.total)
 		for _, t := range e.tensors {
 			d, ok := byName[prefix+t.name]

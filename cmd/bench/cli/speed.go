@@ -19,7 +19,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/grao-lab/grao/core"
 	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/core/model"
 	"github.com/grao-lab/grao/core/optim"
@@ -377,7 +376,7 @@ func measureModel(name string, mc model.Config, device string, steps, batch, new
 	var ms runtime.MemStats
 	var mallocs uint64
 	last := time.Now()
-	trained, err := trainOn(device, cfg, func(pr pretrain.Progress) {
+	trained, err := pretrain.RunOn(context.Background(), device, cfg, randomText{}, func(pr pretrain.Progress) {
 		now := time.Now()
 		if pr.Step > 1 { // the first step builds buffers
 			stepTimes = append(stepTimes, now.Sub(last))
@@ -472,25 +471,6 @@ type sampleFunc func([][]int, model.SampleConfig) ([]model.Completion, error)
 
 func (f sampleFunc) Generate(prompts [][]int, cfg model.SampleConfig) ([]model.Completion, error) {
 	return f(prompts, cfg)
-}
-
-// trainOn runs pre-training steps on random text on the named engine (the
-// CPU's by default, as pretrain.Run) and returns the engine (nil for the
-// CPU's).
-func trainOn(device string, cfg pretrain.Config, report func(pretrain.Progress)) (core.Engine, error) {
-	if device == "" || device == "cpu" {
-		_, err := pretrain.Run(context.Background(), cfg, randomText{}, nil, report)
-		return nil, err
-	}
-	p, err := model.Init(cfg.Model, cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := model.NewEngine(device, p, cfg.Optim)
-	if err != nil {
-		return nil, err
-	}
-	return eng, pretrain.RunEngine(context.Background(), cfg, randomText{}, eng, report)
 }
 
 // randomText feeds training steps with random bytes (speed only).
