@@ -23,10 +23,38 @@ func CausalAttention[T Float](out, qkv []T, b, t, nHead, headDim int) {
 		o := out[bi*t*d+h*headDim:]
 		ld := 3 * d
 		scale := T(1 / math.Sqrt(float64(headDim)))
-		Gemm(false, true, t, t, headDim, scale, q, ld, k, ld, 0, s, t)
+		// Query block [q0,q1) sees keys [0,q1) only.
+		block := causalBlockFor(t)
+		for q0 := 0; q0 < t; q0 += block {
+			q1 := min(q0+block, t)
+			Gemm(false, true, q1-q0, q1, headDim, scale, q[q0*ld:], ld, k, ld, 0, s[q0*t:], t)
+		}
 		causalSoftmax(s, t)
-		Gemm(false, false, t, headDim, t, 1, s, t, v, ld, 0, o, d)
+		for q0 := 0; q0 < t; q0 += block {
+			q1 := min(q0+block, t)
+			Gemm(false, false, q1-q0, headDim, q1, 1, s[q0*t:], t, v, ld, 0, o[q0*d:], d)
+		}
 	})
+}
+
+// causalBlock is the query (and key) block size of the attention products:
+// a block of queries multiplies only the keys up to its last one, which
+// skips about a quarter of the work at t = 2·causalBlock and more beyond.
+// The skipped terms are the mask's zeros (scores never read, or zero
+// probabilities at the end or, transposed, the start of an element's sum),
+// so on the native sgemm, whose elements do not depend on the products'
+// shapes, the results are the same bits as full products
+// (TestBlockedAttentionMatchesFull). Other backends keep whole products,
+// and with them the bits of runs made before the blocking.
+const causalBlock = 64
+
+// causalBlockFor is the block size for sequences of length t on the
+// current backend: t itself (one block) where blocking could change bits.
+func causalBlockFor(t int) int {
+	if ShapeIndependent(Current()) {
+		return causalBlock
+	}
+	return max(t, 1)
 }
 
 // CausalAttentionBackward overwrites dqkv ([b*t, 3d]) with the gradient of
@@ -47,10 +75,13 @@ func CausalAttentionBackward[T Float](dqkv, dout, qkv []T, b, t, nHead, headDim 
 		do := dout[bi*t*d+h*headDim:]
 		ld := 3 * d
 		scale := T(1 / math.Sqrt(float64(headDim)))
-		Gemm(false, true, t, t, headDim, scale, q, ld, k, ld, 0, p, t)
+		block := causalBlockFor(t)
+		for q0 := 0; q0 < t; q0 += block {
+			q1 := min(q0+block, t)
+			Gemm(false, true, q1-q0, q1, headDim, scale, q[q0*ld:], ld, k, ld, 0, p[q0*t:], t)
+			Gemm(false, true, q1-q0, q1, headDim, 1, do[q0*d:], d, v, ld, 0, dp[q0*t:], t)
+		}
 		causalSoftmax(p, t)
-		Gemm(true, false, t, headDim, t, 1, p, t, do, d, 0, dv, ld)
-		Gemm(false, true, t, t, headDim, 1, do, d, v, ld, 0, dp, t)
 		for i := 0; i < t; i++ {
 			pr, dr := p[i*t:i*t+i+1], dp[i*t:i*t+t]
 			acc := dot64(pr, dr)
@@ -59,8 +90,14 @@ func CausalAttentionBackward[T Float](dqkv, dout, qkv []T, b, t, nHead, headDim 
 			}
 			clear(dr[i+1:])
 		}
-		Gemm(false, false, t, headDim, t, scale, dp, t, k, ld, 0, dq, ld)
-		Gemm(true, false, t, headDim, t, scale, dp, t, q, ld, 0, dk, ld)
+		for k0 := 0; k0 < t; k0 += block {
+			k1 := min(k0+block, t)
+			// Queries [k0,k1) see keys [0,k1); keys [k0,k1) are seen by
+			// queries [k0,t).
+			Gemm(false, false, k1-k0, headDim, k1, scale, dp[k0*t:], t, k, ld, 0, dq[k0*ld:], ld)
+			Gemm(true, false, k1-k0, headDim, t-k0, 1, p[k0*t+k0:], t, do[k0*d:], d, 0, dv[k0*ld:], ld)
+			Gemm(true, false, k1-k0, headDim, t-k0, scale, dp[k0*t+k0:], t, q[k0*ld:], ld, 0, dk[k0*ld:], ld)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -131,6 +132,68 @@ func BenchmarkCausalAttention(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				CausalAttention(out, qkv, bs, t, nh, hd)
 				CausalAttentionBackward(dqkv, dout, qkv, bs, t, nh, hd)
+			}
+		})
+	}
+}
+
+// fullAttention is CausalAttention and its backward with every product over
+// the whole t×t block (no causal blocking), on the current backend.
+func fullAttention(out, dqkv, dout, qkv []float32, b, t, nHead, headDim int) {
+	d := nHead * headDim
+	ld := 3 * d
+	scale := float32(1 / math.Sqrt(float64(headDim)))
+	p, dp := make([]float32, t*t), make([]float32, t*t)
+	for bi := 0; bi < b; bi++ {
+		for h := 0; h < nHead; h++ {
+			q, k, v := headViews(qkv, bi, h, t, d, headDim)
+			dq, dk, dv := headViews(dqkv, bi, h, t, d, headDim)
+			o, do := out[bi*t*d+h*headDim:], dout[bi*t*d+h*headDim:]
+			Gemm(false, true, t, t, headDim, scale, q, ld, k, ld, 0, p, t)
+			causalSoftmax(p, t)
+			Gemm(false, false, t, headDim, t, 1, p, t, v, ld, 0, o, d)
+			Gemm(true, false, t, headDim, t, 1, p, t, do, d, 0, dv, ld)
+			Gemm(false, true, t, t, headDim, 1, do, d, v, ld, 0, dp, t)
+			for i := 0; i < t; i++ {
+				pr, dr := p[i*t:i*t+i+1], dp[i*t:i*t+t]
+				acc := dot64(pr, dr)
+				for j, pv := range pr {
+					dr[j] = pv * (dr[j] - float32(acc))
+				}
+				clear(dr[i+1:])
+			}
+			Gemm(false, false, t, headDim, t, scale, dp, t, k, ld, 0, dq, ld)
+			Gemm(true, false, t, headDim, t, scale, dp, t, q, ld, 0, dk, ld)
+		}
+	}
+}
+
+// TestBlockedAttentionMatchesFull: skipping the masked blocks changes no
+// bit on the native sgemm; the other backends keep whole products.
+func TestBlockedAttentionMatchesFull(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const b, tt, nHead, hd = 2, 2*causalBlock + 3, 2, 8
+	d := nHead * hd
+	qkv, dout := rndVec(rng, b*tt*3*d), rndVec(rng, b*tt*d)
+	backends := []Backend{Gonum{}}
+	if nb, err := NativeBackend(); err == nil {
+		backends = append(backends, nb)
+	}
+	for _, be := range backends {
+		t.Run(be.Name(), func(t *testing.T) {
+			defer Use(Use(be))
+			out, dqkv := make([]float32, b*tt*d), make([]float32, b*tt*3*d)
+			CausalAttention(out, qkv, b, tt, nHead, hd)
+			CausalAttentionBackward(dqkv, dout, qkv, b, tt, nHead, hd)
+			wantOut, wantD := make([]float32, len(out)), make([]float32, len(dqkv))
+			fullAttention(wantOut, wantD, dout, qkv, b, tt, nHead, hd)
+			for name, pair := range map[string][2][]float32{"out": {out, wantOut}, "dqkv": {dqkv, wantD}} {
+				for i := range pair[0] {
+					g, w := pair[0][i], pair[1][i]
+					if math.Float32bits(g) != math.Float32bits(w) {
+						t.Fatalf("%s[%d] = %v, full products give %v", name, i, g, w)
+					}
+				}
 			}
 		})
 	}

@@ -102,6 +102,24 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	wg.Wait()
 }
 
+// ShapeIndependent reports whether every element of b's products depends
+// only on its own row of op(A) and column of op(B), in inner-dimension
+// order, never on the product's other dimensions or on how it is split:
+// true for the native sgemm. Kernels and the sampler use it to skip work
+// (masked blocks) and to regroup rows (decoding lanes) only where that
+// cannot change a bit, so that runs made on the other backends before
+// either existed are recomputed exactly.
+func ShapeIndependent(b Backend) bool { return b.Name() == "native" }
+
+// GemmSerial is Gemm on the calling goroutine alone, for callers that
+// already run one goroutine per core (the sampler's decoding lanes).
+func GemmSerial[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:

@@ -24,6 +24,11 @@ type testBackend struct {
 func testBackends(t testing.TB) []testBackend {
 	t.Helper()
 	bs := []testBackend{{"gonum", kernels.Gonum{}}}
+	if nb, err := kernels.NativeBackend(); err == nil {
+		bs = append(bs, testBackend{"native", nb})
+	} else {
+		t.Logf("native sgemm not tested: %v", err)
+	}
 	if ob, err := kernels.OpenBLAS(); err == nil {
 		bs = append(bs, testBackend{"openblas", ob})
 		if v, ok := kernels.CblasVariant(ob); ok {

@@ -1,10 +1,15 @@
 // Package kernels holds grao's compute kernels: a swappable BLAS backend
-// (OpenBLAS loaded at run time when present, gonum's pure-Go BLAS otherwise)
-// and fused CPU kernels (layer norm, GELU, log-softmax + gather, causal
-// attention) shared by the gorgonia training graph (kernels/ops) and the
-// hand-written KV-cache sampler.
+// (grao's own sgemm on amd64 CPUs with AVX2 and FMA, OpenBLAS loaded at run
+// time, or gonum's pure-Go BLAS) and fused CPU kernels (layer norm, GELU,
+// log-softmax + gather, causal attention) shared by the gorgonia training
+// graph (kernels/ops) and the hand-written KV-cache sampler.
 //
-// GRAO_BLAS=auto|openblas|gonum chooses the backend at start-up and
+// The native sgemm computes every element of C as one chain of fused
+// multiply-adds in k order, so its results are the same bits on every
+// AVX2/AVX-512 CPU and for any split of a product over cores or rows
+// (sgemm.go).
+//
+// GRAO_BLAS=auto|native|openblas|gonum chooses the backend at start-up and
 // GRAO_OPENBLAS_LIB names a specific library (see docs/blas.md);
 // Current().Info() says which is in use and why. Optional backends built
 // in with a tag (kernels/cuda, -tags grao_cuda) register with Provide; every

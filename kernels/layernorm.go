@@ -117,10 +117,7 @@ func LayerNormBackward[T Float](dx, dg, db, dy, x, g []T, n, d int, eps float64)
 				}
 			}
 			if db != nil {
-				dbr := db[lo:hi]
-				for j, v := range dyr {
-					dbr[j] += v
-				}
+				addTo(db[lo:hi], dyr)
 			}
 		}
 	})

@@ -55,3 +55,31 @@ func dot64[T Float](a, b []T) float64 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// ColSum sets out[j] = Σ_i in[i*n+j] over rows rows (a bias gradient):
+// each column sums its rows in order, so the result does not depend on the
+// vector width or on how the columns are split over the cores.
+func ColSum[T Float](out, in []T, rows, n int) {
+	checkLen("ColSum", "in", len(in), rows*n)
+	checkLen("ColSum", "out", len(out), n)
+	parallelFor(n, rows*n, func(lo, hi int) {
+		o := out[lo:hi]
+		clear(o)
+		for i := 0; i < rows; i++ {
+			addTo(o, in[i*n+lo:i*n+hi])
+		}
+	})
+}
+
+// addTo sets y[i] += x[i].
+func addTo[T Float](y, x []T) {
+	if y32, ok := asF32(y); ok {
+		x32, _ := asF32(x)
+		axpy32(y32, x32, 1) // 1·x is x: the same sums
+		return
+	}
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += x[i]
+	}
+}

@@ -8,9 +8,10 @@ import (
 )
 
 // EnvBLAS names the environment variable read once at init to choose the
-// backend: "" or "auto" (OpenBLAS when it loads, else gonum), "openblas"
-// (OpenBLAS required: a failed load is reported by LoadError), "gonum"
-// (never load OpenBLAS).
+// backend: "" or "auto" (the native sgemm where the CPU has AVX2 and FMA,
+// else OpenBLAS when it loads, else gonum), "native" or "openblas" (that
+// one required: a failure is reported by LoadError), "gonum" (never load
+// OpenBLAS).
 const EnvBLAS = "GRAO_BLAS"
 
 // EnvOpenBLASLib names an optional environment variable holding the path (or
@@ -36,6 +37,14 @@ func OpenBLAS() (Backend, error) {
 			candidates = []string{p}
 		}
 		loadedBLAS, loadedErr = loadOpenBLAS(candidates)
+		if loadedErr == nil {
+			// One BLAS thread: Gemm splits large products over the cores
+			// itself, and attention heads and sampler rows already run in
+			// parallel goroutines; OpenBLAS's own pool on top
+			// oversubscribes the cores (measured: ~100 ms more CPU per
+			// small training step with 2 threads).
+			loadedBLAS.SetThreads(1)
+		}
 	})
 	return loadedBLAS, loadedErr
 }
@@ -57,14 +66,29 @@ type fallback struct {
 
 func (f fallback) Info() string { return f.Gonum.Info() + " (" + f.why + ")" }
 
-// selectBackend is the pure decision behind init: env is GRAO_BLAS's value
-// and load is OpenBLAS (injected so that the table test need not depend on
-// the machine). It always returns a usable backend; err is LoadError's value.
-func selectBackend(env string, load func() (Backend, error)) (Backend, error) {
+// selectBackend is the pure decision behind init: env is GRAO_BLAS's value,
+// native opens the native sgemm and load OpenBLAS (both injected so that
+// the table test need not depend on the machine). auto prefers native,
+// whose results are the same bits on every AVX2/AVX-512 CPU and core
+// count, then OpenBLAS, then gonum. It always returns a usable backend; err
+// is LoadError's value.
+func selectBackend(env string, native, load func() (Backend, error)) (Backend, error) {
 	switch mode := strings.ToLower(strings.TrimSpace(env)); mode {
 	case "gonum":
 		return fallback{why: EnvBLAS + "=gonum"}, nil
+	case "native":
+		b, err := native()
+		if err == nil {
+			return b, nil
+		}
+		err = fmt.Errorf("%s=native: %w", EnvBLAS, err)
+		return fallback{why: "native sgemm requested but unavailable: " + err.Error()}, err
 	case "", "auto", "openblas":
+		if mode != "openblas" {
+			if b, err := native(); err == nil {
+				return b, nil
+			}
+		}
 		b, err := load()
 		if err == nil {
 			return b, nil
@@ -73,9 +97,9 @@ func selectBackend(env string, load func() (Backend, error)) (Backend, error) {
 			err = fmt.Errorf("%s=openblas: %w", EnvBLAS, err)
 			return fallback{why: "OpenBLAS requested but not loaded: " + err.Error()}, err
 		}
-		return fallback{why: "OpenBLAS not loaded: " + err.Error()}, nil
+		return fallback{why: "no native sgemm on this CPU and OpenBLAS not loaded: " + err.Error()}, nil
 	default:
-		err := fmt.Errorf("%s=%q: unknown value (want auto, openblas or gonum; cuda needs a binary built with -tags grao_cuda)", EnvBLAS, env)
+		err := fmt.Errorf("%s=%q: unknown value (want auto, native, openblas or gonum; cuda needs a binary built with -tags grao_cuda)", EnvBLAS, env)
 		return fallback{why: err.Error()}, err
 	}
 }
@@ -96,7 +120,7 @@ func Provide(name string, open func() (Backend, error)) {
 	providedMu.Lock()
 	defer providedMu.Unlock()
 	switch {
-	case name == "" || name == "auto" || name == "openblas" || name == "gonum":
+	case name == "" || name == "auto" || name == "native" || name == "openblas" || name == "gonum":
 		panic("kernels.Provide: " + name + " is a built-in GRAO_BLAS value")
 	case provided[name]:
 		panic("kernels.Provide: backend " + name + " provided twice")
@@ -120,11 +144,6 @@ func init() {
 	// Gonum first; this replaces it. Nothing here may panic: a broken BLAS
 	// set-up must be reportable by the CLI, not crash every binary.
 	var b Backend
-	b, selectErr = selectBackend(os.Getenv(EnvBLAS), OpenBLAS)
-	// One BLAS thread: Gemm splits large products over the cores itself,
-	// and attention heads and sampler rows already run in parallel
-	// goroutines; OpenBLAS's own pool on top oversubscribes the cores
-	// (measured: ~100 ms more CPU per small training step with 2 threads).
-	b.SetThreads(1)
+	b, selectErr = selectBackend(os.Getenv(EnvBLAS), NativeBackend, OpenBLAS)
 	Use(b)
 }

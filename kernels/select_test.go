@@ -14,30 +14,42 @@ type fakeBLAS struct{ Gonum }
 
 func (fakeBLAS) Name() string { return "openblas" }
 
+// fakeNative stands for the native sgemm in the selection table.
+type fakeNative struct{ Gonum }
+
+func (fakeNative) Name() string { return "native" }
+
 func TestSelectBackend(t *testing.T) {
 	loads := func() (Backend, error) { return fakeBLAS{}, nil }
 	fails := func() (Backend, error) { return nil, errors.New("libopenblas.so.0: cannot open shared object file") }
+	native := func() (Backend, error) { return fakeNative{}, nil }
+	noNative := func() (Backend, error) { return nil, errors.New("no AVX2") }
 	cases := []struct {
 		env      string
+		native   func() (Backend, error)
 		load     func() (Backend, error)
 		wantName string
 		wantErr  string // "" = LoadError nil
 		wantInfo string // substring of Info
 	}{
-		{"", loads, "openblas", "", ""},
-		{"auto", loads, "openblas", "", ""},
-		{" OpenBLAS ", loads, "openblas", "", ""},
-		{"gonum", loads, "gonum", "", "GRAO_BLAS=gonum"},
-		{"GONUM", fails, "gonum", "", "GRAO_BLAS=gonum"},
-		{"", fails, "gonum", "", "OpenBLAS not loaded: libopenblas.so.0: cannot open"},
-		{"auto", fails, "gonum", "", "OpenBLAS not loaded"},
-		{"openblas", fails, "gonum", "GRAO_BLAS=openblas: libopenblas.so.0: cannot open", "OpenBLAS requested but not loaded"},
-		{"mkl", loads, "gonum", `GRAO_BLAS="mkl": unknown value`, `GRAO_BLAS="mkl"`},
+		{"", native, loads, "native", "", ""},
+		{"auto", native, fails, "native", "", ""},
+		{"", noNative, loads, "openblas", "", ""},
+		{"auto", noNative, loads, "openblas", "", ""},
+		{" OpenBLAS ", native, loads, "openblas", "", ""},
+		{"Native", native, fails, "native", "", ""},
+		{"native", noNative, loads, "gonum", "GRAO_BLAS=native: no AVX2", "native sgemm requested but unavailable"},
+		{"gonum", native, loads, "gonum", "", "GRAO_BLAS=gonum"},
+		{"GONUM", noNative, fails, "gonum", "", "GRAO_BLAS=gonum"},
+		{"", noNative, fails, "gonum", "", "OpenBLAS not loaded: libopenblas.so.0: cannot open"},
+		{"auto", noNative, fails, "gonum", "", "OpenBLAS not loaded"},
+		{"openblas", native, fails, "gonum", "GRAO_BLAS=openblas: libopenblas.so.0: cannot open", "OpenBLAS requested but not loaded"},
+		{"mkl", native, loads, "gonum", `GRAO_BLAS="mkl": unknown value`, `GRAO_BLAS="mkl"`},
 	}
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%d/%q", i, tc.env), func(t *testing.T) {
 			loaded := false
-			b, err := selectBackend(tc.env, func() (Backend, error) { loaded = true; return tc.load() })
+			b, err := selectBackend(tc.env, tc.native, func() (Backend, error) { loaded = true; return tc.load() })
 			if b == nil {
 				t.Fatal("nil backend")
 			}
@@ -63,11 +75,16 @@ func TestSelectBackend(t *testing.T) {
 // panic, and an error exactly when the value is not understood or the
 // requested library failed.
 func FuzzSelectBackend(f *testing.F) {
-	for _, s := range []string{"", "auto", "gonum", "openblas", "OPENBLAS", "mkl", "\x00", " gonum\n"} {
-		f.Add(s, true)
+	for _, s := range []string{"", "auto", "gonum", "openblas", "OPENBLAS", "native", "mkl", "\x00", " gonum\n"} {
+		f.Add(s, true, true)
 	}
-	f.Fuzz(func(t *testing.T, env string, ok bool) {
+	f.Fuzz(func(t *testing.T, env string, ok, nativeOK bool) {
 		b, err := selectBackend(env, func() (Backend, error) {
+			if nativeOK {
+				return fakeNative{}, nil
+			}
+			return nil, errors.New("no AVX2")
+		}, func() (Backend, error) {
 			if ok {
 				return fakeBLAS{}, nil
 			}
@@ -77,8 +94,8 @@ func FuzzSelectBackend(f *testing.F) {
 			t.Fatalf("env %q: unusable backend %v", env, b)
 		}
 		mode := strings.ToLower(strings.TrimSpace(env))
-		known := mode == "" || mode == "auto" || mode == "gonum" || mode == "openblas"
-		wantErr := !known || (mode == "openblas" && !ok)
+		known := mode == "" || mode == "auto" || mode == "gonum" || mode == "openblas" || mode == "native"
+		wantErr := !known || (mode == "openblas" && !ok) || (mode == "native" && !nativeOK)
 		if (err != nil) != wantErr {
 			t.Fatalf("env %q ok=%t: err %v", env, ok, err)
 		}
@@ -101,6 +118,12 @@ func TestSelectFromEnvironment(t *testing.T) {
 		t.Skip("starts child processes")
 	}
 	_, obErr := OpenBLAS()
+	_, nErr := NativeBackend()
+	hasNative := nErr == nil
+	autoName, autoNeedsLib, nativeName, missingLibName := "native", false, "native", "native"
+	if !hasNative {
+		autoName, autoNeedsLib, nativeName, missingLibName = "openblas", true, "gonum", "gonum"
+	}
 	cases := []struct {
 		name        string
 		env         []string
@@ -110,9 +133,10 @@ func TestSelectFromEnvironment(t *testing.T) {
 	}{
 		{"forced gonum", []string{"GRAO_BLAS=gonum"}, "gonum", false, false},
 		{"required but missing", []string{"GRAO_BLAS=openblas", "GRAO_OPENBLAS_LIB=/nonexistent/libopenblas.so.0"}, "gonum", true, false},
-		{"auto with missing library", []string{"GRAO_BLAS=", "GRAO_OPENBLAS_LIB=/nonexistent/libopenblas.so.0"}, "gonum", false, false},
+		{"auto with missing library", []string{"GRAO_BLAS=", "GRAO_OPENBLAS_LIB=/nonexistent/libopenblas.so.0"}, missingLibName, false, false},
 		{"bad value", []string{"GRAO_BLAS=cuda"}, "gonum", true, false},
-		{"auto", []string{"GRAO_BLAS="}, "openblas", false, true},
+		{"auto", []string{"GRAO_BLAS="}, autoName, false, autoNeedsLib},
+		{"native", []string{"GRAO_BLAS=native"}, nativeName, !hasNative, false},
 		{"required and present", []string{"GRAO_BLAS=openblas"}, "openblas", false, true},
 	}
 	for _, tc := range cases {
@@ -140,18 +164,23 @@ func TestSelectFromEnvironment(t *testing.T) {
 	}
 }
 
-// TestDefaultSelection checks this process's own init: with GRAO_BLAS unset
-// and the library present, OpenBLAS must be in use (this catches an init
-// order mistake where gonum.go's init would run last and win).
+// TestDefaultSelection checks this process's own init: with GRAO_BLAS unset,
+// the native sgemm where the CPU has it, else OpenBLAS when present, must be
+// in use (this catches an init order mistake where gonum.go's init would
+// run last and win).
 func TestDefaultSelection(t *testing.T) {
 	if os.Getenv(EnvBLAS) != "" || os.Getenv(EnvOpenBLASLib) != "" {
 		t.Skipf("%s/%s set in the environment", EnvBLAS, EnvOpenBLASLib)
 	}
-	if _, err := OpenBLAS(); err != nil {
-		t.Skipf("OpenBLAS not available here: %v", err)
+	want := "native"
+	if _, err := NativeBackend(); err != nil {
+		if _, err := OpenBLAS(); err != nil {
+			t.Skipf("neither the native sgemm nor OpenBLAS available here: %v", err)
+		}
+		want = "openblas"
 	}
-	if got := Current().Name(); got != "openblas" {
-		t.Errorf("Current() = %s (%s), want openblas", got, Current().Info())
+	if got := Current().Name(); got != want {
+		t.Errorf("Current() = %s (%s), want %s", got, Current().Info(), want)
 	}
 	if LoadError() != nil {
 		t.Errorf("LoadError() = %v", LoadError())

@@ -4,7 +4,7 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// hasAVX2 selects the assembly loops of exp_amd64.s. They produce the
+// hasAVX2 selects the assembly loops of vec_amd64.s. They produce the
 // same bits as the scalar Go code (same IEEE operations in the same
 // order, no FMA), so results do not depend on which path runs.
 var hasAVX2 = cpu.X86.HasAVX2

@@ -17,6 +17,9 @@ sweep=experiments/null.toml
 out=runs/null
 gonum=runs/null-gonum
 export GRAO_BASE_CACHE=${GRAO_BASE_CACHE:-runs/.base-cache}
+# The committed results were computed with OpenBLAS (before grao's own
+# sgemm became the default): keep it so that a rerun reproduces them.
+export GRAO_BLAS=${GRAO_BLAS:-openblas}
 bench=${BENCH:-}
 if [ -z "$bench" ]; then
   go build -o "${TMPDIR:-/tmp}/grao-bench" ./cmd/bench

@@ -24,6 +24,9 @@ out=runs/$name
 results=docs/results
 # Studies on the same mix share their base model.
 export GRAO_BASE_CACHE=${GRAO_BASE_CACHE:-runs/.base-cache}
+# The committed results were computed with OpenBLAS (before grao's own
+# sgemm became the default): keep it so that a rerun reproduces them.
+export GRAO_BLAS=${GRAO_BLAS:-openblas}
 bench=${BENCH:-}
 if [ -z "$bench" ]; then
   go build -o "${TMPDIR:-/tmp}/grao-bench" ./cmd/bench

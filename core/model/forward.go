@@ -23,6 +23,19 @@ type state struct {
 type acts struct {
 	x, h, qkv, att, mlp, mlp2 []float32
 	moe                       *moeActs // mixture-of-experts blocks only
+	// serial keeps matrix products on the calling goroutine: set for a
+	// decoding lane, one of several that already occupy the cores.
+	serial bool
+}
+
+// gemm is C = A·op(B) + beta·C for these activations (kernels.Gemm, or
+// kernels.GemmSerial in a lane).
+func (a *acts) gemm(transB bool, m, n, k int, x []float32, lda int, w []float32, ldb int, beta float32, y []float32, ldc int) {
+	if a.serial {
+		kernels.GemmSerial(false, transB, m, n, k, 1, x, lda, w, ldb, beta, y, ldc)
+		return
+	}
+	kernels.Gemm(false, transB, m, n, k, 1, x, lda, w, ldb, beta, y, ldc)
 }
 
 // size makes room for n positions of width d.
@@ -118,49 +131,62 @@ func (p *Params) embed(x []float32, id, pos int) {
 func (p *Params) attnIn(a *acts, b Block, n int) {
 	d := p.Config.DModel
 	kernels.LayerNorm(a.h, a.x, b.LN1G.Data, b.LN1B.Data, n, d, p.Config.LNEps, nil, nil)
-	linear(a.qkv, a.h, b.AttnW.Data, b.AttnB.Data, n, d, 3*d)
+	a.linear(a.qkv, a.h, b.AttnW.Data, b.AttnB.Data, n, d, 3*d)
 }
 
 // blockOut finishes a block for n positions of a.att (attention output
 // before c_proj): x += c_proj(att); x += mlp(ln_2(x)).
 func (p *Params) blockOut(a *acts, b Block, n int) {
 	d := p.Config.DModel
-	linearAcc(a.x, a.att, b.ProjW.Data, b.ProjB.Data, n, d, d)
+	a.linearAcc(a.x, a.att, b.ProjW.Data, b.ProjB.Data, n, d, d)
 	kernels.LayerNorm(a.h, a.x, b.LN2G.Data, b.LN2B.Data, n, d, p.Config.LNEps, nil, nil)
 	if b.Gate != nil {
 		p.moeOut(a, b, n)
 		return
 	}
-	linear(a.mlp, a.h, b.FCW.Data, b.FCB.Data, n, d, 4*d)
-	kernels.GELU(a.mlp2[:n*4*d], a.mlp[:n*4*d])
-	linearAcc(a.x, a.mlp2, b.FC2W.Data, b.FC2B.Data, n, 4*d, d)
+	a.linear(a.mlp, a.h, b.FCW.Data, b.FCB.Data, n, d, 4*d)
+	if a.serial {
+		// Rows at a time: each call stays below GELU's fan-out size.
+		for i := 0; i < n; i++ {
+			kernels.GELU(a.mlp2[i*4*d:(i+1)*4*d], a.mlp[i*4*d:(i+1)*4*d])
+		}
+	} else {
+		kernels.GELU(a.mlp2[:n*4*d], a.mlp[:n*4*d])
+	}
+	a.linearAcc(a.x, a.mlp2, b.FC2W.Data, b.FC2B.Data, n, 4*d, d)
 }
 
 // logitsOf writes x[:n]·wteᵀ into s.logits[:n*V].
 func (s *state) logitsOf(x []float32, n int) []float32 {
-	c := s.p.Config
-	s.logits = grow(s.logits, n*c.VocabSize)
-	kernels.Gemm(false, true, n, c.VocabSize, c.DModel, 1, x, c.DModel, s.p.WTE.Data, c.DModel, 0, s.logits, c.VocabSize)
+	s.logits = logitsInto(&s.act, s.p, s.logits, x, n)
 	return s.logits
 }
 
+// logitsInto writes x[:n]·wteᵀ into buf (grown to n*V) and returns it.
+func logitsInto(a *acts, p *Params, buf, x []float32, n int) []float32 {
+	c := p.Config
+	buf = grow(buf, n*c.VocabSize)
+	a.gemm(true, n, c.VocabSize, c.DModel, x, c.DModel, p.WTE.Data, c.DModel, 0, buf, c.VocabSize)
+	return buf
+}
+
 // linear: y[n,out] = x[n,in]·w[in,out] + b.
-func linear(y, x, w, b []float32, n, in, out int) {
+func (a *acts) linear(y, x, w, b []float32, n, in, out int) {
 	for i := 0; i < n; i++ {
 		copy(y[i*out:(i+1)*out], b)
 	}
-	kernels.Gemm(false, false, n, out, in, 1, x, in, w, out, 1, y, out)
+	a.gemm(false, n, out, in, x, in, w, out, 1, y, out)
 }
 
 // linearAcc: y[n,out] += x[n,in]·w[in,out] + b.
-func linearAcc(y, x, w, b []float32, n, in, out int) {
+func (a *acts) linearAcc(y, x, w, b []float32, n, in, out int) {
 	for i := 0; i < n; i++ {
 		yi := y[i*out : (i+1)*out]
 		for j := range yi {
 			yi[j] += b[j]
 		}
 	}
-	kernels.Gemm(false, false, n, out, in, 1, x, in, w, out, 1, y, out)
+	a.gemm(false, n, out, in, x, in, w, out, 1, y, out)
 }
 
 // Logits runs one sequence (starting at position 0) and returns its

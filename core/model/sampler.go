@@ -25,10 +25,26 @@ type Sampler struct {
 	p       *Params
 	rows    int
 	st      *state
-	dec     acts // decode-step activations, [active rows, ·]
-	chooser Chooser
+	chooser Chooser // for the prefilled rows' first tokens
+	lanes   []*lane
 	eos     int // ends a completion
 }
+
+// A lane decodes a contiguous share of a block's rows on its own
+// goroutine: rows never interact, so lanes run one per core with no
+// synchronisation between steps, where splitting every small product of a
+// step over the cores would wait for a woken core dozens of times per
+// token. Its buffers are its own; the KV cache rows it touches are too.
+type lane struct {
+	dec            acts // decode-step activations, [active rows, ·]
+	logits, scores []float32
+	chooser        Chooser
+	active         []int
+}
+
+// minLaneRows is the fewest rows worth a lane of their own: fewer rows
+// per matrix product reuse each weight too little.
+const minLaneRows = 8
 
 // NewSampler prepares caches for up to maxRows sequences at a time.
 func NewSampler(p *Params, maxRows int) *Sampler {
@@ -98,22 +114,7 @@ func (s *Sampler) generate(prompts [][]int, cfg SampleConfig, firstRow int) ([]C
 		rs.Pick(&s.chooser, pf.logits, cfg, s.eos, c.Context)
 		rows[r] = rs
 	}
-	active := make([]int, 0, len(rows))
-	for {
-		active = active[:0]
-		for r, rs := range rows {
-			if !rs.Done {
-				active = append(active, r)
-			}
-		}
-		if len(active) == 0 {
-			break
-		}
-		logits := s.step(rows, active)
-		for i, r := range active {
-			rows[r].Pick(&s.chooser, logits[i*V:(i+1)*V], cfg, s.eos, c.Context)
-		}
-	}
+	s.decode(rows, cfg)
 	out := make([]Completion, len(rows))
 	for r, rs := range rows {
 		out[r] = rs.Out
@@ -133,23 +134,80 @@ func promptKey(ids []int) string {
 	return string(b)
 }
 
+// decode generates every row to its end. With several cores, on the native
+// sgemm, the rows are split into contiguous lanes, one goroutine each (see
+// lane). A row's tokens do not depend on the split: each row is computed
+// alone in every kernel but the matrix products, whose elements do not
+// depend on how many rows a product has there (kernels.ShapeIndependent,
+// TestCoreCountDoesNotChangeResults). Other backends keep one lane, and the
+// bits of runs made before lanes existed: OpenBLAS also slows down under
+// many concurrent small calls (measured: batch-32 decoding 3× slower).
+func (s *Sampler) decode(rows []*Row, cfg SampleConfig) {
+	n := max(1, min(runtime.GOMAXPROCS(0), len(rows)/minLaneRows))
+	if !kernels.ShapeIndependent(kernels.Current()) {
+		n = 1
+	}
+	for len(s.lanes) < n {
+		s.lanes = append(s.lanes, &lane{scores: make([]float32, s.p.Config.Context)})
+	}
+	if n == 1 {
+		s.lanes[0].dec.serial = false
+		s.decodeLane(s.lanes[0], rows, 0, len(rows), cfg)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		ln := s.lanes[i]
+		ln.dec.serial = true
+		lo, hi := i*len(rows)/n, (i+1)*len(rows)/n
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.decodeLane(ln, rows, lo, hi, cfg)
+		}()
+	}
+	wg.Wait()
+}
+
+// decodeLane generates rows[lo:hi] to their ends.
+func (s *Sampler) decodeLane(ln *lane, rows []*Row, lo, hi int, cfg SampleConfig) {
+	c := s.p.Config
+	V := c.VocabSize
+	for {
+		ln.active = ln.active[:0]
+		for r := lo; r < hi; r++ {
+			if !rows[r].Done {
+				ln.active = append(ln.active, r)
+			}
+		}
+		if len(ln.active) == 0 {
+			return
+		}
+		logits := s.step(ln, rows, ln.active)
+		for i, r := range ln.active {
+			rows[r].Pick(&ln.chooser, logits[i*V:(i+1)*V], cfg, s.eos, c.Context)
+		}
+	}
+}
+
 // step feeds each active row's last token at its position and returns the
 // next-token logits, [len(active), V].
-func (s *Sampler) step(rows []*Row, active []int) []float32 {
+func (s *Sampler) step(ln *lane, rows []*Row, active []int) []float32 {
 	c := s.p.Config
 	d, n := c.DModel, len(active)
-	a := &s.dec
+	a := &ln.dec
 	a.size(n, d)
 	for i, r := range active {
 		s.p.embed(a.x[i*d:(i+1)*d], rows[r].Last, rows[r].Pos)
 	}
 	for l, b := range s.p.Blocks {
 		s.p.attnIn(a, b, n)
-		s.attendRows(l, rows, active)
+		s.attendRows(ln, l, rows, active)
 		s.p.blockOut(a, b, n)
 	}
 	kernels.LayerNorm(a.x, a.x, s.p.LNFG.Data, s.p.LNFB.Data, n, d, c.LNEps, nil, nil)
-	logits := s.st.logitsOf(a.x, n)
+	ln.logits = logitsInto(a, s.p, ln.logits, a.x, n)
+	logits := ln.logits
 	for _, r := range active {
 		rows[r].Pos++
 	}
@@ -157,11 +215,11 @@ func (s *Sampler) step(rows []*Row, active []int) []float32 {
 }
 
 // attendRows appends each active row's key/value to its cache and attends;
-// rows are independent, so they are spread over the cores.
-func (s *Sampler) attendRows(l int, rows []*Row, active []int) {
+// rows are independent, so outside a lane they are spread over the cores.
+func (s *Sampler) attendRows(ln *lane, l int, rows []*Row, active []int) {
 	c := s.p.Config
 	d := c.DModel
-	st, a := s.st, &s.dec
+	st, a := s.st, &ln.dec
 	one := func(i int, scores []float32) {
 		r := active[i]
 		pos := rows[r].Pos
@@ -172,9 +230,9 @@ func (s *Sampler) attendRows(l int, rows []*Row, active []int) {
 		kernels.AttendOne(a.att[i*d:(i+1)*d], q[:d], kc, vc, scores, pos+1, c.NHead, c.HeadDim())
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(active))
-	if workers <= 1 || len(active) < 8 {
+	if a.serial || workers <= 1 || len(active) < 8 {
 		for i := range active {
-			one(i, st.scores)
+			one(i, ln.scores)
 		}
 		return
 	}
@@ -190,7 +248,7 @@ func (s *Sampler) attendRows(l int, rows []*Row, active []int) {
 		}(w)
 	}
 	for i := 0; i < len(active); i += workers { // worker 0 is this goroutine
-		one(i, st.scores)
+		one(i, ln.scores)
 	}
 	wg.Wait()
 }

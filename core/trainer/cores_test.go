@@ -13,15 +13,27 @@ import (
 	"github.com/grao-lab/grao/kernels"
 )
 
-// On the pure-Go path, training gives the same bits on one core as on
-// several (rollouts, rewards, the loss, gradients and AdamW): grao's
-// kernels split their work so that a core count changes who computes an
-// element, never how.
+// On the pure-Go and native paths, training gives the same bits on one core
+// as on several (rollouts in lanes, rewards, the loss, gradients and
+// AdamW): grao's kernels split their work so that a core count changes who
+// computes an element, never how.
 func TestCoreCountDoesNotChangeResults(t *testing.T) {
 	if base == nil {
 		t.Skip("-short: no base model")
 	}
-	prev := kernels.Use(kernels.Gonum{})
+	backends := []kernels.Backend{kernels.Gonum{}}
+	if nb, err := kernels.NativeBackend(); err == nil {
+		backends = append(backends, nb)
+	} else {
+		t.Logf("native sgemm not tested: %v", err)
+	}
+	for _, be := range backends {
+		t.Run(be.Name(), func(t *testing.T) { testCoreCounts(t, be) })
+	}
+}
+
+func testCoreCounts(t *testing.T, be kernels.Backend) {
+	prev := kernels.Use(be)
 	defer kernels.Use(prev)
 	for _, tc := range []struct {
 		name   string
@@ -38,6 +50,7 @@ func TestCoreCountDoesNotChangeResults(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// 4 prompts × g rows: 16 for GRPO, 2 lanes of 8 on 2 cores.
 				cfg := trainer.Config{Steps: 2, Prompts: 4, Optim: optim.DefaultConfig(), Seed: 3,
 					Sample: model.SampleConfig{Temperature: 1, MaxNew: 12}}
 				tr, err := trainer.New(cfg, alg, task.Train(), digitShare{}, base.Clone())

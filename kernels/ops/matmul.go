@@ -227,17 +227,7 @@ func (op *colSumOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
 
 func colSum[T kernels.Float](rows, n int) func([]T, [][]T) error {
 	return func(out []T, in [][]T) error {
-		// Cores take column stripes; each column still sums its rows in
-		// order, so the split changes no bit.
-		kernels.ParallelFor(n, rows*n, func(lo, hi int) {
-			o := out[lo:hi]
-			clear(o)
-			for i := 0; i < rows; i++ {
-				for j, v := range in[0][i*n+lo : i*n+hi] {
-					o[j] += v
-				}
-			}
-		})
+		kernels.ColSum(out, in[0], rows, n)
 		return nil
 	}
 }

@@ -16,6 +16,7 @@ import (
 // differs between machines of one kind (AVX-512 or only AVX2, one or two
 // FMA units, hyperthreads counted as cores).
 type peakProbe struct {
+	BLAS    string          `json:"blas"`
 	GFLOPs  float64         `json:"gflops"` // best sgemm over the sizes tried
 	Size    int             `json:"size"`   // the square size that gave it
 	Threads int             `json:"threads"`
@@ -28,7 +29,7 @@ type peakProbe struct {
 // calls, and keeps the best.
 func measurePeak(b kernels.Backend) peakProbe {
 	threads := runtime.GOMAXPROCS(0)
-	best := peakProbe{Threads: threads, CPU: kernels.ReadCPUInfo(threads)}
+	best := peakProbe{BLAS: b.Name(), Threads: threads, CPU: kernels.ReadCPUInfo(threads)}
 	slow := false
 	for _, n := range []int{512, 1024, 2048, 4096} {
 		if slow {
@@ -75,7 +76,7 @@ func measurePeak(b kernels.Backend) peakProbe {
 }
 
 func (p peakProbe) String() string {
-	s := fmt.Sprintf("fp32 peak: %.0f GFLOP/s measured (best sgemm, n=%d, %d threads, %s)", p.GFLOPs, p.Size, p.Threads, p.How)
+	s := fmt.Sprintf("fp32 peak: %.0f GFLOP/s measured (best sgemm: %s, n=%d, %d threads, %s)", p.GFLOPs, p.BLAS, p.Size, p.Threads, p.How)
 	if c := p.CPU; c.NominalGFLOPs > 0 {
 		s += fmt.Sprintf("; nominal %.0f = %d CPUs × %.2f GHz (the clock /proc/cpuinfo reports; boost clocks are higher) × %d FLOP/cycle (%s, two FMA ports assumed; hyperthreads count as CPUs)",
 			c.NominalGFLOPs, c.CPUs, c.MHz/1e3, c.FLOPsPerCycle, c.Vector)

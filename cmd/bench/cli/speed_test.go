@@ -65,10 +65,27 @@ func TestSpeedBadInput(t *testing.T) {
 		{"speed", "--rounds", "0"},
 		{"speed", "--models", "huge"},
 		{"speed", "--blas", "mkl"},
+		{"speed", "--blas", "native,mkl"},
 	} {
 		if code, _, se := bench(t, args...); code != 2 || !strings.Contains(se, "--") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a message naming the flag", args, code, se)
 		}
+	}
+}
+
+// TestSpeedBackendLists: --blas takes lists and "all", in order, each
+// backend once.
+func TestSpeedBackendLists(t *testing.T) {
+	got, err := speedBackends("gonum, gonum")
+	if err != nil || len(got) != 1 || got[0].Name() != "gonum" {
+		t.Fatalf("gonum, gonum: %v %v", got, err)
+	}
+	all, err := speedBackends("all")
+	if err != nil || all[len(all)-1].Name() != "gonum" {
+		t.Fatalf("all: %v %v", all, err)
+	}
+	if _, nerr := kernels.NativeBackend(); nerr == nil && all[0].Name() != "native" {
+		t.Errorf("all starts with %s, want native", all[0].Name())
 	}
 }
 

@@ -1,0 +1,415 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func sgemmKernelAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// C[0:8][0:32] (row stride ldc) += Σ_p a[r*lda+p]·b[p*ldb+j]: one fused
+// multiply-add per p in p order for every element, the chain of every
+// micro-kernel here and of the matrix-vector kernels. kc ≥ 1; strides are
+// in elements.
+TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R12
+	SHLQ $2, R12
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R13
+	SHLQ $2, R13
+	LEAQ (R8)(R8*2), R11
+	LEAQ (SI)(R11*1), R10
+	MOVQ DX, R9
+	VMOVUPS 0(R9), Z0
+	VMOVUPS 64(R9), Z1
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Z2
+	VMOVUPS 64(R9), Z3
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Z4
+	VMOVUPS 64(R9), Z5
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Z6
+	VMOVUPS 64(R9), Z7
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Z8
+	VMOVUPS 64(R9), Z9
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Z10
+	VMOVUPS 64(R9), Z11
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Z12
+	VMOVUPS 64(R9), Z13
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Z14
+	VMOVUPS 64(R9), Z15
+sgemmKernelAVX512_k:
+	VMOVUPS 0(DI), Z16
+	VMOVUPS 64(DI), Z17
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (SI)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (SI)(R8*2), Z18
+	VFMADD231PS Z16, Z18, Z4
+	VFMADD231PS Z17, Z18, Z5
+	VBROADCASTSS (R10), Z19
+	VFMADD231PS Z16, Z19, Z6
+	VFMADD231PS Z17, Z19, Z7
+	VBROADCASTSS (SI)(R8*4), Z18
+	VFMADD231PS Z16, Z18, Z8
+	VFMADD231PS Z17, Z18, Z9
+	VBROADCASTSS (R10)(R8*2), Z19
+	VFMADD231PS Z16, Z19, Z10
+	VFMADD231PS Z17, Z19, Z11
+	VBROADCASTSS (R10)(R11*1), Z18
+	VFMADD231PS Z16, Z18, Z12
+	VFMADD231PS Z17, Z18, Z13
+	VBROADCASTSS (R10)(R8*4), Z19
+	VFMADD231PS Z16, Z19, Z14
+	VFMADD231PS Z17, Z19, Z15
+	ADDQ $4, SI
+	ADDQ $4, R10
+	ADDQ R12, DI
+	DECQ CX
+	JNZ  sgemmKernelAVX512_k
+	MOVQ DX, R9
+	VMOVUPS Z0, 0(R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R13, R9
+	VMOVUPS Z2, 0(R9)
+	VMOVUPS Z3, 64(R9)
+	ADDQ R13, R9
+	VMOVUPS Z4, 0(R9)
+	VMOVUPS Z5, 64(R9)
+	ADDQ R13, R9
+	VMOVUPS Z6, 0(R9)
+	VMOVUPS Z7, 64(R9)
+	ADDQ R13, R9
+	VMOVUPS Z8, 0(R9)
+	VMOVUPS Z9, 64(R9)
+	ADDQ R13, R9
+	VMOVUPS Z10, 0(R9)
+	VMOVUPS Z11, 64(R9)
+	ADDQ R13, R9
+	VMOVUPS Z12, 0(R9)
+	VMOVUPS Z13, 64(R9)
+	ADDQ R13, R9
+	VMOVUPS Z14, 0(R9)
+	VMOVUPS Z15, 64(R9)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// C[0:6][0:16] (row stride ldc) += Σ_p a[r*lda+p]·b[p*ldb+j]: one fused
+// multiply-add per p in p order for every element, the chain of every
+// micro-kernel here and of the matrix-vector kernels. kc ≥ 1; strides are
+// in elements.
+TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R12
+	SHLQ $2, R12
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R13
+	SHLQ $2, R13
+	LEAQ (R8)(R8*2), R11
+	LEAQ (SI)(R11*1), R10
+	MOVQ DX, R9
+	VMOVUPS 0(R9), Y0
+	VMOVUPS 32(R9), Y1
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Y2
+	VMOVUPS 32(R9), Y3
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Y4
+	VMOVUPS 32(R9), Y5
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Y6
+	VMOVUPS 32(R9), Y7
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Y8
+	VMOVUPS 32(R9), Y9
+	ADDQ R13, R9
+	VMOVUPS 0(R9), Y10
+	VMOVUPS 32(R9), Y11
+sgemmKernelAVX2_k:
+	VMOVUPS 0(DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS (R10), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (SI)(R8*4), Y14
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VBROADCASTSS (R10)(R8*2), Y15
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ $4, SI
+	ADDQ $4, R10
+	ADDQ R12, DI
+	DECQ CX
+	JNZ  sgemmKernelAVX2_k
+	MOVQ DX, R9
+	VMOVUPS Y0, 0(R9)
+	VMOVUPS Y1, 32(R9)
+	ADDQ R13, R9
+	VMOVUPS Y2, 0(R9)
+	VMOVUPS Y3, 32(R9)
+	ADDQ R13, R9
+	VMOVUPS Y4, 0(R9)
+	VMOVUPS Y5, 32(R9)
+	ADDQ R13, R9
+	VMOVUPS Y6, 0(R9)
+	VMOVUPS Y7, 32(R9)
+	ADDQ R13, R9
+	VMOVUPS Y8, 0(R9)
+	VMOVUPS Y9, 32(R9)
+	ADDQ R13, R9
+	VMOVUPS Y10, 0(R9)
+	VMOVUPS Y11, 32(R9)
+	VZEROUPPER
+	RET
+
+// func sgemvAVX512(k int, a, b *float32, ldb int, c *float32, n int)
+// c[j] += Σ_p a[p]·b[p*ldb+j] for j < n (a multiple of 16), one fused
+// multiply-add per p in p order: the micro-kernels' chain, for one row.
+TEXT ·sgemvAVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), R11
+	MOVQ a+8(FP), R12
+	MOVQ b+16(FP), R13
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	MOVQ n+40(FP), R9
+sgemvAVX512_big:
+	CMPQ R9, $128
+	JLT  sgemvAVX512_small
+	VMOVUPS 0(DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	MOVQ R12, SI
+	MOVQ R13, DI
+	MOVQ R11, CX
+sgemvAVX512_bigk:
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS 0(DI), Z8, Z0
+	VFMADD231PS 64(DI), Z8, Z1
+	VFMADD231PS 128(DI), Z8, Z2
+	VFMADD231PS 192(DI), Z8, Z3
+	VFMADD231PS 256(DI), Z8, Z4
+	VFMADD231PS 320(DI), Z8, Z5
+	VFMADD231PS 384(DI), Z8, Z6
+	VFMADD231PS 448(DI), Z8, Z7
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sgemvAVX512_bigk
+	VMOVUPS Z0, 0(DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VMOVUPS Z4, 256(DX)
+	VMOVUPS Z5, 320(DX)
+	VMOVUPS Z6, 384(DX)
+	VMOVUPS Z7, 448(DX)
+	ADDQ $512, DX
+	ADDQ $512, R13
+	SUBQ $128, R9
+	JMP  sgemvAVX512_big
+sgemvAVX512_small:
+	CMPQ R9, $16
+	JLT  sgemvAVX512_done
+	VMOVUPS (DX), Z0
+	MOVQ R12, SI
+	MOVQ R13, DI
+	MOVQ R11, CX
+sgemvAVX512_smallk:
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS (DI), Z8, Z0
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sgemvAVX512_smallk
+	VMOVUPS Z0, (DX)
+	ADDQ $64, DX
+	ADDQ $64, R13
+	SUBQ $16, R9
+	JMP  sgemvAVX512_small
+sgemvAVX512_done:
+	VZEROUPPER
+	RET
+
+// func sgemvAVX2(k int, a, b *float32, ldb int, c *float32, n int)
+// c[j] += Σ_p a[p]·b[p*ldb+j] for j < n (a multiple of 8), one fused
+// multiply-add per p in p order: the micro-kernels' chain, for one row.
+TEXT ·sgemvAVX2(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), R11
+	MOVQ a+8(FP), R12
+	MOVQ b+16(FP), R13
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	MOVQ n+40(FP), R9
+sgemvAVX2_big:
+	CMPQ R9, $64
+	JLT  sgemvAVX2_small
+	VMOVUPS 0(DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+	VMOVUPS 160(DX), Y5
+	VMOVUPS 192(DX), Y6
+	VMOVUPS 224(DX), Y7
+	MOVQ R12, SI
+	MOVQ R13, DI
+	MOVQ R11, CX
+sgemvAVX2_bigk:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y8, Y1
+	VFMADD231PS 64(DI), Y8, Y2
+	VFMADD231PS 96(DI), Y8, Y3
+	VFMADD231PS 128(DI), Y8, Y4
+	VFMADD231PS 160(DI), Y8, Y5
+	VFMADD231PS 192(DI), Y8, Y6
+	VFMADD231PS 224(DI), Y8, Y7
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sgemvAVX2_bigk
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	VMOVUPS Y5, 160(DX)
+	VMOVUPS Y6, 192(DX)
+	VMOVUPS Y7, 224(DX)
+	ADDQ $256, DX
+	ADDQ $256, R13
+	SUBQ $64, R9
+	JMP  sgemvAVX2_big
+sgemvAVX2_small:
+	CMPQ R9, $8
+	JLT  sgemvAVX2_done
+	VMOVUPS (DX), Y0
+	MOVQ R12, SI
+	MOVQ R13, DI
+	MOVQ R11, CX
+sgemvAVX2_smallk:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS (DI), Y8, Y0
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sgemvAVX2_smallk
+	VMOVUPS Y0, (DX)
+	ADDQ $32, DX
+	ADDQ $32, R13
+	SUBQ $8, R9
+	JMP  sgemvAVX2_small
+sgemvAVX2_done:
+	VZEROUPPER
+	RET
+
+// func sgemvTFMA(k int, a, b *float32, ldb int, c *float32, n int)
+// c[j] += Σ_p a[p]·b[j*ldb+p] for j < n (B transposed: each output reads a
+// row of b), one scalar fused multiply-add per p in p order: the chain of
+// the other kernels. Eight outputs at a time keep eight chains in flight.
+TEXT ·sgemvTFMA(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), R12
+	MOVQ a+8(FP), BX
+	MOVQ b+16(FP), R13
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	MOVQ n+40(FP), R9
+	LEAQ (R8)(R8*2), R11
+gvt_group:
+	CMPQ R9, $8
+	JLT  gvt_one
+	VMOVSS 0(DX), X0
+	VMOVSS 4(DX), X1
+	VMOVSS 8(DX), X2
+	VMOVSS 12(DX), X3
+	VMOVSS 16(DX), X4
+	VMOVSS 20(DX), X5
+	VMOVSS 24(DX), X6
+	VMOVSS 28(DX), X7
+	MOVQ R13, AX
+	LEAQ (R13)(R11*1), R10
+	MOVQ BX, SI
+	MOVQ R12, CX
+gvt_groupk:
+	VMOVSS (SI), X8
+	VFMADD231SS (R13), X8, X0
+	VFMADD231SS (R13)(R8*1), X8, X1
+	VFMADD231SS (R13)(R8*2), X8, X2
+	VFMADD231SS (R10), X8, X3
+	VFMADD231SS (R13)(R8*4), X8, X4
+	VFMADD231SS (R10)(R8*2), X8, X5
+	VFMADD231SS (R10)(R11*1), X8, X6
+	VFMADD231SS (R10)(R8*4), X8, X7
+	ADDQ $4, SI
+	ADDQ $4, R13
+	ADDQ $4, R10
+	DECQ CX
+	JNZ  gvt_groupk
+	VMOVSS X0, 0(DX)
+	VMOVSS X1, 4(DX)
+	VMOVSS X2, 8(DX)
+	VMOVSS X3, 12(DX)
+	VMOVSS X4, 16(DX)
+	VMOVSS X5, 20(DX)
+	VMOVSS X6, 24(DX)
+	VMOVSS X7, 28(DX)
+	MOVQ AX, R13
+	LEAQ (R13)(R8*8), R13
+	ADDQ $32, DX
+	SUBQ $8, R9
+	JMP  gvt_group
+gvt_one:
+	TESTQ R9, R9
+	JZ   gvt_done
+	VMOVSS (DX), X0
+	MOVQ R13, AX
+	MOVQ BX, SI
+	MOVQ R12, CX
+gvt_onek:
+	VMOVSS (SI), X8
+	VFMADD231SS (R13), X8, X0
+	ADDQ $4, SI
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  gvt_onek
+	VMOVSS X0, (DX)
+	MOVQ AX, R13
+	ADDQ R8, R13
+	ADDQ $4, DX
+	DECQ R9
+	JMP  gvt_one
+gvt_done:
+	VZEROUPPER
+	RET
