@@ -100,9 +100,12 @@ func nativeSgemm(kern sgemmKernel, transA, transB bool, m, n, k int, alpha float
 	nc := nativeNC / nr * nr
 	bufA := getPack(mc * kcMax)
 	bufB := getPack(min(nc, (n+nr-1)/nr*nr) * kcMax)
+	// The edge tile's scratch comes from a pool too: passed to a kernel
+	// through a func value, a local array would escape to the heap.
+	tileBuf := getPack(mr * nr)
 	defer putPack(bufA)
 	defer putPack(bufB)
-	var tile [8 * 32]float32 // the widest kernel's mr×nr
+	defer putPack(tileBuf)
 	// A is read in place unless it is transposed or scaled; then, and for
 	// a last panel of fewer than mr rows, it is packed.
 	packAll := transA || alpha != 1
@@ -155,7 +158,7 @@ func nativeSgemm(kern sgemmKernel, transA, transB bool, m, n, k int, alpha float
 							continue
 						}
 						// An edge tile goes through a full-size scratch tile.
-						t := tile[:mr*nr]
+						t := tileBuf.s
 						for r := 0; r < mr; r++ {
 							if r < rows {
 								copy(t[r*nr:r*nr+cols], ct[r*ldc:r*ldc+cols])
@@ -187,7 +190,8 @@ func nativeRowsGemm(kern sgemmKernel, transA, transB bool, m, n, k int, alpha fl
 		defer putPack(tail)
 		packB(tail.s, false, b, ldb, 0, k, n/w*w, n%w, w)
 	}
-	var ct [16]float32
+	ctBuf := getPack(w)
+	defer putPack(ctBuf)
 	for i := 0; i < m; i++ {
 		x := av.s[:k]
 		for p := range x {
@@ -212,7 +216,7 @@ func nativeRowsGemm(kern sgemmKernel, transA, transB bool, m, n, k int, alpha fl
 		if full == n {
 			continue
 		}
-		t := ct[:w]
+		t := ctBuf.s
 		copy(t, row[full:])
 		clear(t[n-full:])
 		kern.row(k, &x[0], &tail.s[0], w, &t[0], w)
