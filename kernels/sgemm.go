@@ -235,8 +235,17 @@ func packA(buf []float32, trans bool, a []float32, lda int, alpha float32, ic, m
 		rows := min(mr, ic+mcb-i0)
 		if trans {
 			// op(A)'s row i is A's column i: rows contiguous elements of
-			// each of A's rows pc+p, written down the panel's columns.
-			for p := 0; p < kc; p++ {
+			// each of A's rows pc+p, written down the panel's columns,
+			// 8×8 blocks at a time where they fit.
+			p8 := 0
+			if hasTranspose8 && rows == mr && mr%8 == 0 {
+				for ; p8+8 <= kc; p8 += 8 {
+					for r0 := 0; r0 < mr; r0 += 8 {
+						transpose8(&a[(pc+p8)*lda+i0+r0], lda, &pan[r0*kc+p8], kc)
+					}
+				}
+			}
+			for p := p8; p < kc; p++ {
 				src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+rows]
 				col := pan[p:]
 				for r, v := range src {
@@ -270,7 +279,15 @@ func packB(buf []float32, trans bool, b []float32, ldb, pc, kc, jc, ncb, nr int)
 		if trans {
 			// op(B)'s column j is B's row j. Blocks of 16 k values (a cache
 			// line of each row) keep both sides in L1.
-			for p0 := 0; p0 < kc; p0 += 16 {
+			p8 := 0
+			if hasTranspose8 && cols%8 == 0 {
+				for ; p8+8 <= kc; p8 += 8 {
+					for j := 0; j < cols; j += 8 {
+						transpose8(&b[(j0+j)*ldb+pc+p8], ldb, &pan[p8*nr+j], nr)
+					}
+				}
+			}
+			for p0 := p8; p0 < kc; p0 += 16 {
 				p1 := min(p0+16, kc)
 				for j := 0; j < cols; j++ {
 					col := b[(j0+j)*ldb+pc+p0 : (j0+j)*ldb+pc+p1]

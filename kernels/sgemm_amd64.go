@@ -19,6 +19,14 @@ func sgemvAVX2(k int, a, b *float32, ldb int, c *float32, n int)
 //go:noescape
 func sgemvTFMA(k int, a, b *float32, ldb int, c *float32, n int)
 
+//go:noescape
+func transpose8AVX(src *float32, ss int, dst *float32, ds int)
+
+// transpose8 is transpose8AVX: every CPU with a native kernel has AVX.
+func transpose8(src *float32, ss int, dst *float32, ds int) { transpose8AVX(src, ss, dst, ds) }
+
+const hasTranspose8 = true
+
 // nativeKernels lists the micro-kernels this CPU can run, widest first.
 func nativeKernels() []sgemmKernel {
 	var ks []sgemmKernel

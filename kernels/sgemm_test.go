@@ -177,3 +177,28 @@ func rndVec(rng *rand.Rand, n int) []float32 {
 	}
 	return x
 }
+
+func TestTranspose8(t *testing.T) {
+	if !hasTranspose8 || len(nativeKernels()) == 0 {
+		t.Skip("no native kernels on this CPU/build")
+	}
+	const ss, ds = 11, 13
+	src := make([]float32, 8*ss)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	dst := make([]float32, 8*ds)
+	transpose8(&src[0], ss, &dst[0], ds)
+	for r := 0; r < 8; r++ {
+		for c := 0; c < 8; c++ {
+			if dst[c*ds+r] != src[r*ss+c] {
+				t.Fatalf("dst[%d][%d] = %v, want %v", c, r, dst[c*ds+r], src[r*ss+c])
+			}
+		}
+		for c := 8; c < ds; c++ {
+			if dst[r*ds+c] != 0 {
+				t.Fatalf("wrote dst[%d][%d] outside the block", r, c)
+			}
+		}
+	}
+}
