@@ -109,11 +109,11 @@ func nativeSgemm(kern sgemmKernel, transA, transB bool, m, n, k int, alpha float
 	// A is read in place unless it is transposed or scaled; then, and for
 	// a last panel of fewer than mr rows, it is packed.
 	packAll := transA || alpha != 1
+	direct := !transB && m <= nativeDirectB // B read in place
 	for jc := 0; jc < n; jc += nc {
 		ncb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kcMax {
 			kc := min(kcMax, k-pc)
-			direct := !transB && m <= nativeDirectB
 			var bp []float32
 			if !direct {
 				bp = packB(bufB.s, transB, b, ldb, pc, kc, jc, ncb, nr)
@@ -193,17 +193,7 @@ func nativeRowsGemm(kern sgemmKernel, transA, transB bool, m, n, k int, alpha fl
 	ctBuf := getPack(w)
 	defer putPack(ctBuf)
 	for i := 0; i < m; i++ {
-		x := av.s[:k]
-		for p := range x {
-			v := a[i*lda+p]
-			if transA {
-				v = a[p*lda+i]
-			}
-			if alpha != 1 {
-				v *= alpha
-			}
-			x[p] = v
-		}
+		x := packA(av.s, transA, a, lda, alpha, i, 1, 0, k, 1) // alpha·op(A)'s row i
 		row := c[i*ldc : i*ldc+n]
 		if transB {
 			kern.rowT(k, &x[0], &b[0], ldb, &row[0], n)
@@ -277,8 +267,9 @@ func packB(buf []float32, trans bool, b []float32, ldb, pc, kc, jc, ncb, nr int)
 		j0 := jc + q*nr
 		cols := min(nr, jc+ncb-j0)
 		if trans {
-			// op(B)'s column j is B's row j. Blocks of 16 k values (a cache
-			// line of each row) keep both sides in L1.
+			// op(B)'s column j is B's row j: 8×8 blocks transposed in
+			// registers where they fit; the rest element by element, in
+			// blocks of 16 k values (a cache line of each row).
 			p8 := 0
 			if hasTranspose8 && cols%8 == 0 {
 				for ; p8+8 <= kc; p8 += 8 {

@@ -54,6 +54,7 @@ var sgemmCases = []struct {
 	{true, true, 2, 259, 64, 0.5, 1},
 	{false, true, 1, 7, 5, 1, 0},
 	{true, false, 2, 16, 33, -1, 0.5},
+	{true, false, 2, 9, 1, 1, 0}, // one row of a transposed A is its column
 }
 
 // TestNativeSgemm checks every micro-kernel this CPU has against a float64

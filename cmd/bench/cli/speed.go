@@ -321,14 +321,14 @@ func speedBackends(which string) ([]kernels.Backend, error) {
 }
 
 // peakBackends names the sgemms whose peak bench speed probes: every fast
-// one this machine has, else the first backend measured.
+// one this machine has (all but gonum), else the first backend measured.
 func peakBackends(first string) []string {
+	all, _ := speedBackends("all")
 	var names []string
-	if _, err := kernels.NativeBackend(); err == nil {
-		names = append(names, "native")
-	}
-	if _, err := kernels.OpenBLAS(); err == nil {
-		names = append(names, "openblas")
+	for _, b := range all {
+		if b.Name() != "gonum" {
+			names = append(names, b.Name())
+		}
 	}
 	if len(names) == 0 {
 		names = []string{first}
