@@ -1,8 +1,9 @@
 // Package enginetest is the conformance suite of core.Engine: an engine
 // (a GPU engine, a faster CPU engine) runs Run and is checked against
 // grao's reference CPU engine on the same weights and inputs — per-token
-// log-probs, values and entropies, the gradient of every weight, one AdamW
-// update, greedy samples — and for the contract's rules (snapshots are
+// log-probs, values and entropies, the gradient of every weight (of one
+// pass, and summed over passes before a Step), one AdamW update, greedy
+// samples — and for the contract's rules (snapshots are
 // frozen, state round-trips, misuse is an error).
 package enginetest
 
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/grao-lab/grao/core"
@@ -42,6 +44,7 @@ func RunConfig(t *testing.T, c model.Config, newEngine Factory) {
 	seqs := batch(p.Config)
 	t.Run("forward", func(t *testing.T) { checkForward(t, newEngine, p, seqs) })
 	t.Run("gradients", func(t *testing.T) { checkGradients(t, newEngine, p, seqs) })
+	t.Run("accumulation", func(t *testing.T) { checkAccumulation(t, newEngine, p, seqs) })
 	t.Run("adamw", func(t *testing.T) { checkAdamW(t, newEngine, p, seqs) })
 	t.Run("greedy", func(t *testing.T) { checkGreedy(t, newEngine, p) })
 	t.Run("snapshot", func(t *testing.T) { checkSnapshot(t, newEngine, p, seqs) })
@@ -206,17 +209,19 @@ func gradientProbe() optim.Config {
 	return oc
 }
 
-// step runs LogProbs, Backward with the fixed coefficients, and Step, and
-// returns the weights after it.
-func step(t *testing.T, e core.Engine, seqs []core.Sequence) []core.Tensor {
+// step runs LogProbs and Backward with the fixed coefficients on each
+// batch of seqs, then Step, and returns the weights after it.
+func step(t *testing.T, e core.Engine, seqs ...[]core.Sequence) []core.Tensor {
 	t.Helper()
-	f, err := e.LogProbs(seqs, core.ForwardOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl, dv := coefficients(f)
-	if err := e.Backward(dl, dv); err != nil {
-		t.Fatal(err)
+	for _, part := range seqs {
+		f, err := e.LogProbs(part, core.ForwardOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dl, dv := coefficients(f)
+		if err := e.Backward(dl, dv); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := e.Step(); err != nil {
 		t.Fatal(err)
@@ -234,6 +239,54 @@ func checkGradients(t *testing.T, newEngine Factory, p *model.Params, seqs []cor
 	got := step(t, build(t, newEngine, p, oc), seqs)
 	before := p.All()
 	compareWeights(t, "gradient of", got, want, func(i, j int, w float32) float64 { return float64(before[i].Data[j]) - float64(w) })
+}
+
+// checkAccumulation: LogProbs/Backward passes before one Step add their
+// gradients, as Backward's contract says, whether the passes run on
+// different graphs or the same one (a later pass must not overwrite what
+// an earlier one left). Under gradientProbe an update is linear in the
+// gradient (lr·g/(|g|+eps) with eps ≫ |g|), so the expected weights are
+// the reference's single-batch updates added up: this does not rely on
+// the reference's own accumulation.
+func checkAccumulation(t *testing.T, newEngine Factory, p *model.Params, seqs []core.Sequence) {
+	oc := gradientProbe()
+	before := p.All()
+	for _, tc := range []struct {
+		name  string
+		parts [][]core.Sequence
+	}{
+		{"two batches", [][]core.Sequence{seqs[:2], seqs[2:]}},
+		{"two batches of one shape", [][]core.Sequence{seqs, shifted(seqs)}},
+	} {
+		want := make([]core.Tensor, len(before))
+		for i, b := range before {
+			want[i] = core.Tensor{Name: b.Name, Data: slices.Clone(b.Data)}
+		}
+		for _, part := range tc.parts {
+			for i, w := range step(t, reference(t, p, oc), part) {
+				for j, v := range w.Data {
+					want[i].Data[j] -= before[i].Data[j] - v
+				}
+			}
+		}
+		got := step(t, build(t, newEngine, p, oc), tc.parts...)
+		compareWeights(t, "gradient ("+tc.name+") of", got, want, func(i, j int, w float32) float64 { return float64(before[i].Data[j]) - float64(w) })
+	}
+}
+
+// shifted is seqs with other tokens after BOS: a batch of the same shape
+// (the same graph, where an engine keys graphs by shape) and another
+// gradient.
+func shifted(seqs []core.Sequence) []core.Sequence {
+	out := make([]core.Sequence, len(seqs))
+	for i, s := range seqs {
+		ids := slices.Clone(s.Tokens)
+		for j := 1; j < len(ids); j++ {
+			ids[j] = (ids[j] + 7) % 256
+		}
+		out[i] = core.Sequence{Tokens: ids, Start: s.Start}
+	}
+	return out
 }
 
 func checkAdamW(t *testing.T, newEngine Factory, p *model.Params, seqs []core.Sequence) {

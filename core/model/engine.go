@@ -208,6 +208,7 @@ func (e *CPU) LogProbs(seqs []core.Sequence, opts core.ForwardOptions) (*core.Fo
 	if len(seqs) == 0 {
 		return nil, fmt.Errorf("model: LogProbs of no sequences")
 	}
+	e.keepGrads()
 	temp, err := opts.Temp()
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -303,30 +304,37 @@ func (e *CPU) Backward(dlogp, dvalues [][]float64) error {
 		return err
 	}
 	e.nBackward++
-	switch e.nBackward {
-	case 1:
-		e.grads = grads
-	case 2: // the buffers are overwritten by the next run: keep a sum
-		if e.acc == nil {
-			e.acc = make([][]float32, len(grads))
-			for i, g := range e.grads {
-				e.acc[i] = make([]float32, len(g))
-			}
-		}
-		for i, g := range e.grads {
-			copy(e.acc[i], g)
-		}
-		fallthrough
-	default:
-		for i, g := range grads {
-			a := e.acc[i]
-			for j, v := range g {
-				a[j] += v
-			}
-		}
-		e.grads = e.acc
+	if e.nBackward == 1 {
+		e.grads = grads // read in place by Step unless another pass comes first
+		return nil
 	}
+	for i, g := range grads { // e.acc holds the earlier passes' sum (keepGrads)
+		a := e.acc[i]
+		for j, v := range g {
+			a[j] += v
+		}
+	}
+	e.grads = e.acc
 	return nil
+}
+
+// keepGrads copies a first Backward's gradients out of its graph's buffers
+// before another pass runs: a second pass before Step may run on the same
+// graph (fixed-length graphs, a batch of the same shape) and overwrite them.
+func (e *CPU) keepGrads() {
+	if e.nBackward != 1 {
+		return
+	}
+	if e.acc == nil {
+		e.acc = make([][]float32, len(e.grads))
+		for i, g := range e.grads {
+			e.acc[i] = make([]float32, len(g))
+		}
+	}
+	for i, g := range e.grads {
+		copy(e.acc[i], g)
+	}
+	e.grads = e.acc
 }
 
 // Step implements core.Engine.
