@@ -6,6 +6,14 @@
 #                                         the kernels/cuda test binary and a
 #                                         bench binary, with -tags grao_cuda,
 #                                         into DIR (default gpu-check/).
+#   scripts/gpu-check.sh emulate [DIR]    here, without a GPU: builds the CPU
+#                                         emulator of the CUDA driver and
+#                                         cuBLAS (kernels/cuda/emulator) and
+#                                         both binaries linked to it into DIR
+#                                         (default gpu-emulate/), runs the
+#                                         tests in both emulated orders, then
+#                                         a tiny gpu.toml (EMU_SWEEP=0 skips
+#                                         it) with its report.
 #   DIR/gpu-check.sh --run DIR [OUTDIR]   on the GPU machine (no Go needed):
 #                                         runs the tests verbosely and writes
 #                                         summary.json, test.log and
@@ -14,13 +22,13 @@
 #                                         the summary after every stage.
 #
 # The run stage stays under 5 minutes: the tests get TEST_TIMEOUT seconds
-# (default 120); bench speed against PyTorch on the same GPU gets
-# SPEED_TIMEOUT (default 70); then a shortened experiments/gpu.toml runs
-# on the GPU for at most SWEEP_TIMEOUT seconds (default 90). See
-# docs/gpu.md.
+# (default 120); then a shortened experiments/gpu.toml runs on the GPU for
+# at most SWEEP_TIMEOUT seconds (default 90); then bench speed against
+# PyTorch on the same GPU gets SPEED_TIMEOUT (default 70). A stage that
+# does not stop at its limit is killed 10 seconds later. See docs/gpu.md.
 set -eu
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 build() {
 	dir=${1:-gpu-check}
@@ -50,6 +58,43 @@ build() {
 		echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	} >"$dir/BUILD_INFO"
 	echo "done: copy $dir to the GPU machine and run $dir/gpu-check.sh --run $dir"
+}
+
+# emulate runs the engine's tests and a tiny GPU sweep on the CPU emulator:
+# the engine's own code as it would run on a GPU (see
+# kernels/cuda/emulator/README.md for what that does and does not check).
+emulate() {
+	dir=${1:-gpu-emulate}
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	cd "$root"
+	export CGO_ENABLED=1
+	kernels/cuda/emulator/build.sh "$dir/lib"
+	# Linked against the emulator's libcuda.so; it is found at run time
+	# through LD_LIBRARY_PATH, like a real driver would be.
+	CGO_LDFLAGS="-L$dir/lib ${CGO_LDFLAGS:-}" go test -c -tags grao_cuda -o "$dir/cuda.test" ./kernels/cuda/
+	CGO_LDFLAGS="-L$dir/lib ${CGO_LDFLAGS:-}" go build -tags grao_cuda -o "$dir/bench" ./cmd/bench
+	export LD_LIBRARY_PATH="$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" GRAO_CUBLAS_LIB="$dir/lib/libcublas.so"
+	for order in forward reverse; do
+		echo "emulate: kernels/cuda tests, $order order"
+		(cd kernels/cuda && GRAO_CUDA_EMU_ORDER=$order "$dir/cuda.test" -test.count=1 -test.timeout 10m)
+	done
+	if [ "${EMU_SWEEP:-1}" != 0 ]; then
+		echo "emulate: experiments/gpu.toml, cut to a tiny model and a few steps, with --device cuda"
+		rm -rf "$dir/sweep"
+		"$dir/bench" run experiments/gpu.toml --device cuda --out "$dir/sweep" \
+			--set 'seeds=[1]' --set model.preset=small --set 'task.kinds=["repeat","count"]' \
+			--set pretrain.steps=3 --set pretrain.batch=4 --set calibrate.prompts=1 --set calibrate.samples=2 \
+			--set train.steps=2 --set train.prompts=2 --set train.max_new_tokens=8 \
+			--set eval.prompts=4 --set eval.max_new_tokens=8
+		"$dir/bench" report "$dir/sweep" >"$dir/sweep/report.md"
+		for alg in sft dpo ppo grpo grao; do # every trial finished and has metrics
+			grep -q "^$alg-s1-[0-9a-f]*,skills,small,$alg,1,RAS," "$dir/sweep/results.csv" ||
+				{ echo "emulate: no RAS for $alg in $dir/sweep/results.csv" >&2; exit 1; }
+		done
+	fi
+	echo "emulate: passed"
 }
 
 # summary writes OUTDIR/summary.json from what the run has produced so far.
@@ -100,7 +145,7 @@ run() {
 	summary device
 	t0=$(date +%s)
 	set +e
-	(cd "$dir" && timeout "${TEST_TIMEOUT:-120}" ./cuda.test -test.v -test.timeout "${TEST_TIMEOUT:-120}s") >"$out/test.log" 2>&1
+	(cd "$dir" && timeout -k 10 "${TEST_TIMEOUT:-120}" ./cuda.test -test.v -test.timeout "${TEST_TIMEOUT:-120}s") >"$out/test.log" 2>&1
 	echo $? >"$out/test.rc"
 	set -e
 	echo "tests=$(($(date +%s) - t0))" >>"$out/timings.txt"
@@ -109,7 +154,7 @@ run() {
 	if [ -x "$dir/bench" ]; then
 		t0=$(date +%s)
 		set +e
-		(cd "$dir" && timeout "${SWEEP_TIMEOUT:-90}" ./bench run gpu.toml --device cuda --out "$out/sweep" \
+		(cd "$dir" && timeout -k 10 "${SWEEP_TIMEOUT:-90}" ./bench run gpu.toml --device cuda --out "$out/sweep" \
 			--set 'seeds=[1]' --set pretrain.steps=200 --set train.steps=20 --set eval.prompts=64) >"$out/sweep.log" 2>&1
 		echo $? >"$out/sweep.rc"
 		set -e
@@ -120,7 +165,7 @@ run() {
 	if [ -x "$dir/bench" ]; then
 		t0=$(date +%s)
 		set +e
-		(cd "$dir" && timeout "${SPEED_TIMEOUT:-70}" ./bench speed --device cuda --torch "${TORCH_PYTHON:-python3}" \
+		(cd "$dir" && timeout -k 10 "${SPEED_TIMEOUT:-70}" ./bench speed --device cuda --torch "${TORCH_PYTHON:-python3}" \
 			--models medium,large --rounds 1 --train-steps 5 --json) >"$out/speed.json" 2>"$out/speed.log"
 		echo $? >"$out/speed.rc"
 		set -e
@@ -134,6 +179,7 @@ run() {
 
 case "${1:-}" in
 build) shift; build "$@" ;;
+emulate) shift; emulate "$@" ;;
 --run) [ $# -ge 2 ] || usage; shift; run "$@" ;;
 *) usage ;;
 esac

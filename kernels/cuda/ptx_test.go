@@ -58,6 +58,9 @@ func TestPTXUpToDate(t *testing.T) {
 	if have := ptxToolRE.FindString(string(ver)); have == "" || have != want {
 		t.Skipf("local nvcc is %q, the committed PTX was built by %q: outputs differ between releases", have, want)
 	}
+	if _, err := os.Stat("kernels/build.sh"); err != nil {
+		t.Skip("kernels/build.sh is not here: the test binary runs away from its source (the device check)")
+	}
 	out := filepath.Join(t.TempDir(), "grao.ptx")
 	cmd := exec.Command("sh", "kernels/build.sh", out)
 	cmd.Stderr = os.Stderr
