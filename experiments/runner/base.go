@@ -16,6 +16,7 @@ import (
 	"github.com/grao-lab/grao/core/tokenizer"
 	"github.com/grao-lab/grao/experiments/evaluate"
 	"github.com/grao-lab/grao/experiments/sweep"
+	"github.com/grao-lab/grao/kernels"
 )
 
 // EnvBaseCache names an optional directory shared by all sweeps: base
@@ -39,6 +40,10 @@ type baseEntry struct {
 	once   sync.Once
 	params *model.Params
 	err    error
+	// pretrainedWith is the BLAS (or "cuda") that pre-trained the base,
+	// from its checkpoint when reused ("unknown" for checkpoints from
+	// before it was recorded; "" for a user's checkpoint).
+	pretrainedWith string
 	// tok is the model's tokenizer and tokFiles its files (a BPE model
 	// directory's; nil for the byte tokenizer).
 	tok      tokenizer.Tokenizer
@@ -87,9 +92,27 @@ func (c *baseCache) get(ctx context.Context, tr sweep.Trial, task core.Task) (*m
 			}
 			return
 		}
-		e.params, e.err = c.build(ctx, tr, task)
+		e.params, e.pretrainedWith, e.err = c.build(ctx, tr, task)
 	})
 	return e.params, e.err
+}
+
+// pretrainedWith is what pre-trained the trial's base model (after get):
+// the BLAS, or "cuda".
+func (c *baseCache) pretrainedWith(tr sweep.Trial) string {
+	return c.entry(tr.BaseKey()).pretrainedWith
+}
+
+// metaPretrainedWith is the base checkpoint's metadata key for it.
+const metaPretrainedWith = "pretrained_with"
+
+// engineLabel names what pre-trains on device: the BLAS for the CPU
+// engine, whose roundings differ between BLAS libraries.
+func engineLabel(device string) string {
+	if device == "cuda" {
+		return device
+	}
+	return kernels.Current().Name()
 }
 
 // tokenizer is the tokenizer of the trial's base model (after get) and
@@ -124,7 +147,7 @@ func (c *baseCache) outputs(ctx context.Context, tr sweep.Trial, taskID string, 
 	return o, err
 }
 
-func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (*model.Params, error) {
+func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (*model.Params, string, error) {
 	dir := filepath.Join(c.dir, "base", tr.BaseKey())
 	shared := ""
 	if root := os.Getenv(EnvBaseCache); root != "" {
@@ -141,7 +164,7 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 			c.logf("base %s: waiting for process %d, which is building it (%s)", tr.BaseKey(), pid, d)
 		})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		defer l.Unlock()
 	}
@@ -157,15 +180,25 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 			c.logf("base %s: cached checkpoint in %s unreadable (%v), ignoring it", tr.BaseKey(), d, err)
 			continue
 		}
-		c.logf("base %s: reusing %s", tr.BaseKey(), d)
-		if d != dir {
-			err = checkpoint.Save(dir, p, map[string]string{"base_key": tr.BaseKey(), "copied_from": d})
+		with := "unknown"
+		if md, err := checkpoint.Metadata(d); err == nil && md[metaPretrainedWith] != "" {
+			with = md[metaPretrainedWith]
 		}
-		return p, err
+		c.logf("base %s: reusing %s (pre-trained with %s)", tr.BaseKey(), d, with)
+		// The key does not hold the BLAS (so that a cache serves runs on
+		// any), but the base's roundings came from it: say so when they
+		// will mix with another's.
+		if now := engineLabel(tr.Train.Device); with != now {
+			c.logf("base %s: warning: pre-trained with %s, this run trains with %s; manifests record both (base_pretrained_with, blas)", tr.BaseKey(), with, now)
+		}
+		if d != dir {
+			err = checkpoint.Save(dir, p, map[string]string{"base_key": tr.BaseKey(), "copied_from": d, metaPretrainedWith: with})
+		}
+		return p, with, err
 	}
 	mc, err := modelConfig(tr.Model)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ps := tr.Pretrain
 	oc := optim.DefaultConfig()
@@ -188,23 +221,24 @@ func (c *baseCache) build(ctx context.Context, tr sweep.Trial, task core.Task) (
 	}
 	eng, err := pretrain.RunOn(ctx, tr.Train.Device, cfg, data, report)
 	if err != nil {
-		return nil, fmt.Errorf("pre-training base model: %w", err)
+		return nil, "", fmt.Errorf("pre-training base model: %w", err)
 	}
 	p, err := model.ParamsOf(eng)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	meta := map[string]string{"base_key": tr.BaseKey(), "task": tr.Task.Name, "steps": fmt.Sprint(ps.Steps)}
+	with := engineLabel(tr.Train.Device)
+	meta := map[string]string{"base_key": tr.BaseKey(), "task": tr.Task.Name, "steps": fmt.Sprint(ps.Steps), metaPretrainedWith: with}
 	for _, d := range []string{dir, shared} {
 		if d == "" {
 			continue
 		}
 		if err := checkpoint.Save(d, p, meta); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	c.logf("base %s: done in %.0fs, final loss %.3f", tr.BaseKey(), time.Since(start).Seconds(), lastLoss)
-	return p, nil
+	return p, with, nil
 }
 
 // modelConfig turns a model spec into an architecture.

@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grao-lab/grao/core/checkpoint"
 	"github.com/grao-lab/grao/experiments/runner"
 	"github.com/grao-lab/grao/experiments/sweep"
+	"github.com/grao-lab/grao/kernels"
 )
 
 const sweepHead = `name = "plug"
@@ -125,12 +128,14 @@ func TestSharedBaseCache(t *testing.T) {
 	t.Setenv(runner.EnvBaseCache, cache)
 	src := strings.Split(sweepHead, "[reward]")[0]
 	var evals [2][]byte
+	var manifests [2]runner.Manifest
 	for i := range evals {
 		dir := t.TempDir()
 		sum, trials := runSweep(t, dir, src)
 		if sum.Failed != 0 {
 			t.Fatalf("run %d: %+v", i, sum)
 		}
+		manifests[i] = manifest(t, dir, trials[0].ID)
 		evals[i], _ = os.ReadFile(filepath.Join(dir, "out", "runs", trials[0].ID, "eval.json"))
 		if i == 0 {
 			if _, err := os.Stat(filepath.Join(cache, trials[0].BaseKey(), "model.safetensors")); err != nil {
@@ -146,6 +151,33 @@ func TestSharedBaseCache(t *testing.T) {
 	}
 	if len(evals[0]) == 0 || string(evals[0]) != string(evals[1]) {
 		t.Error("eval.json differs between the sweep that trained the base and the one that reused it")
+	}
+	for i, m := range manifests {
+		if m.BasePretrainedWith != kernels.Current().Name() {
+			t.Errorf("run %d: manifest base_pretrained_with %q, want %q", i, m.BasePretrainedWith, kernels.Current().Name())
+		}
+	}
+	// A cached base pre-trained with another BLAS is reused (the key does
+	// not hold the BLAS), with a warning, and the manifest says which.
+	dir := t.TempDir()
+	sw, trials, path := parseSweep(t, dir, src)
+	cached := filepath.Join(cache, trials[0].BaseKey())
+	p, err := checkpoint.Load(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoint.Save(cached, p, map[string]string{"pretrained_with": "elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if _, err := runner.Run(context.Background(), sw, trials, runner.Options{SweepPath: path, Out: filepath.Join(dir, "out"), Workers: 1, Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	if m := manifest(t, dir, trials[0].ID); m.BasePretrainedWith != "elsewhere" {
+		t.Errorf("manifest base_pretrained_with %q for a base pre-trained elsewhere", m.BasePretrainedWith)
+	}
+	if want := "pre-trained with elsewhere, this run trains with " + kernels.Current().Name(); !strings.Contains(log.String(), want) {
+		t.Errorf("no warning %q in the log:\n%s", want, log.String())
 	}
 }
 

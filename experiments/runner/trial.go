@@ -57,7 +57,12 @@ type Manifest struct {
 	SweepRevision string  `json:"sweep_git_revision,omitempty"`
 	GoVersion     string  `json:"go_version"`
 	BLAS          string  `json:"blas"`
-	GOMAXPROCS    int     `json:"gomaxprocs"`
+	// BasePretrainedWith is the BLAS (or "cuda") that pre-trained the
+	// base model, which may be a cached one from another run: "unknown"
+	// for a cached base from before grao recorded it, absent for a
+	// checkpoint given by the sweep.
+	BasePretrainedWith string `json:"base_pretrained_with,omitempty"`
+	GOMAXPROCS         int    `json:"gomaxprocs"`
 	// CPU is the processor's model name (results with OpenBLAS can differ
 	// in their last bits between CPUs and core counts).
 	CPU        string            `json:"cpu,omitempty"`
@@ -178,6 +183,7 @@ func (e *env) runTrial(ctx context.Context, tr sweep.Trial) (err error) {
 		return err
 	}
 	man.Calibration = cal
+	man.BasePretrainedWith = e.bases.pretrainedWith(tr)
 	policy := base.Clone()
 	alg, err := algorithms.New(tr.Algorithm, tr.Params)
 	if err != nil {
