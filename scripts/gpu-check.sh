@@ -11,7 +11,8 @@
 #                                         cuBLAS (kernels/cuda/emulator) and
 #                                         both binaries linked to it into DIR
 #                                         (default gpu-emulate/), runs the
-#                                         tests in both emulated orders, then
+#                                         tests in both emulated orders and
+#                                         with GRAO_BLAS=cuda, then
 #                                         a tiny gpu.toml (EMU_SWEEP=0 skips
 #                                         it) with its report.
 #   DIR/gpu-check.sh --run DIR [OUTDIR]   on the GPU machine (no Go needed):
@@ -28,15 +29,19 @@
 # does not stop at its limit is killed 10 seconds later. See docs/gpu.md.
 set -eu
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+# indir makes DIR (absolute) the output directory and the repository the
+# working directory, for building with cgo.
+indir() {
+	mkdir -p "$1"
+	dir=$(cd "$1" && pwd)
+	cd "$(dirname "$0")/.."
+	export CGO_ENABLED=1
+}
 
 build() {
-	dir=${1:-gpu-check}
-	root=$(cd "$(dirname "$0")/.." && pwd)
-	mkdir -p "$dir"
-	dir=$(cd "$dir" && pwd)
-	cd "$root"
-	export CGO_ENABLED=1
+	indir "${1:-gpu-check}"
 	echo "building kernels/cuda test binary → $dir/cuda.test"
 	# Stripped (-s -w): both binaries must travel to the GPU machine together
 	# in under 64 MiB.
@@ -64,12 +69,7 @@ build() {
 # the engine's own code as it would run on a GPU (see
 # kernels/cuda/emulator/README.md for what that does and does not check).
 emulate() {
-	dir=${1:-gpu-emulate}
-	root=$(cd "$(dirname "$0")/.." && pwd)
-	mkdir -p "$dir"
-	dir=$(cd "$dir" && pwd)
-	cd "$root"
-	export CGO_ENABLED=1
+	indir "${1:-gpu-emulate}"
 	kernels/cuda/emulator/build.sh "$dir/lib"
 	# Linked against the emulator's libcuda.so; it is found at run time
 	# through LD_LIBRARY_PATH, like a real driver would be.
@@ -80,6 +80,8 @@ emulate() {
 		echo "emulate: kernels/cuda tests, $order order"
 		(cd kernels/cuda && GRAO_CUDA_EMU_ORDER=$order "$dir/cuda.test" -test.count=1 -test.timeout 10m)
 	done
+	echo "emulate: GRAO_BLAS=cuda selects the cuBLAS backend"
+	(cd kernels/cuda && GRAO_BLAS=cuda "$dir/cuda.test" -test.count=1 -test.run 'TestSelectedByEnv|TestConformance')
 	if [ "${EMU_SWEEP:-1}" != 0 ]; then
 		echo "emulate: experiments/gpu.toml, cut to a tiny model and a few steps, with --device cuda"
 		rm -rf "$dir/sweep"
