@@ -80,6 +80,17 @@ emulate() {
 		echo "emulate: kernels/cuda tests, $order order"
 		(cd kernels/cuda && GRAO_CUDA_EMU_ORDER=$order "$dir/cuda.test" -test.count=1 -test.timeout 10m)
 	done
+	# The emulator must be able to fail: grao.cu without the block
+	# reduction's first barrier (its first __syncthreads) must fail the
+	# layer-norm kernel test in the forward order.
+	echo "emulate: self-check: a missing barrier fails the kernel tests"
+	awk '!cut && /__syncthreads\(\);/ { cut = 1; next } { print }' kernels/cuda/kernels/grao.cu >"$dir/mutant.cu"
+	GRAO_CU="$dir/mutant.cu" kernels/cuda/emulator/build.sh "$dir/mutant" >/dev/null
+	if (cd kernels/cuda && LD_LIBRARY_PATH="$dir/mutant" GRAO_CUBLAS_LIB="$dir/mutant/libcublas.so" \
+		"$dir/cuda.test" -test.count=1 -test.run 'TestKernelLayerNorm' >"$dir/mutant.log" 2>&1); then
+		echo "emulate: the emulator passed grao.cu without a barrier ($dir/mutant.cu)" >&2
+		exit 1
+	fi
 	echo "emulate: GRAO_BLAS=cuda selects the cuBLAS backend"
 	(cd kernels/cuda && GRAO_BLAS=cuda "$dir/cuda.test" -test.count=1 -test.run 'TestSelectedByEnv|TestConformance')
 	if [ "${EMU_SWEEP:-1}" != 0 ]; then

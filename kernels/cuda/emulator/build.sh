@@ -5,7 +5,9 @@
 #
 # Needs g++, Boost.Context (Debian: libboost-context-dev) and cuda.h (the
 # driver API header; Debian: nvidia-cuda-dev, or any directory given as
-# CUDA_INCLUDE). See README.md.
+# CUDA_INCLUDE). GRAO_CU names another kernel source than
+# ../kernels/grao.cu (gpu-check.sh's self-check builds a broken one). See
+# README.md.
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 # The kernels as the host compiles them: a dynamic shared array becomes a
 # pointer to the launch's dynamic shared memory (shim.h has the rest).
 sed -E 's/extern __shared__ ([A-Za-z0-9_]+) ([A-Za-z0-9_]+)\[\];/\1* \2 = (\1*)grao_emu_dynamic_shared();/' \
-	"$here/../kernels/grao.cu" >"$tmp/grao_host.cu"
+	"${GRAO_CU:-$here/../kernels/grao.cu}" >"$tmp/grao_host.cu"
 grep -oE '__global__ void [A-Za-z0-9_]+' "$tmp/grao_host.cu" | awk '{print "X(" $3 ")"}' >"$tmp/kernels.inc"
 
 # -ffp-contract=off: no fused multiply-adds, as the PTX is built.
