@@ -106,10 +106,11 @@ func (c *baseCache) pretrainedWith(tr sweep.Trial) string {
 // metaPretrainedWith is the base checkpoint's metadata key for it.
 const metaPretrainedWith = "pretrained_with"
 
-// engineLabel names what pre-trains on device: the BLAS for the CPU
-// engine, whose roundings differ between BLAS libraries.
+// engineLabel names what pre-trains on device (pretrain.RunOn's rule):
+// another engine by its name, the CPU engine by its BLAS, whose roundings
+// differ between BLAS libraries.
 func engineLabel(device string) string {
-	if device == "cuda" {
+	if device != "" && device != "cpu" {
 		return device
 	}
 	return kernels.Current().Name()

@@ -254,9 +254,7 @@ CUresult launch(const Kernel& k, unsigned gx, unsigned gy, unsigned gz, unsigned
 
 // ---- contexts and devices ----
 
-struct Context {
-    CUdevice dev;
-};
+struct Context {};  // a handle: every context shares the one device's memory
 thread_local std::vector<CUcontext> ctxStack;
 
 CUresult device(CUdevice d) { return d == 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE; }
@@ -371,7 +369,7 @@ CUresult cuDeviceGetAttribute(int* v, CUdevice_attribute attr, CUdevice d) {
 CUresult cuCtxCreate(CUcontext* c, unsigned int flags, CUdevice d) {
     (void)flags;
     if (CUresult r = device(d)) return r;
-    *c = reinterpret_cast<CUcontext>(new Context{d});
+    *c = reinterpret_cast<CUcontext>(new Context{});
     ctxStack.push_back(*c);
     return CUDA_SUCCESS;
 }
