@@ -44,6 +44,9 @@ type speedRow struct {
 	GFLOPs      float64 `json:"gflops"`
 	Repetitions int     `json:"repetitions"`
 	Threads     int     `json:"threads,omitempty"` // PyTorch rows: the thread count that gave this figure
+	// Optimizer is, on PyTorch training rows, the AdamW that gave this
+	// figure (on a GPU the faster of the default and fused ones).
+	Optimizer string `json:"optimizer,omitempty"`
 	// PeakFraction is GFLOPs over the measured sgemm peak.
 	PeakFraction float64 `json:"peak_fraction,omitempty"`
 	// PeakRSSMiB is the peak resident set size of the fresh process that
@@ -251,6 +254,9 @@ func runSpeed(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "speedup %s %s batch %d: %s %.2fx %s\n", s.Model, s.Kind, s.Batch, s.Of, s.Ratio, s.Over)
 	}
 	for _, r := range rep.Rows {
+		if r.Optimizer != "" && r.Kind == "train" {
+			fmt.Fprintf(stdout, "optimizer %s %s (training): %s\n", r.Model, r.BLAS, r.Optimizer)
+		}
 		if r.GPUMemMiB > 0 {
 			fmt.Fprintf(stdout, "gpu memory %s %s (training): %.0f MiB\n", r.Model, r.BLAS, r.GPUMemMiB)
 		}

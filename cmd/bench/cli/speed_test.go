@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,14 +105,7 @@ func TestSpeedTorch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	python := cmp.Or(os.Getenv("GRAO_TORCH_PYTHON"), "/usr/bin/python3")
-	if out, err := exec.Command(python, "-c", "import torch").CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("%s cannot import torch (%v: %s)", python, err, out)
-		if os.Getenv("GRAO_REQUIRE_TORCH") == "1" {
-			t.Fatal(msg + " and GRAO_REQUIRE_TORCH=1")
-		}
-		t.Skip(msg)
-	}
+	python := torchPython(t)
 	code, so, se := bench(t, "speed", "--json", "--models", "tiny", "--blas", "gonum", "--torch", python,
 		"--train-steps", "2", "--batch", "2", "--new-tokens", "4", "--rounds", "1", "--peak=false")
 	if code != 0 {
@@ -139,6 +133,72 @@ func TestSpeedTorch(t *testing.T) {
 	}
 	if code, _, se := bench(t, "speed", "--models", "tiny", "--torch", "/nonexistent/python"); code != 2 || !strings.Contains(se, "--torch") {
 		t.Errorf("missing interpreter: exit %d, %q; want 2 naming --torch", code, se)
+	}
+}
+
+// torchPython is the interpreter with torch, or skips the test (fails it
+// under GRAO_REQUIRE_TORCH=1).
+func torchPython(t *testing.T) string {
+	t.Helper()
+	python := cmp.Or(os.Getenv("GRAO_TORCH_PYTHON"), "/usr/bin/python3")
+	if out, err := exec.Command(python, "-c", "import torch").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("%s cannot import torch (%v: %s)", python, err, out)
+		if os.Getenv("GRAO_REQUIRE_TORCH") == "1" {
+			t.Fatal(msg + " and GRAO_REQUIRE_TORCH=1")
+		}
+		t.Skip(msg)
+	}
+	return python
+}
+
+// The PyTorch reference keeps every tensor on the device it is given, so
+// `bench speed --device cuda --torch` works on the GPU machine's first try:
+// testdata/torch_on_meta.py runs it on torch's meta device and fails any
+// operator that mixes devices, as CUDA would. Each mutant leaves one
+// tensor on the CPU and must fail, so the check can fail.
+func TestTorchScriptOneDevice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	python := torchPython(t)
+	cfg := `{"vocab":260,"ctx":16,"d":32,"layers":1,"heads":2,"batch":2,"train_steps":1,` +
+		`"sample_batches":[1,4],"new_tokens":4,"threads":[1],"device":"meta"}`
+	run := func(script string) (string, error) {
+		path := filepath.Join(t.TempDir(), "torch_speed.py")
+		if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(python, "testdata/torch_on_meta.py", path, cfg).CombinedOutput()
+		return string(out), err
+	}
+	out, err := run(torchSpeedScript)
+	if err != nil {
+		t.Fatalf("torch_speed.py on the meta device: %v\n%s", err, lastLines(out, 5))
+	}
+	var res struct {
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(lastLines(out, 1)), &res); err != nil || len(res.Results) != 3 {
+		t.Fatalf("want 3 rows (train, sample b1, sample b4), got %v: %s", err, lastLines(out, 3))
+	}
+	mutants := []struct{ name, from, to string }{
+		{"positions on the CPU", "pos0 + t, device=ids.device)", "pos0 + t)"},
+	}
+	// Where torch has F.scaled_dot_product_attention the script never
+	// builds a mask of its own (torch 2.0 on; Debian's is 1.13).
+	sdpa, _ := exec.Command(python, "-c", "import torch.nn.functional as F; print(hasattr(F, 'scaled_dot_product_attention'))").Output()
+	if strings.TrimSpace(string(sdpa)) == "False" {
+		mutants = append(mutants, struct{ name, from, to string }{
+			"causal mask on the CPU", "dtype=torch.bool, device=q.device)", "dtype=torch.bool)"})
+	}
+	for _, m := range mutants {
+		mutant := strings.Replace(torchSpeedScript, m.from, m.to, 1)
+		if mutant == torchSpeedScript {
+			t.Fatalf("%s: %q is not in torch_speed.py", m.name, m.from)
+		}
+		if out, err := run(mutant); err == nil || !strings.Contains(out, "tensors on ['cpu', 'meta']") {
+			t.Errorf("%s: the meta run did not fail on mixed devices (err %v):\n%s", m.name, err, lastLines(out, 3))
+		}
 	}
 }
 
