@@ -12,9 +12,10 @@
 #                                         both binaries linked to it into DIR
 #                                         (default gpu-emulate/), runs the
 #                                         tests in both emulated orders and
-#                                         with GRAO_BLAS=cuda, then
-#                                         a tiny gpu.toml (EMU_SWEEP=0 skips
-#                                         it) with its report.
+#                                         with GRAO_BLAS=cuda, counts the
+#                                         device calls of a training step,
+#                                         then a tiny gpu.toml (EMU_SWEEP=0
+#                                         skips it) with its report.
 #   DIR/gpu-check.sh --run DIR [OUTDIR]   on the GPU machine (no Go needed):
 #                                         runs the tests verbosely and writes
 #                                         summary.json, test.log and
@@ -29,7 +30,7 @@
 # does not stop at its limit is killed 10 seconds later. See docs/gpu.md.
 set -eu
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 # indir makes DIR (absolute) the output directory and the repository the
 # working directory, for building with cgo.
@@ -91,6 +92,34 @@ emulate() {
 		echo "emulate: the emulator passed grao.cu without a barrier ($dir/mutant.cu)" >&2
 		exit 1
 	fi
+	# A GPU is fast only if the host issues few calls and rarely waits: the
+	# emulator's trace (kernels/cuda/emulator/README.md) counts the device
+	# calls of one medium training step (LogProbs, Backward, Step), and the
+	# counts must stay within what the engine's design needs.
+	echo "emulate: device calls per medium training step"
+	GRAO_CUDA_EMU_TRACE="$dir/trace.txt" "$dir/bench" speed --device cuda --models medium \
+		--train-steps 2 --batch 1 --new-tokens 2 --rounds 1 --peak=false >"$dir/trace-speed.log" 2>&1 ||
+		{ cat "$dir/trace-speed.log" >&2; exit 1; }
+	python3 - "$dir/trace.txt" <<'PY'
+import collections, sys
+calls = [l.split() for l in open(sys.argv[1])]
+# A step ends with AdamW's launch and the memset that clears the gradients.
+ends = [i for i, c in enumerate(calls) if c[0] == "memset" and calls[i - 1][:2] == ["launch", "grao_adamw"]]
+if len(ends) < 3:
+    sys.exit(f"emulate: {len(ends)} training steps in the trace, want 3")
+step = calls[ends[1] + 1:ends[2] + 1]  # the second timed step
+n = collections.Counter(c[0] for c in step)
+print("  " + ", ".join(f"{k} {v}" for k, v in sorted(n.items())) + f"; {len(step)} calls")
+# LogProbs, Backward, the norm and the update each synchronise once; the
+# host reads the log-probs and the norm's partial sums; the rest is
+# kernels and GEMMs (193 calls in all when this was written).
+limits = {"sync": 4, "dtoh": 2}
+over = [f"{k} {n[k]} > {v}" for k, v in limits.items() if n[k] > v]
+if n["launch"] + n["gemm"] > 180:
+    over.append(f"launches and GEMMs {n['launch'] + n['gemm']} > 180")
+if over:
+    sys.exit("emulate: a medium training step makes too many device calls: " + "; ".join(over))
+PY
 	echo "emulate: GRAO_BLAS=cuda selects the cuBLAS backend"
 	(cd kernels/cuda && GRAO_BLAS=cuda "$dir/cuda.test" -test.count=1 -test.run 'TestSelectedByEnv|TestConformance')
 	if [ "${EMU_SWEEP:-1}" != 0 ]; then

@@ -290,11 +290,26 @@ func shifted(seqs []core.Sequence) []core.Sequence {
 }
 
 func checkAdamW(t *testing.T, newEngine Factory, p *model.Params, seqs []core.Sequence) {
-	oc := optim.DefaultConfig()
-	oc.ClipNorm = 0.5 // clipping on: the gradient norm is larger
-	want := step(t, reference(t, p, oc), seqs)
-	got := step(t, build(t, newEngine, p, oc), seqs)
-	compareWeights(t, "AdamW update of", got, want, func(_, _ int, w float32) float64 { return float64(w) })
+	for _, c := range []struct {
+		name string
+		set  func(*optim.Config)
+	}{
+		// Clipping on: the gradient norm is larger.
+		{"clipped", func(oc *optim.Config) { oc.ClipNorm = 0.5 }},
+		// At the default weight decay of 0.01 its effect, lr·0.01·w, is
+		// below the tolerance; at 50 it shrinks every decayed weight by
+		// 5%, so decaying a bias or a layer-norm gain (or not decaying a
+		// matrix) shows.
+		{"strong decay", func(oc *optim.Config) { oc.WeightDecay = 50 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			oc := optim.DefaultConfig()
+			c.set(&oc)
+			want := step(t, reference(t, p, oc), seqs)
+			got := step(t, build(t, newEngine, p, oc), seqs)
+			compareWeights(t, "AdamW update of", got, want, func(_, _ int, w float32) float64 { return float64(w) })
+		})
+	}
 }
 
 // compareWeights compares f of every weight of got and want, each tensor

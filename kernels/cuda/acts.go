@@ -2,6 +2,8 @@
 
 package cuda
 
+import "slices"
+
 // acts are the device buffers of one forward pass over B rows of T
 // positions (N = B·T), and for a training pass what its backward needs.
 // A training set keeps every layer's activations; the others (Score,
@@ -18,8 +20,15 @@ type acts struct {
 	// of each position, gather the positions a prefill takes logits at.
 	ids, pos, targets, rows, gather ptr
 	// xs[l] is the residual stream entering layer l (xs[L] leaves the last).
-	xs                                    []ptr
-	h1, qkv, p, att, xmid, h2, fc, gl     []ptr
+	xs                                []ptr
+	h1, qkv, p, att, xmid, h2, fc, gl []ptr
+	// qkvh[l] is layer l's q, k and v head-major ([3, B, H, T, hd]),
+	// which attention and its backward read. qkv[l], the projection's
+	// row-major output, is read only within the layer's forward (and, as
+	// scratch, by the backward), so every layer shares one.
+	qkvh []ptr
+	// oh is the attention output, or its gradient, head-major [B, H, T, hd].
+	oh                                    ptr
 	hf, hg, logits, logp, ent, val        ptr
 	dx, dh, dhf, dqkv, datt, dfc, dlogits ptr
 	dp, stats, dlogp, dval                ptr
@@ -57,7 +66,8 @@ func (a *acts) carve(ar *arena, e *Engine) {
 	}
 	a.h1, a.p, a.att, a.xmid = layers(N*d), layers(att), layers(N*d), layers(N*d)
 	a.h2, a.fc, a.gl = layers(N*d), layers(4*N*d), layers(4*N*d)
-	a.qkv = layers(3 * N * d)
+	a.qkv = slices.Repeat([]ptr{f(3 * N * d)}, L)
+	a.qkvh, a.oh = layers(3*N*d), f(N*d)
 	a.hf, a.hg, a.logits = f(N*d), f(a.B*d), f(a.lrows*V)
 	a.logp, a.ent, a.val = f(N), ar.take(8*int64(N)), f(N)
 	if a.train {

@@ -109,26 +109,28 @@ func (e *Engine) layerNormBackward(q *queue, a *acts, dx, dy, x ptr, gain int, a
 }
 
 // attentionBackward turns a.datt (gradient of layer l's attention output)
-// into a.dqkv, recomputing nothing: the probabilities are in a.p[l].
+// into a.dqkv, recomputing nothing: the probabilities are in a.p[l], q, k
+// and v head-major in a.qkvh[l]. Like the forward pass, each product is
+// one strided-batched GEMM over the B·H (row, head) pairs, head-major,
+// with a.oh holding dO and the shared a.qkv[l] the head-major dQ, dK, dV.
 //
 //	dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP − rowsum(P∘dP)),
 //	dQ = scale·dS·K,  dK = scale·dSᵀ·Q.
 func (e *Engine) attentionBackward(q *queue, a *acts, l int) {
 	c := e.cfg
-	d, H, hd, T, B := c.DModel, c.NHead, c.HeadDim(), a.T, a.B
+	H, hd, T, B := c.NHead, c.HeadDim(), a.T, a.B
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	qkv, p := a.qkv[l], a.p[l]
-	for h := 0; h < H; h++ {
-		ph, do := off(p, h*T*T), off(a.datt, h*hd)
-		q.gemmBatched(true, false, T, hd, T, 1, ph, T, H*T*T, do, d, T*d, 0, off(a.dqkv, 2*d+h*hd), 3*d, T*3*d, B)
-		q.gemmBatched(false, true, T, T, hd, 1, do, d, T*d, off(qkv, 2*d+h*hd), 3*d, T*3*d, 0, off(a.dp, h*T*T), T, H*T*T, B)
-	}
-	q.rows(kSoftmaxCausalBwd, B*H*T, a.dp, p, B*H*T, T)
-	for h := 0; h < H; h++ {
-		ds := off(a.dp, h*T*T)
-		q.gemmBatched(false, false, T, hd, T, scale, ds, T, H*T*T, off(qkv, d+h*hd), 3*d, T*3*d, 0, off(a.dqkv, h*hd), 3*d, T*3*d, B)
-		q.gemmBatched(true, false, T, hd, T, scale, ds, T, H*T*T, off(qkv, h*hd), 3*d, T*3*d, 0, off(a.dqkv, d+h*hd), 3*d, T*3*d, B)
-	}
+	qh, p, BH, nd := a.qkvh[l], a.p[l], B*H, a.N*c.DModel
+	kh, vh := off(qh, nd), off(qh, 2*nd)
+	dqh := a.qkv[l]
+	dkh, dvh := off(dqh, nd), off(dqh, 2*nd)
+	q.elems(kSplitHeads, nd, a.oh, a.datt, 1, B, T, H, hd)
+	q.gemmBatched(true, false, T, hd, T, 1, p, T, T*T, a.oh, hd, T*hd, 0, dvh, hd, T*hd, BH)
+	q.gemmBatched(false, true, T, T, hd, 1, a.oh, hd, T*hd, vh, hd, T*hd, 0, a.dp, T, T*T, BH)
+	q.rows(kSoftmaxCausalBwd, BH*T, a.dp, p, BH*T, T)
+	q.gemmBatched(false, false, T, hd, T, scale, a.dp, T, T*T, kh, hd, T*hd, 0, dqh, hd, T*hd, BH)
+	q.gemmBatched(true, false, T, hd, T, scale, a.dp, T, T*T, qh, hd, T*hd, 0, dkh, hd, T*hd, BH)
+	q.elems(kMergeHeads, 3*nd, a.dqkv, dqh, 3, B, T, H, hd)
 }
 
 // Step implements core.Engine: optim.AdamW's update on the device, with
@@ -171,16 +173,11 @@ func (e *Engine) Step() (core.StepStats, error) {
 	// The float32 constants of optim.AdamW, rounded there as here.
 	stepSize := float64(float32(lr / c1))
 	rc2 := float64(float32(1 / math.Sqrt(c2)))
+	decay := float64(float32(1 - lr*oc.WeightDecay))
 	err = e.dev.do(func(q *queue) {
-		for _, t := range e.tensors {
-			decay := 1.0
-			if t.decay {
-				decay = float64(float32(1 - lr*oc.WeightDecay))
-			}
-			o := t.off
-			q.elems(kAdamW, t.n, off(e.w, o), off(e.m, o), off(e.v, o), off(e.g, o), t.n,
-				float64(float32(scale)), oc.Beta1, oc.Beta2, decay, stepSize, rc2, oc.Eps)
-		}
+		// One launch for every tensor: the ones without decay are e.plain.
+		q.elems(kAdamW, e.total, e.w, e.m, e.v, e.g, e.total,
+			float64(float32(scale)), oc.Beta1, oc.Beta2, decay, stepSize, rc2, oc.Eps, e.plain, e.nPlain)
 		q.zero(e.g, e.total)
 	})
 	return st, err

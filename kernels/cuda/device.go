@@ -217,13 +217,13 @@ func (q *queue) zero(p ptr, floats int) {
 }
 
 // toDevice and toHost copy whole slices of 4- or 8-byte elements.
-func toDevice[T int32 | float32 | float64](q *queue, dst ptr, src []T) {
+func toDevice[T int32 | int64 | float32 | float64](q *queue, dst ptr, src []T) {
 	if q.err == nil && len(src) > 0 {
 		q.fail(cu.MemcpyHtoD(dst, unsafe.Pointer(&src[0]), int64(len(src))*int64(unsafe.Sizeof(src[0]))))
 	}
 }
 
-func toHost[T int32 | float32 | float64](q *queue, dst []T, src ptr) {
+func toHost[T int32 | int64 | float32 | float64](q *queue, dst []T, src ptr) {
 	if q.err == nil && len(dst) > 0 {
 		q.fail(cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, int64(len(dst))*int64(unsafe.Sizeof(dst[0]))))
 	}

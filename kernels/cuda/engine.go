@@ -38,6 +38,10 @@ type Engine struct {
 	// w, g, m, v: weights, accumulated gradients, AdamW moments.
 	w, g, m, v ptr
 	partial    ptr // grao_sumsq's per-block sums (float64)
+	// plain holds nPlain sorted ranges [start, end) of elements (int64
+	// pairs) that AdamW does not decay.
+	plain  ptr
+	nPlain int
 
 	oc      optim.Config
 	frozen  bool
@@ -94,15 +98,20 @@ func newEngine(p *model.Params, oc optim.Config, frozen bool) (*Engine, error) {
 	}
 	e.total = len(host)
 	e.train.train = true
+	plain := plainRanges(e.tensors)
+	e.nPlain = len(plain) / 2
 	err = dev.do(func(q *queue) {
 		arrays := []*ptr{&e.w}
 		if !frozen {
-			arrays = append(arrays, &e.g, &e.m, &e.v, &e.partial)
+			arrays = append(arrays, &e.g, &e.m, &e.v, &e.partial, &e.plain)
 		}
 		for _, a := range arrays {
 			n := int64(4 * e.total)
-			if a == &e.partial {
+			switch a {
+			case &e.partial:
 				n = 8 * sumsqBlocks
+			case &e.plain:
+				n = 8 * int64(max(1, len(plain)))
 			}
 			d, err := memAlloc(n)
 			if err != nil {
@@ -113,6 +122,7 @@ func newEngine(p *model.Params, oc optim.Config, frozen bool) (*Engine, error) {
 		}
 		toDevice(q, e.w, host)
 		if !frozen {
+			toDevice(q, e.plain, plain)
 			q.zero(e.g, e.total)
 			q.zero(e.m, e.total)
 			q.zero(e.v, e.total)
@@ -125,6 +135,22 @@ func newEngine(p *model.Params, oc optim.Config, frozen bool) (*Engine, error) {
 	return e, nil
 }
 
+// plainRanges is the tensors without weight decay as sorted element
+// ranges, start and end (exclusive) in turn, adjacent ones merged.
+func plainRanges(ts []tensorInfo) []int64 {
+	var r []int64
+	for _, t := range ts {
+		switch {
+		case t.decay || t.n == 0:
+		case len(r) > 0 && r[len(r)-1] == int64(t.off):
+			r[len(r)-1] += int64(t.n)
+		default:
+			r = append(r, int64(t.off), int64(t.off+t.n))
+		}
+	}
+	return r
+}
+
 // Close frees the device memory and the context. The engine is unusable
 // afterwards.
 func (e *Engine) Close() error {
@@ -133,7 +159,7 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.dev.ctx.Do(func() error {
-		for _, a := range []ptr{e.w, e.g, e.m, e.v, e.partial} {
+		for _, a := range []ptr{e.w, e.g, e.m, e.v, e.partial, e.plain} {
 			if a != 0 {
 				memFree(a)
 			}

@@ -76,24 +76,22 @@ func (e *Engine) linear(q *queue, y, x, w, b ptr, n, in, out int, acc bool) {
 	q.elems(kBiasAdd, n*out, y, b, n, out)
 }
 
-// attention is causal multi-head attention of layer l: per head, the
-// scores of all B rows are one strided-batched GEMM into a.p[l]
-// ([B, H, T, T]), a kernel masks and normalises them, and a second GEMM
-// applies them to the values.
+// attention is causal multi-head attention of layer l over the heads laid
+// out head-major (a.qkvh[l]), so that each product is one strided-batched
+// GEMM over all B·H (row, head) pairs: the scores into a.p[l] ([B, H, T,
+// T]), which a kernel masks and normalises, then the weighted values,
+// merged back into the row-major a.att[l].
 func (e *Engine) attention(q *queue, a *acts, l, B, T int) {
 	c := e.cfg
-	d, H, hd := c.DModel, c.NHead, c.HeadDim()
+	H, hd := c.NHead, c.HeadDim()
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	qkv, p := a.qkv[l], a.p[l]
-	for h := 0; h < H; h++ {
-		q.gemmBatched(false, true, T, T, hd, scale, off(qkv, h*hd), 3*d, T*3*d, off(qkv, d+h*hd), 3*d, T*3*d,
-			0, off(p, h*T*T), T, H*T*T, B)
-	}
-	q.rows(kSoftmaxCausal, B*H*T, p, B*H*T, T)
-	for h := 0; h < H; h++ {
-		q.gemmBatched(false, false, T, hd, T, 1, off(p, h*T*T), T, H*T*T, off(qkv, 2*d+h*hd), 3*d, T*3*d,
-			0, off(a.att[l], h*hd), d, T*d, B)
-	}
+	qh, p, BH, nd := a.qkvh[l], a.p[l], B*H, a.N*c.DModel
+	kh, vh := off(qh, nd), off(qh, 2*nd)
+	q.elems(kSplitHeads, 3*nd, qh, a.qkv[l], 3, B, T, H, hd)
+	q.gemmBatched(false, true, T, T, hd, scale, qh, hd, T*hd, kh, hd, T*hd, 0, p, T, T*T, BH)
+	q.rows(kSoftmaxCausal, BH*T, p, BH*T, T)
+	q.gemmBatched(false, false, T, hd, T, 1, p, T, T*T, vh, hd, T*hd, 0, a.oh, hd, T*hd, BH)
+	q.elems(kMergeHeads, nd, a.att[l], a.oh, 1, B, T, H, hd)
 }
 
 // seqSpan locates a sequence's scored tokens in a batch: positions off …

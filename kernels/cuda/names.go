@@ -22,6 +22,8 @@ const (
 	kSumSq             = "grao_sumsq"
 	kAdamW             = "grao_adamw"
 	kGatherRows        = "grao_gather_rows"
+	kSplitHeads        = "grao_split_heads"
+	kMergeHeads        = "grao_merge_heads"
 )
 
 // kernelNames lists every constant above; the engine loads exactly these
@@ -30,6 +32,7 @@ var kernelNames = []string{
 	kEmbedFwd, kEmbedBwd, kLayerNormFwd, kLayerNormBwd, kLayerNormBwdParam,
 	kBiasAdd, kColSum, kGELUFwd, kGELUBwd, kSoftmaxCausal, kSoftmaxCausalBwd,
 	kLogPFwd, kLogPBwd, kKVAppend, kAttnDecode, kSumSq, kAdamW, kGatherRows,
+	kSplitHeads, kMergeHeads,
 }
 
 // blockSize is the threads per block of every launch: the row kernels'

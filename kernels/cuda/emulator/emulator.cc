@@ -44,6 +44,23 @@ void report(const char* fmt, ...) {
     va_end(ap);
 }
 
+// trace appends one line per driver or cuBLAS call that does work to the
+// file GRAO_CUDA_EMU_TRACE names (nothing when unset): the engine's device
+// work, call by call, to count launches, GEMMs, copies and synchronisations.
+void trace(const char* fmt, ...) {
+    static FILE* f = [] {
+        const char* path = std::getenv("GRAO_CUDA_EMU_TRACE");
+        return path == nullptr || *path == 0 ? nullptr : std::fopen(path, "w");
+    }();
+    if (f == nullptr) return;
+    va_list ap;
+    va_start(ap, fmt);
+    std::vfprintf(f, fmt, ap);
+    std::fputc('\n', f);
+    std::fflush(f);
+    va_end(ap);
+}
+
 // ---- kernels by name ----
 
 template <typename... A, std::size_t... I>
@@ -285,6 +302,7 @@ int gemm(const char* call, void* h, int ta, int tb, int m, int n, int k, const T
         return blasInvalid;
     }
     std::lock_guard<std::mutex> lock(mu);
+    trace("gemm %s %d %d %d %d", call, m, n, k, batch);
     for (int s = 0; s < batch; s++) {
         const T* A = a + s * sa;
         const T* B = b + s * sb;
@@ -409,7 +427,10 @@ CUresult cuCtxPopCurrent(CUcontext* c) {
 }
 
 // Everything runs synchronously on the calling thread.
-CUresult cuCtxSynchronize(void) { return CUDA_SUCCESS; }
+CUresult cuCtxSynchronize(void) {
+    trace("sync");
+    return CUDA_SUCCESS;
+}
 
 // ---- driver: memory ----
 
@@ -451,6 +472,7 @@ CUresult cuMemGetInfo(size_t* freeBytes, size_t* total) {
 CUresult cuMemcpyHtoD(CUdeviceptr dst, const void* src, size_t n) {
     std::lock_guard<std::mutex> lock(mu);
     if (CUresult r = checkRange("cuMemcpyHtoD", dst, n)) return r;
+    trace("htod %zu", n);
     std::memcpy(reinterpret_cast<void*>(dst), src, n);
     return CUDA_SUCCESS;
 }
@@ -458,6 +480,7 @@ CUresult cuMemcpyHtoD(CUdeviceptr dst, const void* src, size_t n) {
 CUresult cuMemcpyDtoH(void* dst, CUdeviceptr src, size_t n) {
     std::lock_guard<std::mutex> lock(mu);
     if (CUresult r = checkRange("cuMemcpyDtoH", src, n)) return r;
+    trace("dtoh %zu", n);
     std::memcpy(dst, reinterpret_cast<void*>(src), n);
     return CUDA_SUCCESS;
 }
@@ -466,6 +489,7 @@ CUresult cuMemcpyDtoD(CUdeviceptr dst, CUdeviceptr src, size_t n) {
     std::lock_guard<std::mutex> lock(mu);
     if (CUresult r = checkRange("cuMemcpyDtoD (destination)", dst, n)) return r;
     if (CUresult r = checkRange("cuMemcpyDtoD (source)", src, n)) return r;
+    trace("dtod %zu", n);
     std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<void*>(src), n);
     return CUDA_SUCCESS;
 }
@@ -474,6 +498,7 @@ CUresult cuMemsetD32(CUdeviceptr dst, unsigned int v, size_t n) {
     std::lock_guard<std::mutex> lock(mu);
     if (dst % 4 != 0) return CUDA_ERROR_INVALID_VALUE;
     if (CUresult r = checkRange("cuMemsetD32", dst, 4 * n)) return r;
+    trace("memset %zu", 4 * n);
     unsigned int* p = reinterpret_cast<unsigned int*>(dst);
     for (size_t i = 0; i < n; i++) p[i] = v;
     return CUDA_SUCCESS;
@@ -527,7 +552,9 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
     (void)stream;  // every launch completes before it returns
     if (f == nullptr) return CUDA_ERROR_INVALID_HANDLE;
     std::lock_guard<std::mutex> lock(mu);
-    return launch(*reinterpret_cast<const Kernel*>(f), gx, gy, gz, bx, by, bz, shared, params, extra);
+    const Kernel& k = *reinterpret_cast<const Kernel*>(f);
+    trace("launch %s %u %u %u", k.name, gx, gy, bx * by * bz);
+    return launch(k, gx, gy, gz, bx, by, bz, shared, params, extra);
 }
 
 CUresult cuGetErrorString(CUresult e, const char** s) {

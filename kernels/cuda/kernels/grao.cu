@@ -172,6 +172,31 @@ __global__ void grao_gelu_bwd(float* dx, const float* dy, const float* x, i64 n)
     }
 }
 
+// ---- head layout ----
+
+// rowMajor is where element k of a head-major [parts, B, H, T, hd] tensor
+// lies in the row-major [B, T, parts, H, hd] one: a pass's q, k and v as
+// the QKV projection writes them (parts 3), or one of them (parts 1).
+__device__ i64 rowMajor(i64 k, i64 parts, i64 b, i64 t, i64 h, i64 hd) {
+    i64 c = k % hd, r = k / hd;
+    i64 tt = r % t;
+    r /= t;
+    i64 hh = r % h;
+    r /= h;
+    i64 bb = r % b, part = r / b;
+    return ((bb * t + tt) * parts + part) * h * hd + hh * hd + c;
+}
+
+// The batched attention GEMMs need each (row, head) pair's t×hd block at
+// one stride: split gathers row-major into head-major, merge scatters back.
+__global__ void grao_split_heads(float* out, const float* in, i64 parts, i64 b, i64 t, i64 h, i64 hd) {
+    GRID_STRIDE(k, parts * b * t * h * hd) out[k] = in[rowMajor(k, parts, b, t, h, hd)];
+}
+
+__global__ void grao_merge_heads(float* out, const float* in, i64 parts, i64 b, i64 t, i64 h, i64 hd) {
+    GRID_STRIDE(k, parts * b * t * h * hd) out[rowMajor(k, parts, b, t, h, hd)] = in[k];
+}
+
 // ---- causal attention softmax (kernels.CausalAttention's causalSoftmax) ----
 
 // s holds rows of t scores; row r is query position r % t, which sees keys
@@ -339,10 +364,26 @@ __global__ void grao_sumsq(double* partial, const float* g, i64 n) {
     if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 
-// One AdamW update of n elements, the float32 operations of optim.AdamW in
-// its order (the PTX is built without FMA contraction to keep them).
+// plainElem says whether element j lies in one of the nplain sorted,
+// disjoint ranges [plain[2k], plain[2k+1]): the tensors AdamW does not
+// decay (biases, layer-norm parameters).
+__device__ bool plainElem(const i64* plain, i64 nplain, i64 j) {
+    i64 lo = 0, hi = nplain;  // the first range ending after j
+    while (lo < hi) {
+        i64 mid = (lo + hi) / 2;
+        if (plain[2 * mid + 1] <= j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nplain && plain[2 * lo] <= j;
+}
+
+// One AdamW update of all n parameters in one launch, the float32
+// operations of optim.AdamW in its order (the PTX is built without FMA
+// contraction to keep them); decay multiplies every weight outside plain.
 __global__ void grao_adamw(float* w, float* m, float* v, const float* g, i64 n, double scale, double beta1, double beta2,
-                           double decay, double stepSize, double rc2, double eps) {
+                           double decay, double stepSize, double rc2, double eps, const i64* plain, i64 nplain) {
     float fs = (float)scale, b1 = (float)beta1, b2 = (float)beta2, dc = (float)decay;
     float ss = (float)stepSize, r2 = (float)rc2, e = (float)eps;
     GRID_STRIDE(j, n) {
@@ -352,7 +393,7 @@ __global__ void grao_adamw(float* w, float* m, float* v, const float* g, i64 n, 
         m[j] = mj;
         v[j] = vj;
         float denom = sqrtf(vj) * r2 + e;
-        w[j] = w[j] * dc - ss * mj / denom;
+        w[j] = w[j] * (plainElem(plain, nplain, j) ? 1.0f : dc) - ss * mj / denom;
     }
 }
 
