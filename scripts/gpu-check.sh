@@ -112,7 +112,7 @@ n = collections.Counter(c[0] for c in step)
 print("  " + ", ".join(f"{k} {v}" for k, v in sorted(n.items())) + f"; {len(step)} calls")
 # LogProbs, Backward, the norm and the update each synchronise once; the
 # host reads the log-probs and the norm's partial sums; the rest is
-# kernels and GEMMs (193 calls in all when this was written).
+# kernels and GEMMs (184 calls in all when this was written).
 limits = {"sync": 4, "dtoh": 2}
 over = [f"{k} {n[k]} > {v}" for k, v in limits.items() if n[k] > v]
 if n["launch"] + n["gemm"] > 180:

@@ -2,7 +2,10 @@
 
 package cuda
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // acts are the device buffers of one forward pass over B rows of T
 // positions (N = B·T), and for a training pass what its backward needs.
@@ -18,6 +21,8 @@ type acts struct {
 	ar arena
 	// ids, pos and targets are int32 [N]; rows (sampling) the KV-cache row
 	// of each position, gather the positions a prefill takes logits at.
+	// They lie one after another, in this order, so that one copy loads
+	// them (loadInts).
 	ids, pos, targets, rows, gather ptr
 	// xs[l] is the residual stream entering layer l (xs[L] leaves the last).
 	xs                                []ptr
@@ -31,7 +36,9 @@ type acts struct {
 	oh                                    ptr
 	hf, hg, logits, logp, ent, val        ptr
 	dx, dh, dhf, dqkv, datt, dfc, dlogits ptr
-	dp, stats, dlogp, dval                ptr
+	dp, dlogp, dval                       ptr
+	// csr is the embedding gradient's order of positions (embedOrder).
+	csr ptr
 }
 
 // shape lays the buffers out for B×T, growing the arena when needed.
@@ -48,7 +55,8 @@ func (a *acts) carve(ar *arena, e *Engine) {
 	d, V, L, N := c.DModel, c.VocabSize, c.NLayer, a.N
 	att := a.B * c.NHead * a.T * a.T
 	f := func(n int) ptr { return ar.take(4 * int64(n)) }
-	a.ids, a.pos, a.targets, a.rows, a.gather = f(N), f(N), f(N), f(N), f(a.B)
+	ints := f(4*N + a.B)
+	a.ids, a.pos, a.targets, a.rows, a.gather = ints, off(ints, N), off(ints, 2*N), off(ints, 3*N), off(ints, 4*N)
 	layers := func(n int) []ptr {
 		out := make([]ptr, L)
 		for l := range out {
@@ -73,6 +81,24 @@ func (a *acts) carve(ar *arena, e *Engine) {
 	if a.train {
 		a.dx, a.dh, a.dhf, a.datt = f(N*d), f(N*d), f(N*d), f(N*d)
 		a.dqkv, a.dfc, a.dlogits, a.dp = f(3*N*d), f(4*N*d), f(N*V), f(att)
-		a.stats, a.dlogp, a.dval = ar.take(16*int64(N)), f(N), f(N)
+		a.dlogp, a.dval, a.csr = f(N), f(N), f(3*N+1)
 	}
+}
+
+// loadInts copies ids, pos and, as far as given, targets, rows and gather
+// to the device in one call (a copy from the host costs the GPU's host
+// thread several microseconds, one per decode step matters); parts not
+// needed before a needed one are zeros of their length.
+func (a *acts) loadInts(q *queue, parts ...[]int32) {
+	for i, p := range parts {
+		want := a.N
+		if i == 4 {
+			want = a.B
+		}
+		if i > 4 || len(p) != want {
+			q.fail(fmt.Errorf("cuda: int array %d of a pass has %d elements, not %d", i, len(p), want))
+			return
+		}
+	}
+	toDevice(q, a.ids, slices.Concat(parts...))
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/grao-lab/grao/core"
 )
@@ -40,10 +41,12 @@ func (e *Engine) Backward(dlogp, dvalues [][]float64) error {
 			}
 		}
 	}
+	csr, nkeys := embedOrder(pd.ids, a.T, pd.lens, e.cfg.VocabSize)
 	err := e.dev.do(func(q *queue) {
 		toDevice(q, a.dlogp, dl)
 		toDevice(q, a.dval, dv)
-		e.backward(q, a, pd.temp, dvalues != nil && e.cfg.ValueHead)
+		toDevice(q, a.csr, csr)
+		e.backward(q, a, nkeys, pd.temp, dvalues != nil && e.cfg.ValueHead)
 	})
 	if err != nil {
 		return err
@@ -55,7 +58,7 @@ func (e *Engine) Backward(dlogp, dvalues [][]float64) error {
 // backward is the chain rule through forward's modeFull pass, in reverse.
 // Weight gradients accumulate into e.g (GEMMs with beta 1, kernels that
 // add); activation gradients are overwritten.
-func (e *Engine) backward(q *queue, a *acts, temp float64, value bool) {
+func (e *Engine) backward(q *queue, a *acts, nkeys int, temp float64, value bool) {
 	c := e.cfg
 	d, V, N, L := c.DModel, c.VocabSize, a.N, c.NLayer
 	eps := c.LNEps
@@ -67,7 +70,7 @@ func (e *Engine) backward(q *queue, a *acts, temp float64, value bool) {
 	if value { // val = hf·vw + vb
 		q.gemm(false, true, N, d, 1, 1, a.dval, 1, e.weight(lnf+2), 1, 1, a.dhf, d)
 		q.gemm(true, false, d, 1, N, 1, a.hf, d, a.dval, 1, 1, e.grad(lnf+2), 1)
-		q.elems(kColSum, 1, e.grad(lnf+3), a.dval, N, 1)
+		e.colSum(q, e.grad(lnf+3), a.dval, N, 1)
 	}
 	e.layerNormBackward(q, a, a.dx, a.dhf, a.xs[L], lnf, false, eps)
 	for l := L - 1; l >= 0; l-- {
@@ -76,36 +79,103 @@ func (e *Engine) backward(q *queue, a *acts, temp float64, value bool) {
 		// xs[l+1] = xmid + gelu(h2·FCW + FCB)·FC2W + FC2B
 		q.gemm(false, true, N, 4*d, d, 1, a.dx, d, w(bFC2W), d, 0, a.dfc, 4*d)
 		q.gemm(true, false, 4*d, d, N, 1, a.gl[l], 4*d, a.dx, d, 1, g(bFC2W), d)
-		q.elems(kColSum, d, g(bFC2B), a.dx, N, d)
+		e.colSum(q, g(bFC2B), a.dx, N, d)
 		q.elems(kGELUBwd, 4*N*d, a.dfc, a.dfc, a.fc[l], 4*N*d)
 		q.gemm(true, false, d, 4*d, N, 1, a.h2[l], d, a.dfc, 4*d, 1, g(bFCW), 4*d)
-		q.elems(kColSum, 4*d, g(bFCB), a.dfc, N, 4*d)
+		e.colSum(q, g(bFCB), a.dfc, N, 4*d)
 		q.gemm(false, true, N, d, 4*d, 1, a.dfc, 4*d, w(bFCW), 4*d, 0, a.dh, d)
 		e.layerNormBackward(q, a, a.dx, a.dh, a.xmid[l], blockTensor(l, bLN2G), true, eps)
 		// xmid = xs[l] + att·ProjW + ProjB
 		q.gemm(false, true, N, d, d, 1, a.dx, d, w(bProjW), d, 0, a.datt, d)
 		q.gemm(true, false, d, d, N, 1, a.att[l], d, a.dx, d, 1, g(bProjW), d)
-		q.elems(kColSum, d, g(bProjB), a.dx, N, d)
+		e.colSum(q, g(bProjB), a.dx, N, d)
 		e.attentionBackward(q, a, l)
 		q.gemm(true, false, d, 3*d, N, 1, a.h1[l], d, a.dqkv, 3*d, 1, g(bAttnW), 3*d)
-		q.elems(kColSum, 3*d, g(bAttnB), a.dqkv, N, 3*d)
+		e.colSum(q, g(bAttnB), a.dqkv, N, 3*d)
 		q.gemm(false, true, N, d, 3*d, 1, a.dqkv, 3*d, w(bAttnW), 3*d, 0, a.dh, d)
 		e.layerNormBackward(q, a, a.dx, a.dh, a.xs[l], blockTensor(l, bLN1G), true, eps)
 	}
-	q.elems(kEmbedBwd, d, e.grad(iWTE), a.dx, a.ids, N, d)
-	q.elems(kEmbedBwd, d, e.grad(iWPE), a.dx, a.pos, N, d)
+	// Token embeddings: per distinct id, its positions (a.csr) in order.
+	q.rows(kEmbedBwd, nkeys, e.grad(iWTE), a.dx, a.csr, off(a.csr, nkeys), off(a.csr, 2*nkeys+1), d)
+	// Position embeddings: row b's position t is t, so wpe's first T rows
+	// take the column sums of dx seen as [B, T·d].
+	e.colSum(q, e.grad(iWPE), a.dx, a.B, a.T*d)
+}
+
+// colSum adds the column sums of x ([n, cols], rows in order) to out: one
+// GEMM, ones[1, n]·x, which cuBLAS spreads over the whole GPU (a thread
+// per column would leave most of it idle) and which gives the same bits
+// on every run.
+func (e *Engine) colSum(q *queue, out, x ptr, n, cols int) {
+	if q.err != nil {
+		return
+	}
+	if e.nOnes < n {
+		if e.nOnes > 0 {
+			memFree(e.ones)
+			e.nOnes = 0
+		}
+		p, err := memAlloc(4 * int64(n))
+		if err != nil {
+			q.fail(fmt.Errorf("cuda: allocating %d ones: %w", n, err))
+			return
+		}
+		e.ones, e.nOnes = p, n
+		q.fill(e.ones, math.Float32bits(1), n)
+	}
+	q.gemm(false, false, 1, cols, n, 1, e.ones, n, x, cols, 1, out, cols)
+}
+
+// embedOrder is the host's counting sort of a batch's token ids for the
+// embedding gradient: keys (the distinct ids, ascending), starts (where
+// each key's positions begin in order, and the end) and order (positions,
+// ascending within a key), packed as keys ‖ starts ‖ order, and the number
+// of keys. Padding positions (past a row's length) are left out: nothing
+// scored depends on them, so their gradient is exactly zero.
+func embedOrder(ids []int32, T int, lens []int, vocab int) ([]int32, int) {
+	count := make([]int32, vocab)
+	n := 0
+	for r, l := range lens {
+		for _, id := range ids[r*T : r*T+l] {
+			count[id]++
+			n++
+		}
+	}
+	var keys, starts []int32
+	at := make([]int32, vocab)
+	var pos int32
+	for id, c := range count {
+		if c > 0 {
+			keys = append(keys, int32(id))
+			starts = append(starts, pos)
+			at[id] = pos
+			pos += c
+		}
+	}
+	starts = append(starts, pos)
+	order := make([]int32, n)
+	for r, l := range lens {
+		for i := r * T; i < r*T+l; i++ {
+			order[at[ids[i]]] = int32(i)
+			at[ids[i]]++
+		}
+	}
+	return slices.Concat(keys, starts, order), len(keys)
 }
 
 // layerNormBackward writes (or, with acc, adds) dx of y = LN(x) given dy,
-// and adds the gain's and bias's gradients (tensors gain and gain+1).
+// and adds the gain's and bias's gradients (tensors gain and gain+1, one
+// after the other in e.g, as all neighbouring tensors) as the column sums
+// of the [N, 2d] products the kernel leaves in a.dfc, free at every layer
+// norm.
 func (e *Engine) layerNormBackward(q *queue, a *acts, dx, dy, x ptr, gain int, acc bool, eps float64) {
 	d, N := e.cfg.DModel, a.N
 	accumulate := 0
 	if acc {
 		accumulate = 1
 	}
-	q.rows(kLayerNormBwd, N, dx, a.stats, dy, x, e.weight(gain), N, d, eps, accumulate)
-	q.elems(kLayerNormBwdParam, d, e.grad(gain), e.grad(gain+1), a.stats, dy, x, N, d)
+	q.rows(kLayerNormBwd, N, dx, a.dfc, dy, x, e.weight(gain), N, d, eps, accumulate)
+	e.colSum(q, e.grad(gain), a.dfc, N, 2*d)
 }
 
 // attentionBackward turns a.datt (gradient of layer l's attention output)

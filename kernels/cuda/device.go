@@ -204,15 +204,16 @@ func (q *queue) gemmBatched(ta, tb bool, m, n, k int, alpha float32, a ptr, lda,
 		uintptr(b), int32(ldb), int64(sb), uintptr(a), int32(lda), int64(sa), &beta, uintptr(c), int32(ldc), int64(sc), int32(batch))))
 }
 
-func (q *queue) copyD(dst, src ptr, floats int) {
-	if q.err == nil && floats > 0 {
-		q.fail(cu.MemcpyDtoD(dst, src, int64(4*floats)))
-	}
-}
-
 func (q *queue) zero(p ptr, floats int) {
 	if q.err == nil && floats > 0 {
 		q.fail(cu.MemsetD32(p, 0, int64(floats)))
+	}
+}
+
+// fill sets floats 32-bit words at p to bits.
+func (q *queue) fill(p ptr, bits uint32, floats int) {
+	if q.err == nil && floats > 0 {
+		q.fail(cu.MemsetD32(p, bits, int64(floats)))
 	}
 }
 

@@ -42,6 +42,9 @@ type Engine struct {
 	// pairs) that AdamW does not decay.
 	plain  ptr
 	nPlain int
+	// ones holds nOnes float32 ones for column sums (colSum).
+	ones  ptr
+	nOnes int
 
 	oc      optim.Config
 	frozen  bool
@@ -159,7 +162,7 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.dev.ctx.Do(func() error {
-		for _, a := range []ptr{e.w, e.g, e.m, e.v, e.partial, e.plain} {
+		for _, a := range []ptr{e.w, e.g, e.m, e.v, e.partial, e.plain, e.ones} {
 			if a != 0 {
 				memFree(a)
 			}

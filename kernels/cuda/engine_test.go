@@ -6,6 +6,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/grao-lab/grao/core"
@@ -154,20 +155,19 @@ func TestKernelLayerNorm(t *testing.T) {
 	wantY, wantDX, wantDG, wantDB := make([]float32, n*d), make([]float32, n*d), make([]float32, d), make([]float32, d)
 	kernels.LayerNorm(wantY, x, g, b, n, d, eps, nil, nil)
 	kernels.LayerNormBackward(wantDX, wantDG, wantDB, dy, x, g, n, d, eps)
-	y, dx, dg, db := make([]float32, n*d), make([]float32, n*d), make([]float32, d), make([]float32, d)
+	y, dx, dgb := make([]float32, n*d), make([]float32, n*d), make([]float32, 2*d)
 	err := e.dev.do(func(q *queue) {
-		p := alloc(t, e, q, x, g, b, dy, y, dx, dg, db, make([]float32, 4*n))
-		dX, dG, dB, dDY, dYo, dDX, dDG, dDB, stats := p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
-		q.zero(dDG, d)
-		q.zero(dDB, d)
+		p := alloc(t, e, q, x, g, b, dy, y, dx, dgb, make([]float32, 2*n*d))
+		dX, dG, dB, dDY, dYo, dDX, dDGB, prod := p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+		q.zero(dDGB, 2*d)
 		q.rows(kLayerNormFwd, n, dYo, dX, dG, dB, n, d, float64(eps))
-		q.rows(kLayerNormBwd, n, dDX, stats, dDY, dX, dG, n, d, float64(eps), 0)
-		q.elems(kLayerNormBwdParam, d, dDG, dDB, stats, dDY, dX, n, d)
+		q.rows(kLayerNormBwd, n, dDX, prod, dDY, dX, dG, n, d, float64(eps), 0)
+		e.colSum(q, dDGB, prod, n, 2*d) // the gain's gradient, then the bias's
 		toHost(q, y, dYo)
 		toHost(q, dx, dDX)
-		toHost(q, dg, dDG)
-		toHost(q, db, dDB)
+		toHost(q, dgb, dDGB)
 	})
+	dg, db := dgb[:d], dgb[d:]
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +244,28 @@ func TestKernelLogSoftmax(t *testing.T) {
 			if math.Abs(gotH[i]-wantH[i]) > 1e-9*math.Max(1, wantH[i]) {
 				t.Fatalf("T=%v entropy[%d] = %v, Go kernel %v", temp, i, gotH[i], wantH[i])
 			}
+		}
+	}
+}
+
+// embedOrder sorts a batch's positions by token id, in order within an
+// id, leaving out padding.
+func TestEmbedOrder(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		ids   []int32
+		T     int
+		lens  []int
+		want  []int32
+		nkeys int
+	}{
+		{"one row", []int32{3, 1, 3}, 3, []int{3}, []int32{1, 3 /* starts */, 0, 1, 3 /* order */, 1, 0, 2}, 2},
+		{"padding left out", []int32{2, 0, 0, 0, 2, 5}, 3, []int{1, 3}, []int32{0, 2, 5, 0, 1, 3, 4, 3, 0, 4, 5}, 3},
+		{"nothing", []int32{0, 0}, 2, []int{0}, []int32{0}, 0},
+	} {
+		got, nkeys := embedOrder(c.ids, c.T, c.lens, 6)
+		if !slices.Equal(got, c.want) || nkeys != c.nkeys {
+			t.Errorf("%s: %v with %d keys, want %v with %d", c.name, got, nkeys, c.want, c.nkeys)
 		}
 	}
 }

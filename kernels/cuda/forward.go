@@ -34,7 +34,7 @@ func (e *Engine) forward(q *queue, a *acts, md mode) {
 	for l := 0; l < c.NLayer; l++ {
 		w := func(which int) ptr { return e.weight(blockTensor(l, which)) }
 		q.rows(kLayerNormFwd, N, a.h1[l], a.xs[l], w(bLN1G), w(bLN1B), N, d, eps)
-		e.linear(q, a.qkv[l], a.h1[l], w(bAttnW), w(bAttnB), N, d, 3*d, false)
+		e.linear(q, a.qkv[l], a.h1[l], w(bAttnW), w(bAttnB), N, d, 3*d)
 		switch md {
 		case modeDecode:
 			q.elems(kKVAppend, N*3*d, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
@@ -45,13 +45,11 @@ func (e *Engine) forward(q *queue, a *acts, md mode) {
 				q.elems(kKVAppend, N*3*d, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
 			}
 		}
-		q.copyD(a.xmid[l], a.xs[l], N*d)
-		e.linear(q, a.xmid[l], a.att[l], w(bProjW), w(bProjB), N, d, d, true)
+		e.residual(q, a.xmid[l], a.xs[l], a.att[l], w(bProjW), w(bProjB), N, d, d)
 		q.rows(kLayerNormFwd, N, a.h2[l], a.xmid[l], w(bLN2G), w(bLN2B), N, d, eps)
-		e.linear(q, a.fc[l], a.h2[l], w(bFCW), w(bFCB), N, d, 4*d, false)
+		e.linear(q, a.fc[l], a.h2[l], w(bFCW), w(bFCB), N, d, 4*d)
 		q.elems(kGELUFwd, 4*N*d, a.gl[l], a.fc[l], 4*N*d)
-		q.copyD(a.xs[l+1], a.xmid[l], N*d)
-		e.linear(q, a.xs[l+1], a.gl[l], w(bFC2W), w(bFC2B), N, 4*d, d, true)
+		e.residual(q, a.xs[l+1], a.xmid[l], a.gl[l], w(bFC2W), w(bFC2B), N, 4*d, d)
 	}
 	lnf := e.iLNF()
 	q.rows(kLayerNormFwd, N, a.hf, a.xs[c.NLayer], e.weight(lnf), e.weight(lnf+1), N, d, eps)
@@ -62,18 +60,21 @@ func (e *Engine) forward(q *queue, a *acts, md mode) {
 	}
 	q.gemm(false, true, rows, V, d, 1, h, d, e.weight(iWTE), d, 0, a.logits, V)
 	if md == modeFull && c.ValueHead {
-		e.linear(q, a.val, a.hf, e.weight(lnf+2), e.weight(lnf+3), N, d, 1, false)
+		e.linear(q, a.val, a.hf, e.weight(lnf+2), e.weight(lnf+3), N, d, 1)
 	}
 }
 
-// linear is y = x·W + b (Conv1D layout, W [in,out]), or y += x·W + b.
-func (e *Engine) linear(q *queue, y, x, w, b ptr, n, in, out int, acc bool) {
-	beta := float32(0)
-	if acc {
-		beta = 1
-	}
-	q.gemm(false, false, n, out, in, 1, x, in, w, out, beta, y, out)
+// linear is y = x·W + b (Conv1D layout, W [in,out]).
+func (e *Engine) linear(q *queue, y, x, w, b ptr, n, in, out int) {
+	q.gemm(false, false, n, out, in, 1, x, in, w, out, 0, y, out)
 	q.elems(kBiasAdd, n*out, y, b, n, out)
+}
+
+// residual is y = r + b + x·W: one kernel sets y to r + b, and the GEMM
+// adds x·W to it.
+func (e *Engine) residual(q *queue, y, r, x, w, b ptr, n, in, out int) {
+	q.elems(kResidualBias, n*out, y, r, b, n, out)
+	q.gemm(false, false, n, out, in, 1, x, in, w, out, 1, y, out)
 }
 
 // attention is causal multi-head attention of layer l over the heads laid
@@ -136,30 +137,32 @@ func (e *Engine) load(seqs []core.Sequence) (T int, ids, pos, targets []int32, s
 	return T, ids, pos, targets, spans, nil
 }
 
-// pending is what Backward needs of the last LogProbs.
+// pending is what Backward needs of the last LogProbs: where each
+// sequence's scored tokens are, and its ids and lengths for the embedding
+// gradient.
 type pending struct {
 	spans []seqSpan
 	temp  float64
+	ids   []int32
+	lens  []int
 }
 
 // run is LogProbs and Score: a forward pass over seqs in a, with the
 // per-token results copied to the host.
-func (e *Engine) run(a *acts, seqs []core.Sequence, opts core.ForwardOptions) (*core.Forward, []seqSpan, float64, error) {
+func (e *Engine) run(a *acts, seqs []core.Sequence, opts core.ForwardOptions) (*core.Forward, *pending, error) {
 	temp, err := opts.Temp()
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("cuda: %w", err)
+		return nil, nil, fmt.Errorf("cuda: %w", err)
 	}
 	T, ids, pos, targets, spans, err := e.load(seqs)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	B, N, V := len(seqs), len(ids), e.cfg.VocabSize
 	logp, val, ent := make([]float32, N), make([]float32, N), make([]float64, N)
 	err = e.dev.do(func(q *queue) {
 		a.shape(q, e, B, T, B*T)
-		toDevice(q, a.ids, ids)
-		toDevice(q, a.pos, pos)
-		toDevice(q, a.targets, targets)
+		a.loadInts(q, ids, pos, targets)
 		e.forward(q, a, modeFull)
 		entPtr := ptr(0)
 		if opts.Entropy {
@@ -175,7 +178,7 @@ func (e *Engine) run(a *acts, seqs []core.Sequence, opts core.ForwardOptions) (*
 		}
 	})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	f := &core.Forward{LogP: make([][]float64, B)}
 	if e.cfg.ValueHead {
@@ -193,7 +196,11 @@ func (e *Engine) run(a *acts, seqs []core.Sequence, opts core.ForwardOptions) (*
 			f.Entropy[i] = append([]float64{}, ent[s.off:s.off+s.n]...)
 		}
 	}
-	return f, spans, temp, nil
+	pd := &pending{spans: spans, temp: temp, ids: ids, lens: make([]int, B)}
+	for i, s := range seqs {
+		pd.lens[i] = len(s.Tokens)
+	}
+	return f, pd, nil
 }
 
 func widen(xs []float32) []float64 {
@@ -208,17 +215,17 @@ func widen(xs []float32) []float64 {
 // Backward.
 func (e *Engine) LogProbs(seqs []core.Sequence, opts core.ForwardOptions) (*core.Forward, error) {
 	e.pending = nil
-	f, spans, temp, err := e.run(&e.train, seqs, opts)
+	f, pd, err := e.run(&e.train, seqs, opts)
 	if err != nil {
 		return nil, err
 	}
-	e.pending = &pending{spans: spans, temp: temp}
+	e.pending = pd
 	return f, nil
 }
 
 // Score implements core.Engine on activations of its own, so a pending
 // LogProbs stays intact.
 func (e *Engine) Score(seqs []core.Sequence, opts core.ForwardOptions) (*core.Forward, error) {
-	f, _, _, err := e.run(&e.score, seqs, opts)
+	f, _, err := e.run(&e.score, seqs, opts)
 	return f, err
 }

@@ -79,10 +79,7 @@ func (e *Engine) sampleBlock(prompts [][]int, cfg core.SampleConfig, firstRow, b
 		e.reserveCache(q, block)
 		a := &e.prefill
 		a.shape(q, e, B, T, B)
-		toDevice(q, a.ids, ids)
-		toDevice(q, a.pos, pos)
-		toDevice(q, a.rows, rowOf)
-		toDevice(q, a.gather, last)
+		a.loadInts(q, ids, pos, make([]int32, N), rowOf, last)
 		e.forward(q, a, modePrefill)
 		toHost(q, logits, a.logits)
 	})
@@ -115,9 +112,7 @@ func (e *Engine) sampleBlock(prompts [][]int, cfg core.SampleConfig, firstRow, b
 		err := e.dev.do(func(q *queue) {
 			a := &e.decode
 			a.shape(q, e, n, 1, n)
-			toDevice(q, a.ids, ids)
-			toDevice(q, a.pos, pos)
-			toDevice(q, a.rows, rowOf)
+			a.loadInts(q, ids, pos, make([]int32, n), rowOf)
 			e.forward(q, a, modeDecode)
 			toHost(q, step, a.logits)
 		})

@@ -58,12 +58,17 @@ __global__ void grao_embed_fwd(float* x, const float* wte, const float* wpe, con
     }
 }
 
-// dw[idx[i],:] += dx[i,:]. One thread per column walks the rows in order:
-// no atomics, so two runs give the same bits (State round-trips compare
-// weights bit for bit).
-__global__ void grao_embed_bwd(float* dw, const float* dx, const int* idx, i64 n, i64 d) {
-    GRID_STRIDE(j, d) {
-        for (i64 i = 0; i < n; i++) dw[(i64)idx[i] * d + j] += dx[i * d + j];
+// dw[keys[k],:] += Σ dx[order[o],:] over o in [starts[k], starts[k+1]):
+// one block per distinct id, its positions in order (the host sorts them),
+// so no two blocks write one row and two runs give the same bits (State
+// round-trips compare weights bit for bit).
+__global__ void grao_embed_bwd(float* dw, const float* dx, const int* keys, const int* starts, const int* order, i64 d) {
+    i64 k = blockIdx.x;
+    float* row = dw + (i64)keys[k] * d;
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) {
+        double s = 0;
+        for (i64 o = starts[k]; o < starts[k + 1]; o++) s += dx[(i64)order[o] * d + j];
+        row[j] += (float)s;
     }
 }
 
@@ -92,9 +97,10 @@ __global__ void grao_layernorm_fwd(float* y, const float* x, const float* g, con
 }
 
 // dx = r·(dy·g − mean(dy·g) − x̂·mean(dy·g·x̂)), added to dx when accumulate
-// (the residual stream's gradient). The row statistics go to stats for
-// grao_layernorm_bwd_params.
-__global__ void grao_layernorm_bwd(float* dx, double* stats, const float* dy, const float* x, const float* g, i64 n, i64 d, double eps, i64 accumulate) {
+// (the residual stream's gradient). Row i of prod ([n, 2d]) becomes dy·x̂
+// then dy, whose column sums (a GEMM with a ones vector, over all rows at
+// once) are the gain's and the bias's gradients.
+__global__ void grao_layernorm_bwd(float* dx, float* prod, const float* dy, const float* x, const float* g, i64 n, i64 d, double eps, i64 accumulate) {
     __shared__ double buf[BLOCK];
     i64 i = blockIdx.x;
     const float* xr = x + i * d;
@@ -109,28 +115,13 @@ __global__ void grao_layernorm_bwd(float* dx, double* stats, const float* dy, co
     }
     a = blockSum(a, buf) / d;
     c = blockSum(c, buf) / d;
-    if (threadIdx.x == 0) {
-        stats[2 * i] = m;
-        stats[2 * i + 1] = rs;
-    }
+    float* pr = prod + i * 2 * d;
     for (i64 j = threadIdx.x; j < d; j += blockDim.x) {
         double xh = (xr[j] - m) * rs;
         float v = (float)(rs * ((double)dyr[j] * g[j] - a - xh * c));
         dx[i * d + j] = accumulate ? dx[i * d + j] + v : v;
-    }
-}
-
-// dg += Σ_i dy·x̂, db += Σ_i dy: one thread per column, rows in order.
-__global__ void grao_layernorm_bwd_params(float* dg, float* db, const double* stats, const float* dy, const float* x, i64 n, i64 d) {
-    GRID_STRIDE(j, d) {
-        double sg = 0, sb = 0;
-        for (i64 i = 0; i < n; i++) {
-            double v = dy[i * d + j];
-            sg += v * ((x[i * d + j] - stats[2 * i]) * stats[2 * i + 1]);
-            sb += v;
-        }
-        dg[j] += (float)sg;
-        db[j] += (float)sb;
+        pr[j] = (float)(dyr[j] * xh);
+        pr[d + j] = dyr[j];
     }
 }
 
@@ -141,13 +132,9 @@ __global__ void grao_bias_add(float* y, const float* b, i64 n, i64 d) {
     GRID_STRIDE(k, n * d) y[k] += b[k % d];
 }
 
-// out[j] += Σ_i x[i,j], rows in order.
-__global__ void grao_col_sum(float* out, const float* x, i64 n, i64 d) {
-    GRID_STRIDE(j, d) {
-        double s = 0;
-        for (i64 i = 0; i < n; i++) s += x[i * d + j];
-        out[j] += (float)s;
-    }
+// y[i,:] = r[i,:] + b: a residual branch's start, to which a GEMM adds.
+__global__ void grao_residual_bias(float* y, const float* r, const float* b, i64 n, i64 d) {
+    GRID_STRIDE(k, n * d) y[k] = r[k] + b[k % d];
 }
 
 // ---- GELU, tanh approximation (kernels.GELU / GELUBackward) ----
