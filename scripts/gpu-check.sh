@@ -24,13 +24,14 @@
 #                                         the summary after every stage.
 #
 # The run stage stays under 5 minutes: the tests get TEST_TIMEOUT seconds
-# (default 120); then a shortened experiments/gpu.toml runs on the GPU for
+# (default 90); then a shortened experiments/gpu.toml runs on the GPU for
 # at most SWEEP_TIMEOUT seconds (default 90); then bench speed against
-# PyTorch on the same GPU gets SPEED_TIMEOUT (default 70). A stage that
+# PyTorch on the same GPU gets SPEED_TIMEOUT (default 70); then grao alone,
+# profiled (GRAO_CUDA_PROFILE), PROFILE_TIMEOUT (default 30). A stage that
 # does not stop at its limit is killed 10 seconds later. See docs/gpu.md.
 set -eu
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 # indir makes DIR (absolute) the output directory and the repository the
 # working directory, for building with cgo.
@@ -97,7 +98,8 @@ emulate() {
 	# calls of one medium training step (LogProbs, Backward, Step), and the
 	# counts must stay within what the engine's design needs.
 	echo "emulate: device calls per medium training step"
-	GRAO_CUDA_EMU_TRACE="$dir/trace.txt" "$dir/bench" speed --device cuda --models medium \
+	rm -f "$dir"/profile-*.txt
+	GRAO_CUDA_EMU_TRACE="$dir/trace.txt" GRAO_CUDA_PROFILE="$dir/profile-%p.txt" "$dir/bench" speed --device cuda --models medium \
 		--train-steps 2 --batch 1 --new-tokens 2 --rounds 1 --peak=false >"$dir/trace-speed.log" 2>&1 ||
 		{ cat "$dir/trace-speed.log" >&2; exit 1; }
 	python3 - "$dir/trace.txt" <<'PY'
@@ -120,6 +122,10 @@ if n["launch"] + n["gemm"] > 180:
 if over:
     sys.exit("emulate: a medium training step makes too many device calls: " + "; ".join(over))
 PY
+	# The same run was profiled (the emulator's clock, not a GPU's): the
+	# profile must name AdamW's kernel and the GEMMs.
+	grep -q 'grao_adamw$' "$dir"/profile-*.txt && grep -q ' sgemm NN ' "$dir"/profile-*.txt ||
+		{ echo "emulate: GRAO_CUDA_PROFILE wrote no profile with the training step's calls" >&2; exit 1; }
 	echo "emulate: GRAO_BLAS=cuda selects the cuBLAS backend"
 	(cd kernels/cuda && GRAO_BLAS=cuda "$dir/cuda.test" -test.count=1 -test.run 'TestSelectedByEnv|TestConformance')
 	if [ "${EMU_SWEEP:-1}" != 0 ]; then
@@ -169,6 +175,8 @@ s = {
     "speed_exit_code": int(read("speed.rc").strip()) if read("speed.rc").strip() else None,
     "speed": json.loads(read("speed.json")) if read("speed.json").strip().startswith("{") else None,
     "speed_log_tail": read("speed.log")[-2000:],
+    "profile_exit_code": int(read("profile.rc").strip()) if read("profile.rc").strip() else None,
+    "profiles": {f: "\n".join(read(f).splitlines()[:25]) for f in sorted(os.listdir(out)) if f.startswith("profile-")},
 }
 json.dump(s, open(os.path.join(out, "summary.json.tmp"), "w"), indent=1)
 os.replace(os.path.join(out, "summary.json.tmp"), os.path.join(out, "summary.json"))
@@ -187,7 +195,7 @@ run() {
 	summary device
 	t0=$(date +%s)
 	set +e
-	(cd "$dir" && timeout -k 10 "${TEST_TIMEOUT:-120}" ./cuda.test -test.v -test.timeout "${TEST_TIMEOUT:-120}s") >"$out/test.log" 2>&1
+	(cd "$dir" && timeout -k 10 "${TEST_TIMEOUT:-90}" ./cuda.test -test.v -test.timeout "${TEST_TIMEOUT:-90}s") >"$out/test.log" 2>&1
 	echo $? >"$out/test.rc"
 	set -e
 	echo "tests=$(($(date +%s) - t0))" >>"$out/timings.txt"
@@ -213,6 +221,15 @@ run() {
 		set -e
 		echo "speed=$(($(date +%s) - t0))" >>"$out/timings.txt"
 		summary speed
+		# Where the GPU's time goes, call by call (one file per model).
+		t0=$(date +%s)
+		set +e
+		(cd "$dir" && GRAO_CUDA_PROFILE="$out/profile-%p.txt" timeout -k 10 "${PROFILE_TIMEOUT:-30}" ./bench speed --device cuda \
+			--models medium,large --rounds 1 --train-steps 3 --new-tokens 16 --peak=false) >"$out/profile.log" 2>&1
+		echo $? >"$out/profile.rc"
+		set -e
+		echo "profile=$(($(date +%s) - t0))" >>"$out/timings.txt"
+		summary profile
 	fi
 	summary done
 	cat "$out/summary.json"

@@ -55,6 +55,7 @@ type device struct {
 	blas   *cublas
 	handle uintptr
 	info   string
+	prof   *profiler // nil unless EnvProfile is set
 }
 
 func openDevice() (_ *device, err error) {
@@ -75,7 +76,7 @@ func openDevice() (_ *device, err error) {
 			err = fmt.Errorf("cuda: creating a context on device %d: %v", ord, r)
 		}
 	}()
-	dv := &device{ctx: cu.NewContext(d, cu.SchedAuto), blas: lib, fns: map[string]cu.Function{}}
+	dv := &device{ctx: cu.NewContext(d, cu.SchedAuto), blas: lib, fns: map[string]cu.Function{}, prof: newProfiler()}
 	err = dv.ctx.Do(func() error {
 		mod, err := cu.LoadData(ptxSource)
 		if err != nil {
@@ -101,7 +102,12 @@ func openDevice() (_ *device, err error) {
 }
 
 func (dv *device) close() error {
-	err := dv.ctx.Do(func() error { return dv.blas.status("cublasDestroy", dv.blas.destroy(dv.handle)) })
+	err := dv.ctx.Do(func() error {
+		if dv.prof != nil {
+			dv.prof.release()
+		}
+		return dv.blas.status("cublasDestroy", dv.blas.destroy(dv.handle))
+	})
 	if cerr := dv.ctx.Close(); err == nil {
 		err = cerr
 	}
@@ -114,6 +120,9 @@ func (dv *device) do(f func(q *queue)) error {
 		f(q)
 		if q.err == nil {
 			q.err = cu.Synchronize()
+		}
+		if dv.prof != nil && q.err == nil {
+			q.err = dv.prof.collect()
 		}
 		return q.err
 	})
@@ -168,9 +177,11 @@ func (q *queue) launch(name string, gx, gy, shared int, args ...any) {
 	if gx == 0 || gy == 0 {
 		return
 	}
+	t := q.tick()
 	if err := fn.Launch(gx, gy, 1, blockSize, 1, 1, shared, cu.NoStream, params); err != nil {
 		q.err = fmt.Errorf("cuda: launching %s: %w", name, err)
 	}
+	q.tock(t, name)
 }
 
 // elems launches an element-wise (grid-stride) kernel over n items.
@@ -188,9 +199,25 @@ func (q *queue) gemm(ta, tb bool, m, n, k int, alpha float32, a ptr, lda int, b 
 		return
 	}
 	l := q.dv.blas
+	t := q.tick()
 	// Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ.
 	q.fail(l.status("cublasSgemm", l.sgemm(q.dv.handle, op(tb), op(ta), int32(n), int32(m), int32(k), &alpha,
 		uintptr(b), int32(ldb), uintptr(a), int32(lda), &beta, uintptr(c), int32(ldc))))
+	if t >= 0 {
+		q.tock(t, fmt.Sprintf("sgemm %s m %d n %d k %d", opNames(ta, tb), m, n, k))
+	}
+}
+
+// opNames is a GEMM's transposes for the profile: NN, TN, NT or TT.
+func opNames(ta, tb bool) string {
+	s := []byte("NN")
+	if ta {
+		s[0] = 'T'
+	}
+	if tb {
+		s[1] = 'T'
+	}
+	return string(s)
 }
 
 // gemmBatched is gemm over batch operand triples sa, sb, sc elements apart.
@@ -200,33 +227,39 @@ func (q *queue) gemmBatched(ta, tb bool, m, n, k int, alpha float32, a ptr, lda,
 		return
 	}
 	l := q.dv.blas
+	t := q.tick()
 	q.fail(l.status("cublasSgemmStridedBatched", l.sgemmStrided(q.dv.handle, op(tb), op(ta), int32(n), int32(m), int32(k), &alpha,
 		uintptr(b), int32(ldb), int64(sb), uintptr(a), int32(lda), int64(sa), &beta, uintptr(c), int32(ldc), int64(sc), int32(batch))))
-}
-
-func (q *queue) zero(p ptr, floats int) {
-	if q.err == nil && floats > 0 {
-		q.fail(cu.MemsetD32(p, 0, int64(floats)))
+	if t >= 0 {
+		q.tock(t, fmt.Sprintf("sgemm batched %s m %d n %d k %d ×%d", opNames(ta, tb), m, n, k, batch))
 	}
 }
+
+func (q *queue) zero(p ptr, floats int) { q.fill(p, 0, floats) }
 
 // fill sets floats 32-bit words at p to bits.
 func (q *queue) fill(p ptr, bits uint32, floats int) {
 	if q.err == nil && floats > 0 {
+		t := q.tick()
 		q.fail(cu.MemsetD32(p, bits, int64(floats)))
+		q.tock(t, "memset")
 	}
 }
 
 // toDevice and toHost copy whole slices of 4- or 8-byte elements.
 func toDevice[T int32 | int64 | float32 | float64](q *queue, dst ptr, src []T) {
 	if q.err == nil && len(src) > 0 {
+		t := q.tick()
 		q.fail(cu.MemcpyHtoD(dst, unsafe.Pointer(&src[0]), int64(len(src))*int64(unsafe.Sizeof(src[0]))))
+		q.tock(t, "copy to the device")
 	}
 }
 
 func toHost[T int32 | int64 | float32 | float64](q *queue, dst []T, src ptr) {
 	if q.err == nil && len(dst) > 0 {
+		t := q.tick()
 		q.fail(cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, int64(len(dst))*int64(unsafe.Sizeof(dst[0]))))
+		q.tock(t, "copy to the host")
 	}
 }
 

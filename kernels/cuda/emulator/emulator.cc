@@ -18,6 +18,7 @@
 #include <boost/context/fiber.hpp>
 #include <boost/context/pooled_fixedsize_stack.hpp>
 
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -555,6 +556,48 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
     const Kernel& k = *reinterpret_cast<const Kernel*>(f);
     trace("launch %s %u %u %u", k.name, gx, gy, bx * by * bz);
     return launch(k, gx, gy, gz, bx, by, bz, shared, params, extra);
+}
+
+// ---- driver: events (the engine's profile, GRAO_CUDA_PROFILE) ----
+
+// Every call has finished when it returns, so an event is the host's
+// clock when it was recorded: elapsed times are the emulator's, not a GPU's.
+struct Event {
+    double ms = -1;  // not recorded yet
+};
+
+CUresult cuEventCreate(CUevent* e, unsigned int flags) {
+    if (flags != CU_EVENT_DEFAULT) return CUDA_ERROR_NOT_SUPPORTED;
+    *e = reinterpret_cast<CUevent>(new Event);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventDestroy(CUevent e) {
+    delete reinterpret_cast<Event*>(e);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventRecord(CUevent e, CUstream stream) {
+    (void)stream;
+    if (e == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    auto now = std::chrono::steady_clock::now().time_since_epoch();
+    reinterpret_cast<Event*>(e)->ms = std::chrono::duration<double, std::milli>(now).count();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventSynchronize(CUevent e) { return e == nullptr ? CUDA_ERROR_INVALID_HANDLE : CUDA_SUCCESS; }
+
+CUresult cuEventQuery(CUevent e) { return e == nullptr ? CUDA_ERROR_INVALID_HANDLE : CUDA_SUCCESS; }
+
+CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
+    const Event *a = reinterpret_cast<Event*>(start), *b = reinterpret_cast<Event*>(end);
+    if (a == nullptr || b == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (a->ms < 0 || b->ms < 0) {
+        report("cuEventElapsedTime: an event was not recorded");
+        return CUDA_ERROR_NOT_READY;
+    }
+    *ms = float(b->ms - a->ms);
+    return CUDA_SUCCESS;
 }
 
 CUresult cuGetErrorString(CUresult e, const char** s) {
