@@ -194,13 +194,13 @@ func (e *Engine) attentionBackward(q *queue, a *acts, l int) {
 	kh, vh := off(qh, nd), off(qh, 2*nd)
 	dqh := a.qkv[l]
 	dkh, dvh := off(dqh, nd), off(dqh, 2*nd)
-	q.elems(kSplitHeads, nd, a.oh, a.datt, 1, B, T, H, hd)
+	q.rows(kSplitHeads, B*T, a.oh, a.datt, 1, B, T, H, hd)
 	q.gemmBatched(true, false, T, hd, T, 1, p, T, T*T, a.oh, hd, T*hd, 0, dvh, hd, T*hd, BH)
 	q.gemmBatched(false, true, T, T, hd, 1, a.oh, hd, T*hd, vh, hd, T*hd, 0, a.dp, T, T*T, BH)
 	q.rows(kSoftmaxCausalBwd, BH*T, a.dp, p, BH*T, T)
 	q.gemmBatched(false, false, T, hd, T, scale, a.dp, T, T*T, kh, hd, T*hd, 0, dqh, hd, T*hd, BH)
 	q.gemmBatched(true, false, T, hd, T, scale, a.dp, T, T*T, qh, hd, T*hd, 0, dkh, hd, T*hd, BH)
-	q.elems(kMergeHeads, 3*nd, a.dqkv, dqh, 3, B, T, H, hd)
+	q.rows(kMergeHeads, B*T, a.dqkv, dqh, 3, B, T, H, hd)
 }
 
 // Step implements core.Engine: optim.AdamW's update on the device, with

@@ -30,19 +30,19 @@ func (e *Engine) forward(q *queue, a *acts, md mode) {
 	c := e.cfg
 	d, H, hd, N, T, B, V := c.DModel, c.NHead, c.HeadDim(), a.N, a.T, a.B, c.VocabSize
 	eps := c.LNEps
-	q.elems(kEmbedFwd, N*d, a.xs[0], e.weight(iWTE), e.weight(iWPE), a.ids, a.pos, N, d)
+	q.rows(kEmbedFwd, N, a.xs[0], e.weight(iWTE), e.weight(iWPE), a.ids, a.pos, N, d)
 	for l := 0; l < c.NLayer; l++ {
 		w := func(which int) ptr { return e.weight(blockTensor(l, which)) }
 		q.rows(kLayerNormFwd, N, a.h1[l], a.xs[l], w(bLN1G), w(bLN1B), N, d, eps)
 		e.linear(q, a.qkv[l], a.h1[l], w(bAttnW), w(bAttnB), N, d, 3*d)
 		switch md {
 		case modeDecode:
-			q.elems(kKVAppend, N*3*d, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
+			q.rows(kKVAppend, N, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
 			q.launch(kAttnDecode, N, H, 4*c.Context, a.att[l], a.qkv[l], e.cache[l], a.rows, a.pos, c.Context, H, hd, 1/math.Sqrt(float64(hd)))
 		default:
 			e.attention(q, a, l, B, T)
 			if md == modePrefill {
-				q.elems(kKVAppend, N*3*d, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
+				q.rows(kKVAppend, N, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
 			}
 		}
 		e.residual(q, a.xmid[l], a.xs[l], a.att[l], w(bProjW), w(bProjB), N, d, d)
@@ -55,7 +55,7 @@ func (e *Engine) forward(q *queue, a *acts, md mode) {
 	q.rows(kLayerNormFwd, N, a.hf, a.xs[c.NLayer], e.weight(lnf), e.weight(lnf+1), N, d, eps)
 	h, rows := a.hf, N
 	if md == modePrefill {
-		q.elems(kGatherRows, B*d, a.hg, a.hf, a.gather, B, d)
+		q.rows(kGatherRows, B, a.hg, a.hf, a.gather, B, d)
 		h, rows = a.hg, B
 	}
 	q.gemm(false, true, rows, V, d, 1, h, d, e.weight(iWTE), d, 0, a.logits, V)
@@ -67,13 +67,13 @@ func (e *Engine) forward(q *queue, a *acts, md mode) {
 // linear is y = x·W + b (Conv1D layout, W [in,out]).
 func (e *Engine) linear(q *queue, y, x, w, b ptr, n, in, out int) {
 	q.gemm(false, false, n, out, in, 1, x, in, w, out, 0, y, out)
-	q.elems(kBiasAdd, n*out, y, b, n, out)
+	q.rows(kBiasAdd, n, y, b, n, out)
 }
 
 // residual is y = r + b + x·W: one kernel sets y to r + b, and the GEMM
 // adds x·W to it.
 func (e *Engine) residual(q *queue, y, r, x, w, b ptr, n, in, out int) {
-	q.elems(kResidualBias, n*out, y, r, b, n, out)
+	q.rows(kResidualBias, n, y, r, b, n, out)
 	q.gemm(false, false, n, out, in, 1, x, in, w, out, 1, y, out)
 }
 
@@ -88,11 +88,11 @@ func (e *Engine) attention(q *queue, a *acts, l, B, T int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qh, p, BH, nd := a.qkvh[l], a.p[l], B*H, a.N*c.DModel
 	kh, vh := off(qh, nd), off(qh, 2*nd)
-	q.elems(kSplitHeads, 3*nd, qh, a.qkv[l], 3, B, T, H, hd)
+	q.rows(kSplitHeads, B*T, qh, a.qkv[l], 3, B, T, H, hd)
 	q.gemmBatched(false, true, T, T, hd, scale, qh, hd, T*hd, kh, hd, T*hd, 0, p, T, T*T, BH)
 	q.rows(kSoftmaxCausal, BH*T, p, BH*T, T)
 	q.gemmBatched(false, false, T, hd, T, 1, p, T, T*T, vh, hd, T*hd, 0, a.oh, hd, T*hd, BH)
-	q.elems(kMergeHeads, nd, a.att[l], a.oh, 1, B, T, H, hd)
+	q.rows(kMergeHeads, B*T, a.att[l], a.oh, 1, B, T, H, hd)
 }
 
 // seqSpan locates a sequence's scored tokens in a batch: positions off …

@@ -45,6 +45,10 @@ __device__ float blockMax(float v, float* buf) {
 }
 
 #define GRID_STRIDE(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+// ROW_COLS walks the columns of a row kernel's row (one block per row):
+// row-wise kernels take their row from blockIdx.x, so no element needs a
+// 64-bit division (slow on a GPU) to find its row and column.
+#define ROW_COLS(j, d) for (i64 j = threadIdx.x; j < (d); j += blockDim.x)
 
 extern "C" {
 
@@ -52,10 +56,9 @@ extern "C" {
 
 // x[i,:] = wte[ids[i],:] + wpe[pos[i],:]
 __global__ void grao_embed_fwd(float* x, const float* wte, const float* wpe, const int* ids, const int* pos, i64 n, i64 d) {
-    GRID_STRIDE(k, n * d) {
-        i64 i = k / d, j = k % d;
-        x[k] = wte[(i64)ids[i] * d + j] + wpe[(i64)pos[i] * d + j];
-    }
+    i64 i = blockIdx.x;
+    const float *te = wte + (i64)ids[i] * d, *pe = wpe + (i64)pos[i] * d;
+    ROW_COLS(j, d) x[i * d + j] = te[j] + pe[j];
 }
 
 // dw[keys[k],:] += Σ dx[order[o],:] over o in [starts[k], starts[k+1]):
@@ -129,12 +132,14 @@ __global__ void grao_layernorm_bwd(float* dx, float* prod, const float* dy, cons
 
 // y[i,:] += b
 __global__ void grao_bias_add(float* y, const float* b, i64 n, i64 d) {
-    GRID_STRIDE(k, n * d) y[k] += b[k % d];
+    i64 i = blockIdx.x;
+    ROW_COLS(j, d) y[i * d + j] += b[j];
 }
 
 // y[i,:] = r[i,:] + b: a residual branch's start, to which a GEMM adds.
 __global__ void grao_residual_bias(float* y, const float* r, const float* b, i64 n, i64 d) {
-    GRID_STRIDE(k, n * d) y[k] = r[k] + b[k % d];
+    i64 i = blockIdx.x;
+    ROW_COLS(j, d) y[i * d + j] = r[i * d + j] + b[j];
 }
 
 // ---- GELU, tanh approximation (kernels.GELU / GELUBackward) ----
@@ -161,27 +166,24 @@ __global__ void grao_gelu_bwd(float* dx, const float* dy, const float* x, i64 n)
 
 // ---- head layout ----
 
-// rowMajor is where element k of a head-major [parts, B, H, T, hd] tensor
-// lies in the row-major [B, T, parts, H, hd] one: a pass's q, k and v as
-// the QKV projection writes them (parts 3), or one of them (parts 1).
-__device__ i64 rowMajor(i64 k, i64 parts, i64 b, i64 t, i64 h, i64 hd) {
-    i64 c = k % hd, r = k / hd;
-    i64 tt = r % t;
-    r /= t;
-    i64 hh = r % h;
-    r /= h;
-    i64 bb = r % b, part = r / b;
-    return ((bb * t + tt) * parts + part) * h * hd + hh * hd + c;
+// The batched attention GEMMs need each (row, head) pair's t×hd block at
+// one stride. split gathers a pass's row-major [B, T, parts, H, hd] (the
+// QKV projection's q, k and v: parts 3; or one of them: parts 1) into
+// head-major [parts, B, H, T, hd]; merge scatters back. One block per
+// position (b, t) reads or writes its row in order.
+__device__ i64 headMajor(i64 j, i64 bb, i64 tt, i64 b, i64 t, i64 h, int d, int hd) {
+    int part = (int)j / d, r = (int)j - part * d, hh = r / hd, c = r - hh * hd;
+    return (((part * b + bb) * h + hh) * t + tt) * hd + c;
 }
 
-// The batched attention GEMMs need each (row, head) pair's t×hd block at
-// one stride: split gathers row-major into head-major, merge scatters back.
 __global__ void grao_split_heads(float* out, const float* in, i64 parts, i64 b, i64 t, i64 h, i64 hd) {
-    GRID_STRIDE(k, parts * b * t * h * hd) out[k] = in[rowMajor(k, parts, b, t, h, hd)];
+    i64 row = blockIdx.x, bb = row / t, tt = row % t, w = parts * h * hd;
+    ROW_COLS(j, w) out[headMajor(j, bb, tt, b, t, h, (int)(h * hd), (int)hd)] = in[row * w + j];
 }
 
 __global__ void grao_merge_heads(float* out, const float* in, i64 parts, i64 b, i64 t, i64 h, i64 hd) {
-    GRID_STRIDE(k, parts * b * t * h * hd) out[rowMajor(k, parts, b, t, h, hd)] = in[k];
+    i64 row = blockIdx.x, bb = row / t, tt = row % t, w = parts * h * hd;
+    ROW_COLS(j, w) out[row * w + j] = in[headMajor(j, bb, tt, b, t, h, (int)(h * hd), (int)hd)];
 }
 
 // ---- causal attention softmax (kernels.CausalAttention's causalSoftmax) ----
@@ -296,10 +298,9 @@ __global__ void grao_logp_bwd(float* dlogits, const float* logits, const int* ta
 // cache rows are a [rows, ctx, w] buffer (the prefill's qkv): row i of qkv
 // goes to cache[rows[i], pos[i], :].
 __global__ void grao_kv_append(float* cache, const float* qkv, const int* rows, const int* pos, i64 n, i64 ctx, i64 w) {
-    GRID_STRIDE(k, n * w) {
-        i64 i = k / w, j = k % w;
-        cache[((i64)rows[i] * ctx + pos[i]) * w + j] = qkv[k];
-    }
+    i64 i = blockIdx.x;
+    float* dst = cache + ((i64)rows[i] * ctx + pos[i]) * w;
+    ROW_COLS(j, w) dst[j] = qkv[i * w + j];
 }
 
 // out[i, h·hd:(h+1)·hd] = softmax(q·Kᵀ·scale)·V over cache positions
@@ -391,10 +392,9 @@ extern "C" {
 // out[i,:] = x[idx[i],:]: the rows whose logits a prefill needs (each
 // prompt's last position).
 __global__ void grao_gather_rows(float* out, const float* x, const int* idx, i64 n, i64 d) {
-    GRID_STRIDE(k, n * d) {
-        i64 i = k / d, j = k % d;
-        out[k] = x[(i64)idx[i] * d + j];
-    }
+    i64 i = blockIdx.x;
+    const float* src = x + (i64)idx[i] * d;
+    ROW_COLS(j, d) out[i * d + j] = src[j];
 }
 
 }  // extern "C"
