@@ -25,13 +25,14 @@ type acts struct {
 	// them (loadInts).
 	ids, pos, targets, rows, gather ptr
 	// xs[l] is the residual stream entering layer l (xs[L] leaves the last).
-	xs                                []ptr
-	h1, qkv, p, att, xmid, h2, fc, gl []ptr
+	xs                           []ptr
+	h1, p, att, xmid, h2, fc, gl []ptr
 	// qkvh[l] is layer l's q, k and v head-major ([3, B, H, T, hd]),
-	// which attention and its backward read. qkv[l], the projection's
-	// row-major output, is read only within the layer's forward (and, as
-	// scratch, by the backward), so every layer shares one.
+	// which attention and its backward read. qkv, the QKV projection's
+	// row-major output, is read only within a layer's forward (and, as
+	// scratch, by the backward), so the layers share one buffer.
 	qkvh []ptr
+	qkv  ptr
 	// oh is the attention output, or its gradient, head-major [B, H, T, hd].
 	oh                                    ptr
 	hf, hg, logits, logp, ent, val        ptr
@@ -74,8 +75,7 @@ func (a *acts) carve(ar *arena, e *Engine) {
 	}
 	a.h1, a.p, a.att, a.xmid = layers(N*d), layers(att), layers(N*d), layers(N*d)
 	a.h2, a.fc, a.gl = layers(N*d), layers(4*N*d), layers(4*N*d)
-	a.qkv = slices.Repeat([]ptr{f(3 * N * d)}, L)
-	a.qkvh, a.oh = layers(3*N*d), f(N*d)
+	a.qkv, a.qkvh, a.oh = f(3*N*d), layers(3*N*d), f(N*d)
 	a.hf, a.hg, a.logits = f(N*d), f(a.B*d), f(a.lrows*V)
 	a.logp, a.ent, a.val = f(N), ar.take(8*int64(N)), f(N)
 	if a.train {

@@ -182,7 +182,7 @@ func (e *Engine) layerNormBackward(q *queue, a *acts, dx, dy, x ptr, gain int, a
 // into a.dqkv, recomputing nothing: the probabilities are in a.p[l], q, k
 // and v head-major in a.qkvh[l]. Like the forward pass, each product is
 // one strided-batched GEMM over the B·H (row, head) pairs, head-major,
-// with a.oh holding dO and the shared a.qkv[l] the head-major dQ, dK, dV.
+// with a.oh holding dO and a.qkv, free by then, the head-major dQ, dK, dV.
 //
 //	dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP − rowsum(P∘dP)),
 //	dQ = scale·dS·K,  dK = scale·dSᵀ·Q.
@@ -192,7 +192,7 @@ func (e *Engine) attentionBackward(q *queue, a *acts, l int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qh, p, BH, nd := a.qkvh[l], a.p[l], B*H, a.N*c.DModel
 	kh, vh := off(qh, nd), off(qh, 2*nd)
-	dqh := a.qkv[l]
+	dqh := a.qkv
 	dkh, dvh := off(dqh, nd), off(dqh, 2*nd)
 	q.rows(kSplitHeads, B*T, a.oh, a.datt, 1, B, T, H, hd)
 	q.gemmBatched(true, false, T, hd, T, 1, p, T, T*T, a.oh, hd, T*hd, 0, dvh, hd, T*hd, BH)

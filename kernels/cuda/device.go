@@ -255,7 +255,7 @@ func toDevice[T int32 | int64 | float32 | float64](q *queue, dst ptr, src []T) {
 	}
 }
 
-func toHost[T int32 | int64 | float32 | float64](q *queue, dst []T, src ptr) {
+func toHost[T int32 | float32 | float64](q *queue, dst []T, src ptr) {
 	if q.err == nil && len(dst) > 0 {
 		t := q.tick()
 		q.fail(cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, int64(len(dst))*int64(unsafe.Sizeof(dst[0]))))

@@ -34,15 +34,15 @@ func (e *Engine) forward(q *queue, a *acts, md mode) {
 	for l := 0; l < c.NLayer; l++ {
 		w := func(which int) ptr { return e.weight(blockTensor(l, which)) }
 		q.rows(kLayerNormFwd, N, a.h1[l], a.xs[l], w(bLN1G), w(bLN1B), N, d, eps)
-		e.linear(q, a.qkv[l], a.h1[l], w(bAttnW), w(bAttnB), N, d, 3*d)
+		e.linear(q, a.qkv, a.h1[l], w(bAttnW), w(bAttnB), N, d, 3*d)
 		switch md {
 		case modeDecode:
-			q.rows(kKVAppend, N, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
-			q.launch(kAttnDecode, N, H, 4*c.Context, a.att[l], a.qkv[l], e.cache[l], a.rows, a.pos, c.Context, H, hd, 1/math.Sqrt(float64(hd)))
+			q.rows(kKVAppend, N, e.cache[l], a.qkv, a.rows, a.pos, N, c.Context, 3*d)
+			q.launch(kAttnDecode, N, H, 4*c.Context, a.att[l], a.qkv, e.cache[l], a.rows, a.pos, c.Context, H, hd, 1/math.Sqrt(float64(hd)))
 		default:
 			e.attention(q, a, l, B, T)
 			if md == modePrefill {
-				q.rows(kKVAppend, N, e.cache[l], a.qkv[l], a.rows, a.pos, N, c.Context, 3*d)
+				q.rows(kKVAppend, N, e.cache[l], a.qkv, a.rows, a.pos, N, c.Context, 3*d)
 			}
 		}
 		e.residual(q, a.xmid[l], a.xs[l], a.att[l], w(bProjW), w(bProjB), N, d, d)
@@ -88,7 +88,7 @@ func (e *Engine) attention(q *queue, a *acts, l, B, T int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qh, p, BH, nd := a.qkvh[l], a.p[l], B*H, a.N*c.DModel
 	kh, vh := off(qh, nd), off(qh, 2*nd)
-	q.rows(kSplitHeads, B*T, qh, a.qkv[l], 3, B, T, H, hd)
+	q.rows(kSplitHeads, B*T, qh, a.qkv, 3, B, T, H, hd)
 	q.gemmBatched(false, true, T, T, hd, scale, qh, hd, T*hd, kh, hd, T*hd, 0, p, T, T*T, BH)
 	q.rows(kSoftmaxCausal, BH*T, p, BH*T, T)
 	q.gemmBatched(false, false, T, hd, T, 1, p, T, T*T, vh, hd, T*hd, 0, a.oh, hd, T*hd, BH)
